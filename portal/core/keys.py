@@ -1,0 +1,214 @@
+"""MCP API keys: minting, hashing and checking.
+
+A key is `mcp_` followed by 64 lowercase hex characters (256 random bits). Only
+its SHA-256 digest and a short display prefix are stored; the raw key is shown
+to its owner once and can't be recovered from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import MCP_CLIENTS, AuditEvent, McpApiKey, User, utcnow
+
+KEY_PATTERN = re.compile(r"mcp_[0-9a-f]{64}")
+PREFIX_LENGTH = len("mcp_") + 8
+EXPIRY_CHOICES = (30, 90, 365)
+
+
+class KeyRequestError(Exception):
+    """Base for key problems a person can act on."""
+
+
+class KeyNameTaken(KeyRequestError):
+    pass
+
+
+class InvalidKeyRequest(KeyRequestError):
+    pass
+
+
+def generate_raw_key() -> str:
+    return "mcp_" + secrets.token_hex(32)
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def display_prefix(raw_key: str) -> str:
+    return raw_key[:PREFIX_LENGTH]
+
+
+def looks_like_key(value: str) -> bool:
+    return KEY_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class MintedKey:
+    """A freshly minted key: the only moment the raw value exists."""
+
+    record: McpApiKey
+    raw_key: str
+
+
+def mint_key(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    client: str = "other",
+    read_only: bool = False,
+    expires_days: int | None = None,
+    now: datetime | None = None,
+) -> MintedKey:
+    """Create and flush a key for `user`; the caller commits.
+
+    Raises KeyNameTaken if a live key of the user already has this name, and
+    InvalidKeyRequest for an empty name, an unknown client or a bad expiry.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidKeyRequest("Give the key a name, such as 'laptop cursor'.")
+    if len(name) > 80:
+        raise InvalidKeyRequest("A key name is at most 80 characters.")
+    if client not in MCP_CLIENTS:
+        raise InvalidKeyRequest(f"Unknown client {client!r}; choose one of: {', '.join(MCP_CLIENTS)}.")
+    if expires_days is not None and not (0 < expires_days <= 3650):
+        raise InvalidKeyRequest("Expiry must be between 1 and 3650 days, or none.")
+    if live_key_named(session, user.id, name) is not None:
+        raise KeyNameTaken(f"You already have a key named {name!r}. Choose another name, or rotate that key.")
+    now = now or utcnow()
+    raw = generate_raw_key()
+    record = McpApiKey(
+        user_id=user.id,
+        name=name,
+        client=client,
+        key_prefix=display_prefix(raw),
+        key_hash=hash_key(raw),
+        read_only=read_only,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_days) if expires_days else None,
+    )
+    session.add(record)
+    session.flush()
+    session.add(AuditEvent(user_id=user.id, key_id=record.id, kind="key_created", target=name, ok=True))
+    return MintedKey(record=record, raw_key=raw)
+
+
+def live_key_named(session: Session, user_id: int, name: str) -> McpApiKey | None:
+    return session.scalar(
+        select(McpApiKey).where(
+            McpApiKey.user_id == user_id, McpApiKey.name == name, McpApiKey.revoked_at.is_(None)
+        )
+    )
+
+
+def revoke_key(session: Session, key: McpApiKey, *, now: datetime | None = None, kind: str = "key_revoked") -> None:
+    """Revoke a key (idempotent); the caller commits."""
+    if key.revoked_at is None:
+        key.revoked_at = now or utcnow()
+        session.add(AuditEvent(user_id=key.user_id, key_id=key.id, kind=kind, target=key.name, ok=True))
+        session.flush()
+
+
+def rotate_key(session: Session, key: McpApiKey, *, now: datetime | None = None) -> MintedKey:
+    """Revoke `key` and mint its successor with the same name, client, scope and lifetime."""
+    now = now or utcnow()
+    lifetime_days = None
+    if key.expires_at is not None:
+        lifetime_days = max(1, round((key.expires_at - key.created_at).total_seconds() / 86400))
+    revoke_key(session, key, now=now, kind="key_rotated")
+    return mint_key(
+        session,
+        key.user,
+        name=key.name,
+        client=key.client,
+        read_only=key.read_only,
+        expires_days=lifetime_days,
+        now=now,
+    )
+
+
+class KeyRejected(Exception):
+    """Why a presented key was refused, in words its owner can act on."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """What the worker needs to know about an accepted key (never the raw key)."""
+
+    key_id: int
+    user_id: int
+    user_email: str
+    user_name: str
+    key_name: str
+    client: str
+    read_only: bool
+    expires_at: datetime | None
+
+
+def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = None) -> VerifiedKey:
+    """Check a presented key against the database; raise KeyRejected saying why it fails."""
+    if not raw_key:
+        raise KeyRejected(
+            "missing",
+            "No MCP API key was sent. Send it in the X-MCP-API-Key header "
+            "(or as 'Authorization: Bearer mcp_...'); create one in the portal under Keys.",
+        )
+    if not looks_like_key(raw_key):
+        raise KeyRejected(
+            "malformed",
+            "The MCP API key is malformed: it must be 'mcp_' followed by 64 lowercase hex characters. "
+            "Copy it again from the portal, or create a new one.",
+        )
+    digest = hash_key(raw_key)
+    row = session.execute(
+        select(McpApiKey, User).join(User, User.id == McpApiKey.user_id).where(McpApiKey.key_hash == digest)
+    ).first()
+    if row is None or not hmac.compare_digest(row[0].key_hash, digest):
+        raise KeyRejected(
+            "unknown",
+            "This MCP API key is not known here. It may belong to another server or have been deleted; "
+            "create a new key in the portal.",
+        )
+    key, user = row
+    now = now or utcnow()
+    if key.revoked_at is not None:
+        raise KeyRejected(
+            "revoked", f"The MCP API key '{key.name}' has been revoked. Create or rotate a key in the portal."
+        )
+    if key.expires_at is not None and key.expires_at <= now:
+        raise KeyRejected(
+            "expired",
+            f"The MCP API key '{key.name}' expired on {key.expires_at:%Y-%m-%d %H:%M} UTC. "
+            "Rotate it in the portal to get a new one.",
+        )
+    if not user.is_active:
+        raise KeyRejected(
+            "user_disabled",
+            "The account this MCP API key belongs to is disabled. Ask an administrator of this server.",
+        )
+    return VerifiedKey(
+        key_id=key.id,
+        user_id=user.id,
+        user_email=user.email,
+        user_name=user.display_name,
+        key_name=key.name,
+        client=key.client,
+        read_only=key.read_only,
+        expires_at=key.expires_at,
+    )

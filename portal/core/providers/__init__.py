@@ -1,0 +1,1 @@
+"""Provider adapters: one module per vendor behind the interface in base.py."""

@@ -1,0 +1,362 @@
+"""The domain model and the adapter interface every PM provider implements.
+
+Every object carries a `ref` (`<connection slug>:<native id>`), a browser `url`
+on the vendor's site, and an `extra` dict for what the model has no field for.
+Vendor statuses, priorities and sprint states map onto the enums below, with an
+explicit UNKNOWN rather than a guess.
+
+Adapters are synchronous (they do blocking HTTP or database work); the worker
+runs them in threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+T = TypeVar("T")
+
+
+class StatusCategory(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    UNKNOWN = "unknown"
+
+
+class PriorityLevel(StrEnum):
+    LOWEST = "lowest"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    HIGHEST = "highest"
+    NONE = "none"  # the task has no priority set
+    UNKNOWN = "unknown"  # the vendor's value has no counterpart here
+
+
+class SprintState(StrEnum):
+    FUTURE = "future"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+
+def make_ref(slug: str, native_id: str | int) -> str:
+    return f"{slug}:{native_id}"
+
+
+@dataclass
+class User:
+    ref: str
+    id: str
+    name: str
+    email: str | None = None
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Status:
+    ref: str
+    id: str
+    name: str
+    category: StatusCategory
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Priority:
+    id: str | None
+    name: str
+    level: PriorityLevel
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Project:
+    ref: str
+    id: str
+    key: str
+    name: str
+    url: str
+    description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Task:
+    """A work item. `description` is Markdown; None in list results that did not fetch it."""
+
+    ref: str
+    id: str  # the native id used in refs (a JIRA issue key, a Redmine issue number ...)
+    key: str  # what people call it: "PROJ-12", "#123"
+    title: str
+    url: str
+    status: Status | None = None
+    project_ref: str | None = None
+    description: str | None = None
+    type: str | None = None
+    priority: Priority | None = None
+    assignee: User | None = None
+    reporter: User | None = None
+    due: date | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    done_at: datetime | None = None  # when it last entered a done status, where the vendor tells
+    estimate_hours: float | None = None
+    story_points: float | None = None
+    parent_ref: str | None = None
+    epic_ref: str | None = None
+    sprint_ref: str | None = None
+    labels: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Comment:
+    ref: str
+    id: str
+    body: str  # Markdown
+    author: User | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sprint:
+    ref: str
+    id: str
+    name: str
+    state: SprintState
+    url: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    completed_at: datetime | None = None
+    goal: str | None = None
+    project_ref: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Epic:
+    ref: str
+    id: str
+    key: str
+    title: str
+    url: str
+    status: Status | None = None
+    description: str | None = None
+    project_ref: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of results; `next_cursor` is the adapter's own opaque continuation."""
+
+    items: list[T]
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 25
+    cursor: str | None = None
+
+
+ME = "@me"
+"""TaskQuery.assignee value meaning the connection's own user."""
+
+
+class TaskSort(StrEnum):
+    UPDATED = "updated"
+    CREATED = "created"
+    PRIORITY = "priority"
+    DUE = "due"
+    KEY = "key"
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """Filters for list_tasks. Unset fields don't filter.
+
+    `assignee` is a native user id or ME; `statuses` come from list_statuses or
+    available_statuses; `categories` keeps tasks whose status is in one of them
+    (open tasks are {TODO, IN_PROGRESS}).
+    """
+
+    project_id: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    statuses: tuple[Status, ...] = ()
+    categories: frozenset[StatusCategory] = frozenset()
+    text: str | None = None
+    sprint_id: str | None = None
+    epic_id: str | None = None
+    updated_since: datetime | None = None
+    sort: TaskSort = TaskSort.UPDATED
+    descending: bool = True
+
+
+class _Unset:
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+"""Marks a TaskChanges field that is not being changed (None means clear it)."""
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    """A new task. Ids are native; priority comes from list_priorities."""
+
+    title: str
+    description: str | None = None
+    type: str | None = None
+    priority: Priority | None = None
+    assignee_id: str | None = None
+    due: date | None = None
+    estimate_hours: float | None = None
+    story_points: float | None = None
+    parent_id: str | None = None
+    epic_id: str | None = None
+    sprint_id: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskChanges:
+    """Changes to a task: UNSET leaves a field alone, None clears it."""
+
+    title: Any = UNSET
+    description: Any = UNSET
+    priority: Any = UNSET  # Priority | None
+    due: Any = UNSET  # date | None
+    estimate_hours: Any = UNSET  # float | None
+    story_points: Any = UNSET  # float | None
+    parent_id: Any = UNSET  # str | None
+    epic_id: Any = UNSET  # str | None
+    sprint_id: Any = UNSET  # str | None
+
+    def changed(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if value is not UNSET}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of a successful connection test."""
+
+    user: User
+    site: str  # the host or workspace the user is connected to
+    summary: str  # "Connected to acme.atlassian.net as Ana Silva, ana@acme.com"
+    workspaces: tuple[tuple[str, str], ...] = ()  # (id, name) choices, where the vendor has them
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """What an adapter is built from: the decrypted connection, never persisted as such."""
+
+    slug: str
+    base_url: str
+    token: str = field(repr=False)
+    username: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    user_id: int | None = None  # the owner, for the built-in tracker
+
+
+class Capability(StrEnum):
+    SPRINTS = "sprints"
+    EPICS = "epics"
+    STORY_POINTS = "story_points"
+    DELETE = "delete"
+
+
+@runtime_checkable
+class ProviderAdapter(Protocol):
+    """What every provider implements. Ids are native ids (the part of a ref after the slug).
+
+    Every method raises only ProviderError subclasses (see errors.py) for vendor
+    failures; NotSupported for what the vendor or this configuration lacks.
+    """
+
+    provider_type: ClassVar[str]  # "jira", "openproject", "clickup", "redmine", "local"
+    label: ClassVar[str]  # "JIRA Cloud"
+    capabilities: ClassVar[frozenset[Capability]]
+    needs_username: ClassVar[bool]  # JIRA needs the account email beside the token
+    base_url_example: ClassVar[str]  # shown in forms: "https://your-site.atlassian.net"
+    slug: str
+
+    def check(self) -> CheckResult:
+        """Call the vendor's current-user endpoint and describe who we are there."""
+        ...
+
+    def current_user(self) -> User: ...
+
+    def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]: ...
+
+    def get_project(self, project_id: str) -> Project: ...
+
+    def list_statuses(self, project_id: str) -> list[Status]: ...
+
+    def list_priorities(self, project_id: str | None = None) -> list[Priority]: ...
+
+    def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
+        """People tasks in the project can be assigned to (all visible people without a project)."""
+        ...
+
+    def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]: ...
+
+    def get_task(self, task_id: str) -> Task: ...
+
+    def available_statuses(self, task_id: str) -> list[Status]:
+        """Statuses this task can move to now (workflow transitions where the vendor has them)."""
+        ...
+
+    def create_task(self, project_id: str, draft: TaskDraft) -> Task: ...
+
+    def update_task(self, task_id: str, changes: TaskChanges) -> Task: ...
+
+    def set_task_status(self, task_id: str, status: Status) -> Task:
+        """Move the task to `status` (one of available_statuses) and verify it took."""
+        ...
+
+    def assign_task(self, task_id: str, user_id: str | None) -> Task: ...
+
+    def delete_task(self, task_id: str) -> None: ...
+
+    def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]: ...
+
+    def add_comment(self, task_id: str, body: str) -> Comment: ...
+
+    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]: ...
+
+    def get_sprint(self, sprint_id: str) -> Sprint: ...
+
+    def sprint_tasks(self, sprint_id: str) -> list[Task]:
+        """Every task in the sprint, with story points, estimates and done_at filled where known."""
+        ...
+
+    def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]: ...
+
+    def get_epic(self, epic_id: str) -> Epic: ...
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        ...

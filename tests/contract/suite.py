@@ -1,0 +1,367 @@
+"""One contract every provider adapter must meet, run identically over each vendor.
+
+A vendor's test module subclasses `ProviderContract` and provides a
+`contract_env` fixture returning a `ContractEnv`: an adapter pointed at the
+vendor's fake (or, for Redmine, a real server), a project to work in, and
+hooks to seed data and inject faults.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from portal.core.providers import errors
+from portal.core.providers.base import (
+    ME,
+    Capability,
+    PageRequest,
+    PriorityLevel,
+    ProviderAdapter,
+    SprintState,
+    StatusCategory,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+)
+from portal.core.providers.http import HttpPolicy
+
+TEST_POLICY = HttpPolicy(
+    allowed_hosts=("127.0.0.1",), connect_timeout=2, read_timeout=1, max_rate_limit_wait=3, backoff=0.01
+)
+
+
+@dataclass
+class ContractEnv:
+    adapter: ProviderAdapter
+    slug: str
+    project_id: str
+    # Another person who can be assigned tasks in the project: native id, name, email.
+    other_user_id: str
+    other_user_name: str
+    # Build an adapter for the same server with other credentials or policy.
+    make_adapter: Callable[..., ProviderAdapter]
+    # Create `count` tasks behind the adapter's back (in the fake's state or through the
+    # vendor's API); keyword arguments: title_prefix, assignee_id. Returns native ids.
+    seed_tasks: Callable[..., list[str]]
+    # Inject a fault: fault(status, path=regex, method=..., headers=..., count=...).
+    # None for a real server, where faults can't be injected.
+    fault: Callable[..., None] | None = None
+    # Count requests the server received: count_requests(method, path_regex).
+    count_requests: Callable[[str, str], int] | None = None
+    # Make the server answer the next several (at least 5) requests after `seconds`: slow(seconds).
+    slow: Callable[[float], None] | None = None
+    # A sprint with tasks (where supported): native sprint id.
+    sprint_id: str | None = None
+    # An epic with at least one child task (where supported): native epic id.
+    epic_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _all_pages(fetch: Callable[[PageRequest], Any], limit: int, max_pages: int = 50) -> list[Any]:
+    items: list[Any] = []
+    cursor = None
+    for _ in range(max_pages):
+        page = fetch(PageRequest(limit=limit, cursor=cursor))
+        assert len(page.items) <= limit
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if not cursor:
+            return items
+    raise AssertionError("paging did not end")
+
+
+def _needs_faults(env: ContractEnv) -> None:
+    if env.fault is None:
+        pytest.skip("a real server: faults can't be injected, so this error class is covered by the fakes")
+
+
+class ProviderContract:
+    """Subclass in a vendor module and provide the `contract_env` fixture."""
+
+    # --- identity ----------------------------------------------------------
+    def test_check_names_the_current_user(self, contract_env: ContractEnv):
+        result = contract_env.adapter.check()
+        assert result.user.name
+        assert result.user.name in result.summary
+        assert result.summary.startswith("Connected to")
+        assert result.user.ref == f"{contract_env.slug}:{result.user.id}"
+
+    def test_current_user_is_the_checked_user(self, contract_env: ContractEnv):
+        assert contract_env.adapter.current_user().id == contract_env.adapter.check().user.id
+
+    # --- projects ------------------------------------------------------------
+    def test_projects_are_listed_with_refs_and_pages(self, contract_env: ContractEnv):
+        projects = _all_pages(lambda page: contract_env.adapter.list_projects(page), limit=1)
+        ids = [p.id for p in projects]
+        assert contract_env.project_id in ids
+        assert len(ids) == len(set(ids)), "a project appeared on two pages"
+        assert len(ids) >= 2, "the environment must hold at least two projects to prove paging"
+        for project in projects:
+            assert project.ref == f"{contract_env.slug}:{project.id}"
+            assert project.url.startswith("http")
+            assert project.name
+
+    def test_get_project(self, contract_env: ContractEnv):
+        project = contract_env.adapter.get_project(contract_env.project_id)
+        assert project.id == contract_env.project_id
+        assert project.ref == f"{contract_env.slug}:{contract_env.project_id}"
+
+    def test_statuses_cover_todo_and_done(self, contract_env: ContractEnv):
+        statuses = contract_env.adapter.list_statuses(contract_env.project_id)
+        categories = {s.category for s in statuses}
+        assert StatusCategory.TODO in categories or StatusCategory.IN_PROGRESS in categories
+        assert StatusCategory.DONE in categories
+        assert all(s.name for s in statuses)
+
+    def test_priorities_map_onto_levels(self, contract_env: ContractEnv):
+        priorities = contract_env.adapter.list_priorities(contract_env.project_id)
+        assert priorities, "every provider has priorities"
+        assert any(p.level not in (PriorityLevel.UNKNOWN, PriorityLevel.NONE) for p in priorities)
+
+    def test_people_who_can_be_assigned(self, contract_env: ContractEnv):
+        users = contract_env.adapter.list_users(contract_env.project_id)
+        assert contract_env.other_user_id in {u.id for u in users}
+        for user in users:
+            assert user.ref == f"{contract_env.slug}:{user.id}"
+
+    # --- tasks -----------------------------------------------------------------
+    def test_create_then_get_round_trips_fields(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        priorities = adapter.list_priorities(contract_env.project_id)
+        high = next((p for p in priorities if p.level == PriorityLevel.HIGH), priorities[0])
+        due = date.today() + timedelta(days=7)
+        description = "Steps:\n\n1. Open the **login** page\n2. Type `admin`\n\nSee [docs](https://example.com/docs)."
+        created = adapter.create_task(
+            contract_env.project_id,
+            TaskDraft(
+                title="Contract: login fails",
+                description=description,
+                priority=high,
+                assignee_id=contract_env.other_user_id,
+                due=due,
+            ),
+        )
+        assert created.ref == f"{contract_env.slug}:{created.id}"
+        fetched = adapter.get_task(created.id)
+        assert fetched.title == "Contract: login fails"
+        assert fetched.description is not None
+        assert "**login**" in fetched.description and "`admin`" in fetched.description
+        assert "[docs](https://example.com/docs)" in fetched.description
+        assert fetched.priority is not None and fetched.priority.name == high.name
+        assert fetched.assignee is not None and fetched.assignee.id == contract_env.other_user_id
+        assert fetched.due == due
+        assert fetched.status is not None and fetched.status.category != StatusCategory.DONE
+        assert fetched.url.startswith("http")
+        assert fetched.project_ref == f"{contract_env.slug}:{contract_env.project_id}"
+
+    def test_list_tasks_pages_through_more_than_one_page(self, contract_env: ContractEnv):
+        seeded = set(contract_env.seed_tasks(5, title_prefix="Paging"))
+        query = TaskQuery(project_id=contract_env.project_id, text="Paging")
+        tasks = _all_pages(lambda page: contract_env.adapter.list_tasks(query, page), limit=2)
+        ids = [t.id for t in tasks]
+        assert len(ids) == len(set(ids)), "a task appeared on two pages"
+        assert seeded <= set(ids)
+        for task in tasks:
+            assert task.ref == f"{contract_env.slug}:{task.id}"
+            assert task.title and task.url
+
+    def test_list_tasks_filters_by_assignee_and_category(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        mine = contract_env.seed_tasks(1, title_prefix="Mine", assignee_id=adapter.current_user().id)
+        theirs = contract_env.seed_tasks(1, title_prefix="Theirs", assignee_id=contract_env.other_user_id)
+        page = adapter.list_tasks(TaskQuery(project_id=contract_env.project_id, assignee=ME), PageRequest(limit=100))
+        ids = {t.id for t in page.items}
+        assert set(mine) <= ids and not set(theirs) & ids
+        page = adapter.list_tasks(
+            TaskQuery(project_id=contract_env.project_id, assignee=contract_env.other_user_id), PageRequest(limit=100)
+        )
+        ids = {t.id for t in page.items}
+        assert set(theirs) <= ids and not set(mine) & ids
+        open_only = frozenset({StatusCategory.TODO, StatusCategory.IN_PROGRESS})
+        page = adapter.list_tasks(
+            TaskQuery(project_id=contract_env.project_id, categories=open_only), PageRequest(limit=100)
+        )
+        assert all(t.status is None or t.status.category in open_only for t in page.items)
+
+    def test_update_task_changes_and_clears_fields(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Update")
+        due = date.today() + timedelta(days=3)
+        updated = adapter.update_task(
+            task_id, TaskChanges(title="Updated title", description="Now with *emphasis*.", due=due)
+        )
+        assert updated.title == "Updated title"
+        fetched = adapter.get_task(task_id)
+        assert fetched.title == "Updated title"
+        assert "*emphasis*" in (fetched.description or "")
+        assert fetched.due == due
+        adapter.update_task(task_id, TaskChanges(due=None))
+        assert adapter.get_task(task_id).due is None
+
+    def test_status_change_to_done_is_verified(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Status")
+        targets = adapter.available_statuses(task_id)
+        done = next((s for s in targets if s.category == StatusCategory.DONE), None)
+        assert done is not None, f"no done status among {[s.name for s in targets]}"
+        moved = adapter.set_task_status(task_id, done)
+        assert moved.status is not None and moved.status.name == done.name
+        assert adapter.get_task(task_id).status.category == StatusCategory.DONE
+
+    def test_assign_and_unassign(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Assign")
+        assigned = adapter.assign_task(task_id, contract_env.other_user_id)
+        assert assigned.assignee is not None and assigned.assignee.id == contract_env.other_user_id
+        unassigned = adapter.assign_task(task_id, None)
+        assert unassigned.assignee is None
+        assert adapter.get_task(task_id).assignee is None
+
+    def test_comments_round_trip_markdown(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Comment")
+        body = "Looks good. **Ship it** after `make test`:\n\n- one\n- two"
+        comment = adapter.add_comment(task_id, body)
+        assert comment.ref.startswith(f"{contract_env.slug}:")
+        comments = _all_pages(lambda page: adapter.list_comments(task_id, page), limit=10)
+        bodies = [c.body for c in comments]
+        assert any("**Ship it**" in b and "`make test`" in b and "- two" in b for b in bodies), bodies
+        assert all(c.author is None or c.author.name for c in comments)
+
+    def test_delete_task(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Delete")
+        if Capability.DELETE not in adapter.capabilities:
+            with pytest.raises(errors.NotSupported):
+                adapter.delete_task(task_id)
+            return
+        adapter.delete_task(task_id)
+        with pytest.raises(errors.NotFound):
+            adapter.get_task(task_id)
+
+    # --- sprints and epics -------------------------------------------------------
+    def test_sprints(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        if Capability.SPRINTS not in adapter.capabilities or contract_env.sprint_id is None:
+            with pytest.raises(errors.NotSupported):
+                adapter.list_sprints(contract_env.project_id, None, PageRequest())
+            return
+        sprints = _all_pages(lambda page: adapter.list_sprints(contract_env.project_id, None, page), limit=1)
+        assert contract_env.sprint_id in {s.id for s in sprints}
+        sprint = adapter.get_sprint(contract_env.sprint_id)
+        assert sprint.ref == f"{contract_env.slug}:{contract_env.sprint_id}"
+        assert sprint.state != SprintState.UNKNOWN
+        tasks = adapter.sprint_tasks(contract_env.sprint_id)
+        assert tasks, "the environment's sprint must hold tasks"
+        assert all(t.sprint_ref == sprint.ref for t in tasks)
+        in_sprint = adapter.list_tasks(TaskQuery(sprint_id=contract_env.sprint_id), PageRequest(limit=100))
+        assert {t.id for t in tasks} == {t.id for t in in_sprint.items}
+
+    def test_epics(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        if Capability.EPICS not in adapter.capabilities or contract_env.epic_id is None:
+            with pytest.raises(errors.NotSupported):
+                adapter.list_epics(contract_env.project_id, PageRequest())
+            return
+        epics = _all_pages(lambda page: adapter.list_epics(contract_env.project_id, page), limit=10)
+        assert contract_env.epic_id in {e.id for e in epics}
+        epic = adapter.get_epic(contract_env.epic_id)
+        assert epic.ref == f"{contract_env.slug}:{contract_env.epic_id}"
+        child = adapter.create_task(
+            contract_env.project_id, TaskDraft(title="Child of the epic", epic_id=contract_env.epic_id)
+        )
+        assert adapter.get_task(child.id).epic_ref == epic.ref
+        children = adapter.list_tasks(TaskQuery(epic_id=contract_env.epic_id), PageRequest(limit=100))
+        assert child.id in {t.id for t in children.items}
+
+    # --- errors ------------------------------------------------------------------
+    def test_unknown_task_is_not_found(self, contract_env: ContractEnv):
+        with pytest.raises(errors.NotFound):
+            contract_env.adapter.get_task(contract_env.extra.get("missing_task_id", "999999"))
+
+    def test_rejected_token_is_authentication_failed(self, contract_env: ContractEnv):
+        adapter = contract_env.make_adapter(token="wrong-token-0000")
+        with pytest.raises(errors.AuthenticationFailed) as caught:
+            adapter.check()
+        assert "wrong-token-0000" not in str(caught.value)
+
+    def test_vendor_refusing_values_is_invalid_input(self, contract_env: ContractEnv):
+        with pytest.raises(errors.InvalidInput):
+            contract_env.adapter.create_task(contract_env.project_id, TaskDraft(title=""))
+
+    def test_internal_address_is_refused_without_allowance(self, contract_env: ContractEnv):
+        adapter = contract_env.make_adapter(policy=HttpPolicy(allowed_hosts=()))
+        with pytest.raises(errors.AddressNotAllowed) as caught:
+            adapter.check()
+        assert "ALLOWED_PROVIDER_HOSTS" in str(caught.value)
+
+    @pytest.mark.parametrize(
+        ("status", "error_class"),
+        [
+            (401, errors.AuthenticationFailed),
+            (403, errors.PermissionDenied),
+            (404, errors.NotFound),
+            (409, errors.Conflict),
+            (422, errors.InvalidInput),
+        ],
+    )
+    def test_vendor_errors_map_onto_the_error_tree(self, contract_env: ContractEnv, status, error_class):
+        _needs_faults(contract_env)
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Fault")
+        contract_env.fault(status, count=5)
+        with pytest.raises(error_class):
+            contract_env.adapter.get_task(task_id)
+
+    def test_rate_limit_is_waited_out_when_short(self, contract_env: ContractEnv):
+        _needs_faults(contract_env)
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="RateShort")
+        contract_env.fault(429, count=1)  # the vendor's own rate-limit headers: a short wait
+        assert contract_env.adapter.get_task(task_id).id == task_id
+
+    def test_rate_limit_beyond_the_bound_fails_with_retry_after(self, contract_env: ContractEnv):
+        _needs_faults(contract_env)
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="RateLong")
+        contract_env.fault(429, count=10, headers=contract_env.extra["long_rate_limit_headers"])
+        with pytest.raises(errors.RateLimited) as caught:
+            contract_env.adapter.get_task(task_id)
+        assert caught.value.retry_after is not None and caught.value.retry_after > 3
+
+    def test_server_error_on_read_is_retried(self, contract_env: ContractEnv):
+        _needs_faults(contract_env)
+        (task_id,) = contract_env.seed_tasks(1, title_prefix="Retry")
+        contract_env.fault(503, count=1)
+        assert contract_env.adapter.get_task(task_id).id == task_id
+
+    def test_server_error_on_create_is_not_retried(self, contract_env: ContractEnv):
+        _needs_faults(contract_env)
+        contract_env.adapter.current_user()  # warm any lookups the adapter caches
+        contract_env.adapter.list_statuses(contract_env.project_id)
+        contract_env.fault(503, count=5, method="POST")
+        before = contract_env.count_requests("POST", r".")
+        with pytest.raises(errors.Unavailable):
+            contract_env.adapter.create_task(contract_env.project_id, TaskDraft(title="Exactly once"))
+        assert contract_env.count_requests("POST", r".") - before == 1
+
+    def test_slow_answer_times_out(self, contract_env: ContractEnv):
+        _needs_faults(contract_env)
+        contract_env.slow(1.5)
+        with pytest.raises(errors.TimedOut):
+            contract_env.adapter.get_project(contract_env.project_id)
+
+    def test_messages_never_contain_the_token(self, contract_env: ContractEnv):
+        token = contract_env.extra.get("token")
+        if not token or contract_env.fault is None:
+            pytest.skip("needs the fake's token and fault injection")
+        for status in (400, 401, 403, 404, 409, 422, 429, 500):
+            contract_env.fault(status, count=10)
+            try:
+                contract_env.adapter.get_project(contract_env.project_id)
+            except errors.ProviderError as exc:
+                assert token not in str(exc) and not re.search(re.escape(token[-12:]), repr(exc))
+            contract_env.extra["clear_faults"]()
