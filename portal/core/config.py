@@ -50,6 +50,9 @@ def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+_warned: set[str] = set()
+
+
 def _persisted_dev_secret(instance_path: Path, filename: str, make: callable, what: str) -> str:
     """Read a development secret from the instance folder, creating it on first use."""
     path = instance_path / filename
@@ -61,11 +64,13 @@ def _persisted_dev_secret(instance_path: Path, filename: str, make: callable, wh
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(value + "\n")
-    log.warning(
-        "%s is not set: using a development value kept in %s. Set it in the environment before deploying.",
-        what,
-        path.name,
-    )
+    if what not in _warned:
+        _warned.add(what)
+        log.warning(
+            "%s is not set: using a development value kept in %s. Set it in the environment before deploying.",
+            what,
+            path.name,
+        )
     return value
 
 

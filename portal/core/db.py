@@ -38,7 +38,12 @@ def engine_options(url: str) -> dict[str, Any]:
     """Engine keyword arguments suited to the database behind `url`."""
     if url.startswith("sqlite"):
         return {"connect_args": {"check_same_thread": False, "timeout": 5}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "connect_args": {"connect_timeout": 5}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def make_engine(url: str) -> Engine:
@@ -48,10 +53,15 @@ def make_engine(url: str) -> Engine:
 class Database:
     """An engine and a session factory, for code that runs outside Flask."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, engine: Engine | None = None):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = engine if engine is not None else make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_engine(cls, engine: Engine) -> Database:
+        """Wrap an engine made elsewhere (the portal's, from Flask-SQLAlchemy)."""
+        return cls(engine.url.render_as_string(hide_password=False), engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -112,7 +112,9 @@ def live_key_named(session: Session, user_id: int, name: str) -> McpApiKey | Non
     )
 
 
-def revoke_key(session: Session, key: McpApiKey, *, now: datetime | None = None, kind: str = "key_revoked") -> None:
+def revoke_key(
+    session: Session, key: McpApiKey, *, now: datetime | None = None, kind: str = "key_revoked"
+) -> None:
     """Revoke a key (idempotent); the caller commits."""
     if key.revoked_at is None:
         key.revoked_at = now or utcnow()

@@ -36,7 +36,9 @@ class Vault:
                     "bytes). Generate one with `pm-portal generate-credentials-key`."
                 ) from None
         if not fernets:
-            raise VaultKeyError("CREDENTIALS_KEY holds no key. Generate one with `pm-portal generate-credentials-key`.")
+            raise VaultKeyError(
+                "CREDENTIALS_KEY holds no key. Generate one with `pm-portal generate-credentials-key`."
+            )
         self._fernet = MultiFernet(fernets)
 
     def encrypt(self, credentials: dict[str, str]) -> str:

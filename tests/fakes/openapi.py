@@ -94,7 +94,9 @@ class SpecValidator:
             self._draft = DRAFT202012
             self._validator_cls = jsonschema.Draft202012Validator
         self.document = document
-        self._registry = Registry().with_resource(SPEC_URI, Resource(contents=document, specification=self._draft))
+        self._registry = Registry().with_resource(
+            SPEC_URI, Resource(contents=document, specification=self._draft)
+        )
         self._validators: dict[str, Any] = {}
 
     def operation(self, method: str, template: str) -> dict[str, Any] | None:
@@ -172,5 +174,7 @@ class SpecValidator:
                 outcome.exempt.append(key)
                 continue
             outcome.checked.append(key)
-            outcome.failures.extend(f"{key[0]} {key[1]} {key[2]}: {p}" for p in self.validate_body(schema_pointer, logged.body))
+            outcome.failures.extend(
+                f"{key[0]} {key[1]} {key[2]}: {p}" for p in self.validate_body(schema_pointer, logged.body)
+            )
         return outcome

@@ -49,7 +49,9 @@ class InvalidInput(ProviderError):
 
     kind = "invalid_input"
 
-    def __init__(self, message: str, *, field_errors: dict[str, str] | None = None, status: int | None = None):
+    def __init__(
+        self, message: str, *, field_errors: dict[str, str] | None = None, status: int | None = None
+    ):
         super().__init__(message, status=status)
         self.field_errors = dict(field_errors or {})
 

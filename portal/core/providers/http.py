@@ -99,7 +99,9 @@ def check_address(host: str, address: str, policy: HttpPolicy, port: int | None 
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        raise errors.AddressNotAllowed(f"{host} resolved to {address!r}, which is not an IP address.") from None
+        raise errors.AddressNotAllowed(
+            f"{host} resolved to {address!r}, which is not an IP address."
+        ) from None
     why = _describe_address(ip)
     if why:
         raise _refusal(host, address, why)
@@ -130,7 +132,9 @@ def check_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> None:
     if allowed or not resolve:
         return
     try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
     except socket.gaierror:
         raise errors.Unreachable(f"The server name {host} could not be resolved. Check the URL.") from None
     for info in infos:
@@ -324,7 +328,9 @@ class ProviderHttp:
                     "Check the URL and that the server is up."
                 ) from None
             except requests.exceptions.RequestException as exc:
-                raise errors.Unavailable(f"The request to {self.vendor} failed: {_short_reason(exc)}.") from None
+                raise errors.Unavailable(
+                    f"The request to {self.vendor} failed: {_short_reason(exc)}."
+                ) from None
 
             status = response.status_code
             if 300 <= status < 400 and "Location" in response.headers and status not in ok_statuses:
@@ -371,7 +377,9 @@ class ProviderHttp:
             message, field_errors = None, {}
         said = f": {message}" if message else ""
         if status == 401:
-            return errors.AuthenticationFailed(f"{self.vendor} rejected the credentials (401){said}", status=status)
+            return errors.AuthenticationFailed(
+                f"{self.vendor} rejected the credentials (401){said}", status=status
+            )
         if status == 403:
             return errors.PermissionDenied(f"{self.vendor} refused this request (403){said}", status=status)
         if status == 404:
@@ -380,10 +388,14 @@ class ProviderHttp:
             return errors.Conflict(f"{self.vendor} reported a conflict ({status}){said}", status=status)
         if status in (400, 422):
             return errors.InvalidInput(
-                f"{self.vendor} refused the values given ({status}){said}", field_errors=field_errors, status=status
+                f"{self.vendor} refused the values given ({status}){said}",
+                field_errors=field_errors,
+                status=status,
             )
         if status == 429:
-            return errors.RateLimited(f"{self.vendor} is rate limiting requests", retry_after=retry_after_seconds(response))
+            return errors.RateLimited(
+                f"{self.vendor} is rate limiting requests", retry_after=retry_after_seconds(response)
+            )
         if status >= 500:
             return errors.Unavailable(f"{self.vendor} had a server error ({status}){said}", status=status)
         return errors.ProviderError(f"{self.vendor} answered {status}{said}", status=status)

@@ -41,7 +41,9 @@ def adapter_class(provider_type: str) -> type[Any]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def build_adapter(provider_type: str, config: ConnectionConfig, policy: HttpPolicy, **context: Any) -> ProviderAdapter:
+def build_adapter(
+    provider_type: str, config: ConnectionConfig, policy: HttpPolicy, **context: Any
+) -> ProviderAdapter:
     """Construct the adapter for `provider_type` from a decrypted connection config.
 
     `context` carries what only some adapters need (the built-in tracker's

@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up from a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+WEB_PORT ?= 5000
+MCP_PORT ?= 8080
+
+.PHONY: run test install db lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+db: install
+	$(BIN)/pm-portal db upgrade
+
+run: db
+	@echo ""
+	@echo "  Portal:      http://127.0.0.1:$(WEB_PORT)/   (sign up: the first account becomes the administrator)"
+	@echo "  MCP worker:  http://127.0.0.1:$(MCP_PORT)/mcp   (Streamable HTTP)"
+	@echo "               http://127.0.0.1:$(MCP_PORT)/sse   (SSE)"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_HOST=127.0.0.1 PORT=$(WEB_PORT) MCP_HOST=127.0.0.1 MCP_PORT=$(MCP_PORT) \
+		PUBLIC_PORTAL_URL=http://127.0.0.1:$(WEB_PORT) PUBLIC_MCP_URL=http://127.0.0.1:$(MCP_PORT) \
+		$(BIN)/honcho start -f Procfile web mcp
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check portal mcp_worker tests benchmarks
+	$(BIN)/ruff format --check portal mcp_worker tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/worker_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

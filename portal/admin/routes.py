@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.core import accounts
+from portal.core.models import AuditEvent, User
+from portal.extensions import db
+
+from .forms import ActionForm, NewMemberForm
+
+bp = Blueprint("admin", __name__)
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _member(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _active_admins() -> int:
+    return db.session.scalar(select(func.count(User.id)).where(User.is_admin, User.is_active)) or 0
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    form = NewMemberForm()
+    if form.validate_on_submit():
+        try:
+            member = accounts.create_user(
+                db.session,
+                email=form.email.data,
+                password=form.temporary_password.data,
+                display_name=form.display_name.data,
+                is_admin=form.is_admin.data,
+                must_change_password=True,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            field = {"password": "temporary_password"}.get(exc.field, exc.field)
+            getattr(form, field, form.email).errors.append(exc.message)
+        else:
+            db.session.add(
+                AuditEvent(user_id=current_user.id, kind="user_created", target=member.email, ok=True)
+            )
+            db.session.commit()
+            flash(f"{member.email} can now sign in with the temporary password.", "success")
+            return redirect(url_for("admin.users"))
+    members = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", form=form, members=members, action=ActionForm())
+
+
+@bp.post("/users/<int:user_id>/disable")
+@admin_required
+def disable(user_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    member = _member(user_id)
+    if member.id == current_user.id:
+        flash("You can't disable your own account.", "error")
+    else:
+        accounts.set_active(db.session, member, False, actor=current_user.model)
+        db.session.commit()
+        flash(f"{member.email} is disabled: their sessions and MCP keys stopped working.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/enable")
+@admin_required
+def enable(user_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    member = _member(user_id)
+    accounts.set_active(db.session, member, True, actor=current_user.model)
+    db.session.commit()
+    flash(f"{member.email} is enabled again.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/admin")
+@admin_required
+def toggle_admin(user_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    member = _member(user_id)
+    if member.is_admin and _active_admins() <= 1:
+        flash("This is the only administrator; make someone else an administrator first.", "error")
+        return redirect(url_for("admin.users"))
+    member.is_admin = not member.is_admin
+    db.session.add(
+        AuditEvent(
+            user_id=current_user.id,
+            kind="admin_granted" if member.is_admin else "admin_revoked",
+            target=member.email,
+            ok=True,
+        )
+    )
+    db.session.commit()
+    flash(f"{member.email} is {'now' if member.is_admin else 'no longer'} an administrator.", "success")
+    return redirect(url_for("admin.users"))

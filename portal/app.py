@@ -1,0 +1,126 @@
+"""The portal's application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template, request
+from sqlalchemy import select
+
+from portal.core.config import Settings
+from portal.core.db import engine_options
+from portal.core.models import User
+from portal.core.providers.http import HttpPolicy
+from portal.core.vault import Vault
+from portal.extensions import csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal. `config` overrides environment settings (tests pass their own).
+
+    Keys of `config` that name Settings fields (DATABASE_URL, SECRET_KEY, APP_ENV,
+    CREDENTIALS_KEY, ...) are applied before the settings are resolved; the rest
+    go into `app.config` as they are.
+    """
+    config = dict(config or {})
+    settings = Settings.from_env(**{k: v for k, v in config.items() if k.isupper()})
+    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_portal_url.startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.public_portal_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_FAILURE_WINDOW=300,
+        TESTING=settings.env == "testing",
+    )
+    app.config.update(config)
+    app.extensions["pm_settings"] = settings
+    app.extensions["pm_vault"] = Vault(settings.credentials_keys)
+    app.extensions["pm_http_policy"] = HttpPolicy(allowed_hosts=settings.allowed_provider_hosts)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from portal import accounts, admin, commands, connections, keys, main, tracker
+
+    for module in (main, accounts, admin, keys, connections, tracker, commands):
+        module.init_app(app)
+
+    _register_error_pages(app)
+    _register_security_headers(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    """Sessions carry 'user id.session version': a disabled user or a changed password ends them."""
+    from portal.accounts.session_user import SessionUser
+
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit():
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None
+    return SessionUser(user)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_error):
+        return render_template("errors/404.html"), 405
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return render_template("errors/400.html", message="That request was too large."), 413
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        message = getattr(error, "description", None) or "The request could not be understood."
+        if "CSRF" in str(message):
+            message = "The form expired or was sent from another site. Reload the page and try again."
+        return render_template("errors/400.html", message=message), 400
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if request.endpoint and request.endpoint.startswith(("keys.", "connections.", "accounts.", "admin.")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

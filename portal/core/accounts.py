@@ -1,0 +1,145 @@
+"""Team-member accounts: creation, validation, passwords. Shared by the portal and the command line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .models import AuditEvent, User, utcnow
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+MIN_PASSWORD_LENGTH = 10
+# A hash to compare against when the email is unknown, so timing doesn't reveal which emails exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+@dataclass
+class AccountError(Exception):
+    """A problem with one field of an account request."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_email(email: str) -> str:
+    email = normalize_email(email)
+    if not email:
+        raise AccountError("email", "Enter an email address.")
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise AccountError("email", "Enter a valid email address, such as ana@example.com.")
+    return email
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 1024:
+        raise AccountError("password", "That password is too long (1024 characters at most).")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def user_count(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str | None = None,
+    is_admin: bool = False,
+    must_change_password: bool = False,
+) -> User:
+    """Validate and add a user; the first user of an instance is always an admin. The caller commits."""
+    email = validate_email(email)
+    validate_password(password)
+    display_name = (display_name or "").strip() or email.split("@", 1)[0]
+    if len(display_name) > 120:
+        raise AccountError("display_name", "A name is at most 120 characters.")
+    if find_user(session, email) is not None:
+        raise AccountError("email", "An account with this email already exists.")
+    first = user_count(session) == 0
+    user = User(
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        is_admin=is_admin or first,
+        must_change_password=must_change_password,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (taking the same time either way)."""
+    user = find_user(session, email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    if not user.is_active:
+        return None
+    return user
+
+
+def set_password(session: Session, user: User, password: str, *, must_change: bool = False) -> None:
+    """Change a password and end the user's other sessions. The caller commits."""
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    user.session_version += 1
+    session.flush()
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+    """Disable or re-enable a user. Disabling ends their sessions; their keys stop working at once
+    because the worker checks the owner on every key verification."""
+    if user.is_active == active:
+        return
+    user.is_active = active
+    user.session_version += 1
+    session.add(
+        AuditEvent(
+            user_id=actor.id if actor else None,
+            kind="user_enabled" if active else "user_disabled",
+            target=user.email,
+            ok=True,
+        )
+    )
+    session.flush()
+
+
+def record_login(session: Session, user: User | None, *, ok: bool, client_ip: str | None, email: str) -> None:
+    """Audit a sign-in attempt. A failed attempt records the address, never the password."""
+    if ok and user is not None:
+        user.last_login_at = utcnow()
+    session.add(
+        AuditEvent(
+            user_id=user.id if user is not None else None,
+            kind="login" if ok else "login_failed",
+            target=None if ok else normalize_email(email)[:200],
+            ok=ok,
+            client_ip=client_ip,
+        )
+    )
