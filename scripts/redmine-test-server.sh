@@ -54,6 +54,10 @@ package_installed() {
     dpkg-query -W -f='${Status}' redmine 2>/dev/null | grep -q "install ok installed"
 }
 
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redmine redmine-sqlite ruby-webrick
+}
+
 install_redmine() {
     if ! package_installed; then
         if [ "$(id -u)" != 0 ]; then
@@ -67,10 +71,8 @@ redmine redmine/instances/default/database-type select sqlite3
 redmine redmine/instances/default/dbconfig-install boolean true
 SEL
         apt_log=$(mktemp)
-        if ! { [ -n "$(find /var/lib/apt/lists -name '*_Packages*' -print -quit 2>/dev/null)" ] \
-                || apt-get update; } >"$apt_log" 2>&1 \
-            || ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-                redmine redmine-sqlite ruby-webrick >>"$apt_log" 2>&1; then
+        # Try with the package lists at hand first; refresh them only when that fails.
+        if ! apt_install >"$apt_log" 2>&1 && ! { apt-get update && apt_install; } >>"$apt_log" 2>&1; then
             tail -n 30 "$apt_log" >&2
             log "apt-get install failed"
             exit 1
@@ -121,6 +123,8 @@ key_works() {
     curl -fsS -o /dev/null --max-time 10 "$url/users/current.json" -H "X-Redmine-API-Key: $1"
 }
 
+server_starter=""
+
 start_server() {
     if server_pid >/dev/null; then
         return 0
@@ -131,6 +135,7 @@ start_server() {
     # setsid: the server outlives this script and does not get the caller's signals.
     in_redmine setsid bundle exec rails server -e production -b 127.0.0.1 -p "$port" -P "$pid_file" \
         >"$server_log" 2>&1 </dev/null &
+    server_starter=$!
 }
 
 wait_until_answering() {
@@ -138,6 +143,11 @@ wait_until_answering() {
         # Any HTTP answer will do: the point is that Rails has booted.
         if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/" 2>/dev/null)" != 000 ]; then
             return 0
+        fi
+        if [ -n "$server_starter" ] && ! kill -0 "$server_starter" 2>/dev/null; then
+            log "Redmine exited while starting on $url; its log says:"
+            tail -n 30 "$server_log" >&2 || true
+            exit 1
         fi
         sleep 0.25
     done

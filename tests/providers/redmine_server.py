@@ -1,6 +1,6 @@
 """A real Redmine for the Redmine adapter's tests, and the data the tests work on.
 
-`redmine_server` (session scope) uses REDMINE_URL and REDMINE_API_KEY (an
+`redmine` (session scope) uses REDMINE_URL and REDMINE_API_KEY (an
 administrator's key) when both are set; otherwise it starts the locally
 installed Redmine through scripts/redmine-test-server.sh on a free port and
 stops it at the end. It skips only when Redmine is not installed.
@@ -48,11 +48,15 @@ class RedmineAdmin:
 
     def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
         response = self.session.request(method, f"{self.url}/{path}", json=body, timeout=30)
-        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text[:300]}"
+        assert response.status_code == expect, (
+            f"{method} {path}: {response.status_code} {response.text[:300]}"
+        )
         return response.json() if response.content else None
 
     def create_issue(self, project_id: str, subject: str, **fields: Any) -> str:
-        body = self.call("POST", "issues.json", {"issue": {"project_id": project_id, "subject": subject, **fields}}, 201)
+        body = self.call(
+            "POST", "issues.json", {"issue": {"project_id": project_id, "subject": subject, **fields}}, 201
+        )
         return str(body["issue"]["id"])
 
     def role_id(self, name: str) -> int:
@@ -90,7 +94,7 @@ def _redmine_installed() -> bool:
 
 
 @pytest.fixture(scope="session")
-def redmine_server() -> Iterator[RedmineServer]:
+def redmine() -> Iterator[RedmineServer]:
     url, key = os.environ.get("REDMINE_URL"), os.environ.get("REDMINE_API_KEY")
     if url and key:
         yield RedmineServer(url, key)
@@ -112,12 +116,14 @@ def redmine_server() -> Iterator[RedmineServer]:
     try:
         yield RedmineServer(values["REDMINE_URL"], values["REDMINE_API_KEY"])
     finally:
-        subprocess.run(["bash", str(SCRIPT), "stop", "--port", str(port)], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            ["bash", str(SCRIPT), "stop", "--port", str(port)], check=True, capture_output=True, timeout=60
+        )
 
 
 @pytest.fixture(scope="session")
-def redmine_admin(redmine_server: RedmineServer) -> Iterator[RedmineAdmin]:
-    admin = RedmineAdmin(redmine_server)
+def redmine_admin(redmine: RedmineServer) -> Iterator[RedmineAdmin]:
+    admin = RedmineAdmin(redmine)
     yield admin
     admin.close()
 
@@ -130,11 +136,17 @@ def redmine_world(redmine_admin: RedmineAdmin) -> Iterator[RedmineWorld]:
     created_users: list[str] = []
     try:
         project = admin.call(
-            "POST", "projects.json", {"project": {"name": f"Contract {run}", "identifier": f"contract-{run}"}}, 201
+            "POST",
+            "projects.json",
+            {"project": {"name": f"Contract {run}", "identifier": f"contract-{run}"}},
+            201,
         )["project"]
         created_projects.append(str(project["id"]))
         other = admin.call(
-            "POST", "projects.json", {"project": {"name": f"Contract other {run}", "identifier": f"other-{run}"}}, 201
+            "POST",
+            "projects.json",
+            {"project": {"name": f"Contract other {run}", "identifier": f"other-{run}"}},
+            201,
         )["project"]
         created_projects.append(str(other["id"]))
 
@@ -171,7 +183,8 @@ def redmine_world(redmine_admin: RedmineAdmin) -> Iterator[RedmineWorld]:
             201,
         )["version"]
         sprint_task_ids = [
-            admin.create_issue(str(project["id"]), f"Sprint work {n}", fixed_version_id=sprint["id"]) for n in (1, 2)
+            admin.create_issue(str(project["id"]), f"Sprint work {n}", fixed_version_id=sprint["id"])
+            for n in (1, 2)
         ]
         yield RedmineWorld(
             run=run,

@@ -147,8 +147,6 @@ def status_category(name: str, is_closed: bool | None) -> StatusCategory:
         return StatusCategory.TODO
     if normalized in IN_PROGRESS_STATUS_NAMES or "progress" in normalized:
         return StatusCategory.IN_PROGRESS
-    if is_closed is None:  # an older Redmine that does not say; the caller may know better
-        return StatusCategory.UNKNOWN
     return StatusCategory.UNKNOWN
 
 
@@ -428,19 +426,30 @@ class RedmineAdapter:
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy, **context: Any):
         self.slug = config.slug
         self.base_url = config.base_url.rstrip("/")
-        self._http = ProviderHttp(
-            self.base_url,
-            vendor=VENDOR,
-            policy=policy,
-            headers={"X-Redmine-API-Key": config.token},
-            describe_error=describe_redmine_error,
-        )
+        self._config = config
+        self._policy = policy
+        self._client: ProviderHttp | None = None
         # Lookups that change only when an administrator edits them; kept for this adapter's life.
         self._statuses: list[Status] | None = None
         self._role_assignable: dict[str, bool] = {}
 
+    @property
+    def _http(self) -> ProviderHttp:
+        # Built on first use, so that a refused address surfaces from the call, as a ProviderError.
+        if self._client is None:
+            self._client = ProviderHttp(
+                self.base_url,
+                vendor=VENDOR,
+                policy=self._policy,
+                headers={"X-Redmine-API-Key": self._config.token},
+                describe_error=describe_redmine_error,
+            )
+        return self._client
+
     def close(self) -> None:
-        self._http.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     # --- identity ----------------------------------------------------------------------
 
@@ -751,7 +760,10 @@ class RedmineAdapter:
         return self._http.get(f"issues/{_segment(task_id)}.json", params=params)["issue"]
 
     def _task(self, raw: Mapping[str, Any]) -> Task:
-        known = {s.id: s for s in self._statuses} if self._statuses else None
+        known = None
+        if raw.get("status") and "is_closed" not in raw["status"]:
+            # Redmine before 5.0 does not say on the issue whether its status is closed.
+            known = {s.id: s for s in self.list_statuses()}
         return parse_issue(raw, slug=self.slug, base_url=self.base_url, known_statuses=known)
 
     def _paged(
