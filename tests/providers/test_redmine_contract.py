@@ -17,6 +17,7 @@ from portal.core.providers import errors
 from portal.core.providers.base import (
     ConnectionConfig,
     PageRequest,
+    ProviderAdapter,
     SprintState,
     StatusCategory,
     TaskChanges,
@@ -105,7 +106,7 @@ def test_registry_builds_the_redmine_adapter(redmine: RedmineServer):
     config = ConnectionConfig(slug=SLUG, base_url=redmine.url, token=redmine.api_key)
     adapter = build_adapter("redmine", config, REDMINE_POLICY)
     try:
-        assert isinstance(adapter, RedmineAdapter)
+        assert isinstance(adapter, RedmineAdapter) and isinstance(adapter, ProviderAdapter)
         assert adapter.check().user.extra["login"] == "admin"
     finally:
         adapter.close()
@@ -315,3 +316,30 @@ def test_a_server_without_the_api_is_not_this_product(bare_server: FakeVendor):
     adapter = _adapter(bare_server.base_url, "a-key-0000")
     with pytest.raises(errors.NotThisProduct):
         adapter.check()
+
+
+def test_filters_by_status_and_unassigned(
+    admin_adapter: RedmineAdapter, redmine_admin: RedmineAdmin, redmine_world: RedmineWorld
+):
+    feedback = next(s for s in admin_adapter.list_statuses(redmine_world.project_id) if s.name == "Feedback")
+    waiting = redmine_admin.create_issue(redmine_world.project_id, f"Waiting {redmine_world.run}")
+    # a new issue starts in the tracker's default status; Feedback comes after
+    redmine_admin.call("PUT", f"issues/{waiting}.json", {"issue": {"status_id": int(feedback.id)}}, 204)
+    taken = redmine_admin.create_issue(
+        redmine_world.project_id, f"Taken {redmine_world.run}", assigned_to_id=int(redmine_world.developer_id)
+    )
+    assert feedback.category == StatusCategory.UNKNOWN
+    by_status = admin_adapter.list_tasks(
+        TaskQuery(project_id=redmine_world.project_id, statuses=(feedback,)), PageRequest(limit=100)
+    )
+    assert waiting in {t.id for t in by_status.items} and taken not in {t.id for t in by_status.items}
+    unassigned = admin_adapter.list_tasks(
+        TaskQuery(project_id=redmine_world.project_id, unassigned=True), PageRequest(limit=100)
+    )
+    ids = {t.id for t in unassigned.items}
+    assert waiting in ids and taken not in ids and all(t.assignee is None for t in unassigned.items)
+    # Feedback is neither todo nor in progress: asking for both and Feedback finds nothing.
+    none = admin_adapter.list_tasks(
+        TaskQuery(statuses=(feedback,), categories=frozenset({StatusCategory.TODO})), PageRequest()
+    )
+    assert none.items == [] and none.total == 0
