@@ -194,3 +194,6 @@ class AuditEvent(Base):
     error_class: Mapped[str | None] = mapped_column(String(64))
     duration_ms: Mapped[int | None]
     client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+from portal.core.tracker import models as tracker_models  # noqa: E402,F401  (registers the tracker tables)

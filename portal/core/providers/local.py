@@ -1,0 +1,578 @@
+"""The built-in team tracker as a provider: the interface of JIRA and the others, over our own database.
+
+How the tracker maps onto the domain model:
+- Projects: the native id is the project key ("DEMO").
+- Tasks: the native id is the task key ("DEMO-12"); types are task, bug, story and epic.
+- Statuses belong to a project and carry their own category (to do, in progress,
+  done); a status given to set_task_status or a task query is matched by name.
+- Priorities are lowest ... highest, mapped 1:1 onto PriorityLevel; "none" is no priority.
+- People are the instance's active users (native id = the user id); the current
+  user is the connection's owner.
+- Sprints: native id = the sprint id; whole UTC days, a sprint covers its end day.
+- Epics are tasks of type epic; a task joins one through its `epic` field.
+- done_at is kept by the tracker itself: set when a task enters a done status.
+- Browser URLs point at the portal's tracker pages under `config.base_url`.
+
+The adapter makes no network requests: `policy` is accepted for the common
+constructor and not used. Each call runs in its own short database session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, time
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from portal.core.db import Database
+from portal.core.models import User as UserRecord
+from portal.core.tracker import service
+from portal.core.tracker.models import (
+    TrackerComment,
+    TrackerProject,
+    TrackerSprint,
+    TrackerStatus,
+    TrackerTask,
+)
+
+from . import errors
+from .base import (
+    ME,
+    Capability,
+    CheckResult,
+    Comment,
+    ConnectionConfig,
+    Epic,
+    Page,
+    PageRequest,
+    Priority,
+    PriorityLevel,
+    Project,
+    Sprint,
+    SprintState,
+    Status,
+    StatusCategory,
+    Task,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+    User,
+    make_ref,
+)
+from .http import HttpPolicy
+
+R = TypeVar("R")
+
+MAX_PAGE_SIZE = 100
+
+PRIORITY_LEVELS = {
+    "lowest": PriorityLevel.LOWEST,
+    "low": PriorityLevel.LOW,
+    "medium": PriorityLevel.MEDIUM,
+    "high": PriorityLevel.HIGH,
+    "highest": PriorityLevel.HIGHEST,
+    "none": PriorityLevel.NONE,
+}
+PRIORITY_BY_LEVEL = {level: name for name, level in PRIORITY_LEVELS.items()}
+
+STATUS_CATEGORIES = {
+    "todo": StatusCategory.TODO,
+    "in_progress": StatusCategory.IN_PROGRESS,
+    "done": StatusCategory.DONE,
+}
+SPRINT_STATES = {"future": SprintState.FUTURE, "active": SprintState.ACTIVE, "closed": SprintState.CLOSED}
+
+# The service's field names, as the domain model and TaskDraft/TaskChanges call them.
+FIELD_NAMES = {
+    "status": "status",
+    "assignee": "assignee_id",
+    "due": "due",
+    "parent": "parent_id",
+    "epic": "epic_id",
+    "sprint": "sprint_id",
+}
+
+
+# --- pure parsers: tracker rows -> domain objects ---------------------------------------------
+
+
+def parse_user(slug: str, user: UserRecord) -> User:
+    return User(ref=make_ref(slug, user.id), id=str(user.id), name=user.display_name, email=user.email)
+
+
+def parse_priority(name: str) -> Priority | None:
+    """A task's priority; None when it has none."""
+    if name == "none":
+        return None
+    return Priority(id=name, name=name.capitalize(), level=PRIORITY_LEVELS.get(name, PriorityLevel.UNKNOWN))
+
+
+def parse_status(slug: str, status: TrackerStatus) -> Status:
+    return Status(
+        ref=make_ref(slug, status.id),
+        id=str(status.id),
+        name=status.name,
+        category=STATUS_CATEGORIES.get(status.category, StatusCategory.UNKNOWN),
+        extra={"position": status.position},
+    )
+
+
+def parse_project(slug: str, base_url: str, project: TrackerProject) -> Project:
+    return Project(
+        ref=make_ref(slug, project.key),
+        id=project.key,
+        key=project.key,
+        name=project.name,
+        url=f"{base_url}/projects/{project.key}",
+        description=project.description,
+    )
+
+
+def parse_task(slug: str, base_url: str, task: TrackerTask) -> Task:
+    key = task.key
+    return Task(
+        ref=make_ref(slug, key),
+        id=key,
+        key=key,
+        title=task.title,
+        url=f"{base_url}/tasks/{key}",
+        status=parse_status(slug, task.status),
+        project_ref=make_ref(slug, task.project.key),
+        description=task.description,
+        type=task.type,
+        priority=parse_priority(task.priority),
+        assignee=parse_user(slug, task.assignee) if task.assignee is not None else None,
+        reporter=parse_user(slug, task.reporter) if task.reporter is not None else None,
+        due=task.due_date,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        done_at=task.done_at,
+        estimate_hours=task.estimate_hours,
+        story_points=task.story_points,
+        parent_ref=make_ref(slug, task.parent.key) if task.parent is not None else None,
+        epic_ref=make_ref(slug, task.epic.key) if task.epic is not None else None,
+        sprint_ref=make_ref(slug, task.sprint_id) if task.sprint_id is not None else None,
+    )
+
+
+def parse_epic(slug: str, base_url: str, task: TrackerTask) -> Epic:
+    key = task.key
+    return Epic(
+        ref=make_ref(slug, key),
+        id=key,
+        key=key,
+        title=task.title,
+        url=f"{base_url}/tasks/{key}",
+        status=parse_status(slug, task.status),
+        description=task.description,
+        project_ref=make_ref(slug, task.project.key),
+    )
+
+
+def sprint_bounds(sprint: TrackerSprint) -> tuple[datetime | None, datetime | None]:
+    """A sprint's whole days as UTC datetimes: from the start day's first second to the end day's last."""
+    start = datetime.combine(sprint.start_date, time.min, UTC) if sprint.start_date else None
+    end = datetime.combine(sprint.end_date, time(23, 59, 59), UTC) if sprint.end_date else None
+    return start, end
+
+
+def parse_sprint(slug: str, base_url: str, sprint: TrackerSprint) -> Sprint:
+    start, end = sprint_bounds(sprint)
+    return Sprint(
+        ref=make_ref(slug, sprint.id),
+        id=str(sprint.id),
+        name=sprint.name,
+        state=SPRINT_STATES.get(sprint.state, SprintState.UNKNOWN),
+        url=f"{base_url}/projects/{sprint.project.key}/tasks?sprint={sprint.id}",
+        start=start,
+        end=end,
+        completed_at=sprint.completed_at,
+        goal=sprint.goal,
+        project_ref=make_ref(slug, sprint.project.key),
+    )
+
+
+def parse_comment(slug: str, base_url: str, task_key: str, comment: TrackerComment) -> Comment:
+    return Comment(
+        ref=make_ref(slug, comment.id),
+        id=str(comment.id),
+        body=comment.body,
+        author=parse_user(slug, comment.author) if comment.author is not None else None,
+        created_at=comment.created_at,
+        url=f"{base_url}/tasks/{task_key}#comment-{comment.id}",
+        extra={"task_ref": make_ref(slug, task_key)},
+    )
+
+
+def invalid_input(exc: service.InvalidTrackerInput) -> errors.InvalidInput:
+    """The tracker's refusal as the provider error, with field names as TaskDraft calls them."""
+    fields = {FIELD_NAMES.get(name, name): message for name, message in exc.field_errors.items()}
+    return errors.InvalidInput("The team tracker refused the values given", field_errors=fields)
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.isdigit():
+        raise errors.InvalidInput("That page cursor is not one of ours", field_errors={"cursor": cursor[:40]})
+    return int(cursor)
+
+
+def _next_cursor(offset: int, shown: int, total: int) -> str | None:
+    return str(offset + shown) if shown and offset + shown < total else None
+
+
+def _native_int(value: str | None, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if not text.isdigit():
+        raise errors.InvalidInput(
+            f"{field} must be a number", field_errors={field: f"{text[:40]!r} is not a number"}
+        )
+    return int(text)
+
+
+class LocalAdapter:
+    provider_type: ClassVar[str] = "local"
+    label: ClassVar[str] = "Team tracker"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.SPRINTS, Capability.EPICS, Capability.STORY_POINTS, Capability.DELETE}
+    )
+    needs_username: ClassVar[bool] = False
+    base_url_example: ClassVar[str] = ""
+
+    def __init__(self, config: ConnectionConfig, policy: HttpPolicy, *, database: Database):
+        self.slug = config.slug
+        self.base_url = config.base_url.rstrip("/")
+        self.user_id = config.user_id
+        self.database = database
+
+    def __repr__(self) -> str:
+        return f"<LocalAdapter {self.slug} user={self.user_id}>"
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A short session acting as the connection's user; tracker refusals become provider errors."""
+        try:
+            with self.database.session() as session:
+                self._acting_user(session)
+                yield session
+        except service.TrackerNotFound as exc:
+            raise errors.NotFound(str(exc)) from None
+        except service.InvalidTrackerInput as exc:
+            raise invalid_input(exc) from None
+
+    def _acting_user(self, session: Session) -> UserRecord:
+        user = session.get(UserRecord, self.user_id) if self.user_id is not None else None
+        if user is None or not user.is_active:
+            raise errors.AuthenticationFailed(
+                "The team tracker account of this connection is disabled or no longer exists."
+            )
+        return user
+
+    def _read(self, work: Callable[[Session], R]) -> R:
+        with self._session() as session:
+            return work(session)
+
+    def _task(self, session: Session, task_id: str) -> TrackerTask:
+        return service.get_task(session, task_id)
+
+    def _task_result(self, session: Session, task: TrackerTask) -> Task:
+        return parse_task(self.slug, self.base_url, service.get_task_by_id(session, task.id))
+
+    # --- identity -------------------------------------------------------------------------------
+
+    def check(self) -> CheckResult:
+        user = self.current_user()
+        site = urlsplit(self.base_url).netloc or "this instance"
+        return CheckResult(
+            user=user,
+            site=site,
+            summary=f"Connected to the team tracker on {site} as {user.name}, {user.email}",
+        )
+
+    def current_user(self) -> User:
+        return self._read(lambda session: parse_user(self.slug, self._acting_user(session)))
+
+    # --- projects, statuses, priorities, people -------------------------------------------------
+
+    def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
+        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+
+        def work(session: Session) -> Page[Project]:
+            found = service.list_projects(session, text=text, offset=offset, limit=limit)
+            items = [parse_project(self.slug, self.base_url, p) for p in found.items]
+            return Page(
+                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+            )
+
+        return self._read(work)
+
+    def get_project(self, project_id: str) -> Project:
+        return self._read(
+            lambda session: parse_project(self.slug, self.base_url, service.get_project(session, project_id))
+        )
+
+    def list_statuses(self, project_id: str) -> list[Status]:
+        def work(session: Session) -> list[Status]:
+            project = service.get_project(session, project_id)
+            return [parse_status(self.slug, s) for s in service.project_statuses(session, project)]
+
+        return self._read(work)
+
+    def list_priorities(self, project_id: str | None = None) -> list[Priority]:
+        if project_id is not None:
+            self.get_project(project_id)
+        # Highest first, as people list them; "none" is not a priority but its absence.
+        return [parse_priority(name) for name in reversed(PRIORITY_BY_LEVEL.values()) if name != "none"]
+
+    def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
+        def work(session: Session) -> list[User]:
+            if project_id is not None:
+                service.get_project(session, project_id)  # everyone may work in every project
+            return [parse_user(self.slug, u) for u in service.assignable_users(session, text=text)]
+
+        return self._read(work)
+
+    # --- tasks ----------------------------------------------------------------------------------
+
+    def _task_filter(self, session: Session, query: TaskQuery) -> service.TaskFilter:
+        project = service.get_project(session, query.project_id) if query.project_id else None
+        assignee_id = None
+        if query.assignee == ME:
+            assignee_id = self.user_id
+        elif query.assignee:
+            assignee_id = _native_int(query.assignee, "assignee")
+        epic_id = service.get_task(session, query.epic_id).id if query.epic_id else None
+        categories = frozenset(
+            name for name, category in STATUS_CATEGORIES.items() if category in query.categories
+        )
+        if query.categories and not categories:
+            categories = frozenset({"no category matches"})  # only UNKNOWN asked for: nothing matches
+        return service.TaskFilter(
+            project_id=project.id if project else None,
+            assignee_id=assignee_id,
+            unassigned=query.unassigned,
+            status_names=tuple(s.name for s in query.statuses),
+            categories=categories,
+            text=query.text,
+            sprint_id=_native_int(query.sprint_id, "sprint_id"),
+            epic_id=epic_id,
+            updated_since=query.updated_since,
+            sort=str(query.sort),
+            descending=query.descending,
+        )
+
+    def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+
+        def work(session: Session) -> Page[Task]:
+            found = service.find_tasks(session, self._task_filter(session, query), offset=offset, limit=limit)
+            items = [parse_task(self.slug, self.base_url, t) for t in found.items]
+            return Page(
+                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+            )
+
+        return self._read(work)
+
+    def get_task(self, task_id: str) -> Task:
+        return self._read(lambda session: parse_task(self.slug, self.base_url, self._task(session, task_id)))
+
+    def available_statuses(self, task_id: str) -> list[Status]:
+        """Every other status of the task's project: the tracker has no workflow rules."""
+
+        def work(session: Session) -> list[Status]:
+            task = self._task(session, task_id)
+            statuses = service.project_statuses(session, task.project)
+            return [parse_status(self.slug, s) for s in statuses if s.id != task.status_id]
+
+        return self._read(work)
+
+    def _task_values(
+        self, session: Session, project: TrackerProject, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """TaskDraft/TaskChanges fields -> the service's task fields (keys and ids resolved)."""
+        values: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for name, value in fields.items():
+            if name in ("title", "description", "estimate_hours", "story_points"):
+                values[name] = value
+            elif name == "type":
+                values["type"] = (value or "task").strip().lower()
+            elif name == "due":
+                values["due_date"] = value
+            elif name == "priority":
+                values["priority"] = self._priority_name(value, problems)
+            elif name == "assignee_id":
+                values["assignee_id"] = _native_int(value, "assignee_id")
+            elif name == "sprint_id":
+                values["sprint_id"] = _native_int(value, "sprint_id")
+            elif name in ("parent_id", "epic_id"):
+                values[name] = self._referenced_task_id(session, value, name, problems)
+            elif name == "labels":
+                if value:
+                    raise errors.NotSupported("The team tracker has no labels.")
+            else:  # a field added to TaskDraft/TaskChanges that this adapter does not know yet
+                raise errors.NotSupported(f"The team tracker can't set {name!r}.")
+        if problems:
+            raise errors.InvalidInput("The team tracker refused the values given", field_errors=problems)
+        return values
+
+    @staticmethod
+    def _priority_name(priority: Priority | None, problems: dict[str, str]) -> str:
+        if priority is None or priority.level == PriorityLevel.NONE:
+            return "none"
+        name = PRIORITY_BY_LEVEL.get(priority.level) or PRIORITY_BY_LEVEL.get(
+            PRIORITY_LEVELS.get(str(priority.id or "").lower(), PriorityLevel.UNKNOWN)
+        )
+        if name is None:
+            problems["priority"] = f"{priority.name!r} is not a team tracker priority."
+            return "none"
+        return name
+
+    @staticmethod
+    def _referenced_task_id(
+        session: Session, key: str | None, field: str, problems: dict[str, str]
+    ) -> int | None:
+        if not key:
+            return None
+        try:
+            return service.get_task(session, key).id
+        except service.TrackerNotFound:
+            problems[field] = f"No task with the key {key!r}."
+            return None
+
+    def create_task(self, project_id: str, draft: TaskDraft) -> Task:
+        with self._session() as session:
+            project = service.get_project(session, project_id)
+            fields = {
+                name: getattr(draft, name)
+                for name in draft.__dataclass_fields__
+                if name != "title" and getattr(draft, name) not in (None, ())
+            }
+            values = self._task_values(session, project, fields)
+            task = service.create_task(session, project, title=draft.title, actor_id=self.user_id, **values)
+            return self._task_result(session, task)
+
+    def update_task(self, task_id: str, changes: TaskChanges) -> Task:
+        with self._session() as session:
+            task = self._task(session, task_id)
+            values = self._task_values(session, task.project, changes.changed())
+            task = service.update_task(session, task, values, actor_id=self.user_id)
+            return self._task_result(session, task)
+
+    def set_task_status(self, task_id: str, status: Status) -> Task:
+        with self._session() as session:
+            task = self._task(session, task_id)
+            target = service.status_named(session, task.project, status.name)
+            if target is None:
+                names = ", ".join(s.name for s in service.project_statuses(session, task.project))
+                raise errors.InvalidInput(
+                    f"{task.project.key} has no status named {status.name!r}",
+                    field_errors={"status": f"Choose one of: {names}."},
+                )
+            task = service.set_task_status(session, task, target, actor_id=self.user_id)
+        moved = self.get_task(task_id)
+        if moved.status is None or moved.status.name != target.name:  # verify it took, in a fresh session
+            raise errors.Conflict(f"{task_id} did not move to {target.name!r}.")
+        return moved
+
+    def assign_task(self, task_id: str, user_id: str | None) -> Task:
+        with self._session() as session:
+            task = self._task(session, task_id)
+            assignee_id = self.user_id if user_id == ME else _native_int(user_id, "assignee_id")
+            task = service.update_task(session, task, {"assignee_id": assignee_id}, actor_id=self.user_id)
+            return self._task_result(session, task)
+
+    def delete_task(self, task_id: str) -> None:
+        with self._session() as session:
+            service.delete_task(session, self._task(session, task_id), actor_id=self.user_id)
+
+    # --- comments -------------------------------------------------------------------------------
+
+    def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
+        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+
+        def work(session: Session) -> Page[Comment]:
+            task = self._task(session, task_id)
+            found = service.list_comments(session, task, offset=offset, limit=limit)
+            items = [parse_comment(self.slug, self.base_url, task.key, c) for c in found.items]
+            return Page(
+                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+            )
+
+        return self._read(work)
+
+    def add_comment(self, task_id: str, body: str) -> Comment:
+        with self._session() as session:
+            task = self._task(session, task_id)
+            comment = service.add_comment(session, task, body=body, author_id=self.user_id)
+            return parse_comment(self.slug, self.base_url, task.key, comment)
+
+    # --- sprints and epics ----------------------------------------------------------------------
+
+    def _sprint(self, session: Session, sprint_id: str) -> TrackerSprint:
+        text = str(sprint_id).strip()
+        if not text.isdigit():
+            raise errors.NotFound(f"No sprint with the id {text[:40]!r}.")
+        return service.get_sprint(session, int(text))
+
+    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
+        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+        if state == SprintState.UNKNOWN:
+            return Page(items=[], total=0)  # every tracker sprint has a known state
+
+        def work(session: Session) -> Page[Sprint]:
+            project = service.get_project(session, project_id)
+            found = service.list_sprints(
+                session, project, state=str(state) if state else None, offset=offset, limit=limit
+            )
+            items = [parse_sprint(self.slug, self.base_url, s) for s in found.items]
+            return Page(
+                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+            )
+
+        return self._read(work)
+
+    def get_sprint(self, sprint_id: str) -> Sprint:
+        return self._read(
+            lambda session: parse_sprint(self.slug, self.base_url, self._sprint(session, sprint_id))
+        )
+
+    def sprint_tasks(self, sprint_id: str) -> list[Task]:
+        def work(session: Session) -> list[Task]:
+            sprint = self._sprint(session, sprint_id)
+            return [parse_task(self.slug, self.base_url, t) for t in service.sprint_tasks(session, sprint)]
+
+        return self._read(work)
+
+    def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
+        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+
+        def work(session: Session) -> Page[Epic]:
+            project = service.get_project(session, project_id)
+            found = service.list_epics(session, project, offset=offset, limit=limit)
+            items = [parse_epic(self.slug, self.base_url, t) for t in found.items]
+            return Page(
+                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+            )
+
+        return self._read(work)
+
+    def get_epic(self, epic_id: str) -> Epic:
+        def work(session: Session) -> Epic:
+            task = self._task(session, epic_id)
+            if task.type != "epic":
+                raise errors.NotFound(f"{task.key} is a {task.type}, not an epic.")
+            return parse_epic(self.slug, self.base_url, task)
+
+        return self._read(work)
+
+    def close(self) -> None:
+        """Nothing to release: the database belongs to whoever passed it in."""

@@ -1,0 +1,337 @@
+"""The provider contract, and the team tracker's own mapping rules, over the test database.
+
+The tracker makes no outbound requests, so the contract's network tests (address
+guard, HTTP faults) skip themselves; everything else runs as for every vendor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+
+import pytest
+
+from portal.core import accounts
+from portal.core.db import Database
+from portal.core.models import User
+from portal.core.providers import errors
+from portal.core.providers.base import (
+    ME,
+    ConnectionConfig,
+    PageRequest,
+    Priority,
+    PriorityLevel,
+    SprintState,
+    Status,
+    StatusCategory,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+    TaskSort,
+)
+from portal.core.providers.local import LocalAdapter, parse_priority
+from portal.core.providers.registry import build_adapter
+from portal.core.tracker import service
+from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, _all_pages
+
+SLUG = "local"
+PORTAL_URL = "http://127.0.0.1:5000"
+PASSWORD = "correct horse battery"
+NO_SUCH_USER = 987654
+
+
+@dataclass
+class TrackerWorld:
+    database: Database
+    owner_id: int
+    other_id: int
+    project_key: str
+    sprint_id: int
+    epic_key: str
+
+
+@cache
+def _password_hash() -> str:
+    # Hashing is slow on purpose; these people never sign in, one hash serves them all.
+    return accounts.hash_password(PASSWORD)
+
+
+def add_person(session, email: str, name: str) -> User:
+    person = User(email=email, display_name=name, password_hash=_password_hash())
+    session.add(person)
+    session.flush()
+    return person
+
+
+@pytest.fixture
+def world(app) -> TrackerWorld:
+    from portal.extensions import db
+
+    with app.app_context():
+        database = Database.from_engine(db.engine)
+    with database.session() as session:
+        owner = add_person(session, "ana@example.com", "Ana Silva")
+        other = add_person(session, "bo@example.com", "Bo Berg")
+        project = service.create_project(session, key="CON", name="Contract", actor_id=owner.id)
+        service.create_project(session, key="OTH", name="Other project", actor_id=owner.id)
+        today = date.today()
+        sprint = service.create_sprint(
+            session,
+            project,
+            name="Sprint 1",
+            start_date=today - timedelta(days=3),
+            end_date=today + timedelta(days=10),
+            state="active",
+        )
+        for n in range(2):
+            service.create_task(
+                session,
+                project,
+                title=f"Sprint work {n}",
+                sprint_id=sprint.id,
+                story_points=3,
+                actor_id=owner.id,
+            )
+        epic = service.create_task(session, project, title="Big thing", type="epic", actor_id=owner.id)
+        service.create_task(
+            session, project, title="Part of the big thing", epic_id=epic.id, actor_id=owner.id
+        )
+        return TrackerWorld(database, owner.id, other.id, project.key, sprint.id, epic.key)
+
+
+def make_local_adapter(world: TrackerWorld, user_id: int | None = None) -> LocalAdapter:
+    config = ConnectionConfig(
+        slug=SLUG, base_url=PORTAL_URL, token="", user_id=world.owner_id if user_id is None else user_id
+    )
+    return LocalAdapter(config, TEST_POLICY, database=world.database)
+
+
+@pytest.fixture
+def adapter(world: TrackerWorld) -> LocalAdapter:
+    return make_local_adapter(world)
+
+
+@pytest.fixture
+def contract_env(world: TrackerWorld, adapter: LocalAdapter) -> ContractEnv:
+    def make_adapter(token: str | None = None, policy=None) -> LocalAdapter:
+        # The tracker has no tokens: "other credentials" means acting as a user who doesn't exist.
+        return make_local_adapter(world, NO_SUCH_USER if token else None)
+
+    def seed_tasks(count: int, title_prefix: str = "Seeded", assignee_id: str | None = None) -> list[str]:
+        with world.database.session() as session:
+            project = service.get_project(session, world.project_key)
+            return [
+                service.create_task(
+                    session,
+                    project,
+                    title=f"{title_prefix} {n}",
+                    assignee_id=int(assignee_id) if assignee_id else None,
+                    actor_id=world.owner_id,
+                ).key
+                for n in range(count)
+            ]
+
+    return ContractEnv(
+        adapter=adapter,
+        slug=SLUG,
+        project_id=world.project_key,
+        other_user_id=str(world.other_id),
+        other_user_name="Bo Berg",
+        make_adapter=make_adapter,
+        seed_tasks=seed_tasks,
+        sprint_id=str(world.sprint_id),
+        epic_id=world.epic_key,
+        extra={"missing_task_id": "CON-999999"},
+    )
+
+
+class TestLocalContract(ProviderContract):
+    network = False
+
+
+# --- what the contract does not cover: the tracker's own mapping --------------------------------
+
+
+def test_registry_builds_the_local_adapter(world: TrackerWorld):
+    config = ConnectionConfig(slug=SLUG, base_url=PORTAL_URL, token="", user_id=world.owner_id)
+    adapter = build_adapter("local", config, TEST_POLICY, database=world.database)
+    assert isinstance(adapter, LocalAdapter)
+    result = adapter.check()
+    assert result.user.id == str(world.owner_id)
+    assert result.summary == "Connected to the team tracker on 127.0.0.1:5000 as Ana Silva, ana@example.com"
+
+
+def test_disabled_user_is_authentication_failed_everywhere(world: TrackerWorld, adapter: LocalAdapter):
+    with world.database.session() as session:
+        accounts.set_active(session, session.get(User, world.owner_id), False)
+    with pytest.raises(errors.AuthenticationFailed):
+        adapter.check()
+    with pytest.raises(errors.AuthenticationFailed):
+        adapter.list_projects(PageRequest())
+    with pytest.raises(errors.AuthenticationFailed):
+        adapter.create_task(world.project_key, TaskDraft(title="Not allowed"))
+
+
+def test_urls_point_at_the_portal_pages(world: TrackerWorld, adapter: LocalAdapter):
+    project = adapter.get_project(world.project_key)
+    assert project.url == f"{PORTAL_URL}/projects/CON"
+    task = adapter.create_task(world.project_key, TaskDraft(title="Linked"))
+    assert task.url == f"{PORTAL_URL}/tasks/{task.key}"
+    assert task.key.startswith("CON-") and task.id == task.key
+    sprint = adapter.get_sprint(str(world.sprint_id))
+    assert sprint.url == f"{PORTAL_URL}/projects/CON/tasks?sprint={world.sprint_id}"
+    comment = adapter.add_comment(task.id, "Hello")
+    assert comment.url == f"{task.url}#comment-{comment.id}"
+
+
+def test_task_keys_match_case_insensitively_and_junk_is_not_found(world: TrackerWorld, adapter: LocalAdapter):
+    task = adapter.create_task(world.project_key, TaskDraft(title="Keyed"))
+    assert adapter.get_task(task.key.lower()).id == task.id
+    for junk in ("999999", "CON", "CON-", "-1", "NOPE-1", ""):
+        with pytest.raises(errors.NotFound):
+            adapter.get_task(junk)
+    with pytest.raises(errors.NotFound):
+        adapter.get_sprint("not-a-number")
+    with pytest.raises(errors.NotFound):
+        adapter.get_project("NOPE")
+
+
+def test_priorities_map_one_to_one(adapter: LocalAdapter, world: TrackerWorld):
+    priorities = adapter.list_priorities(world.project_key)
+    assert [p.level for p in priorities] == [
+        PriorityLevel.HIGHEST,
+        PriorityLevel.HIGH,
+        PriorityLevel.MEDIUM,
+        PriorityLevel.LOW,
+        PriorityLevel.LOWEST,
+    ]
+    assert parse_priority("none") is None
+    assert parse_priority("urgent").level == PriorityLevel.UNKNOWN
+    lowest = priorities[-1]
+    task = adapter.create_task(world.project_key, TaskDraft(title="Low", priority=lowest))
+    assert task.priority.level == PriorityLevel.LOWEST
+    cleared = adapter.update_task(task.id, TaskChanges(priority=None))
+    assert cleared.priority is None
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.create_task(
+            world.project_key,
+            TaskDraft(title="Odd", priority=Priority(id="x", name="Blocker", level=PriorityLevel.UNKNOWN)),
+        )
+    assert "priority" in caught.value.field_errors
+
+
+def test_statuses_are_matched_by_name_and_done_at_follows(world: TrackerWorld, adapter: LocalAdapter):
+    task = adapter.create_task(world.project_key, TaskDraft(title="Flow"))
+    assert task.done_at is None
+    # A Status carrying only a name (another project's, or typed by a person) is enough.
+    done = adapter.set_task_status(
+        task.id, Status(ref="", id="", name="done", category=StatusCategory.UNKNOWN)
+    )
+    assert done.status.name == "Done" and done.status.category == StatusCategory.DONE
+    assert done.done_at is not None and done.done_at.tzinfo is not None
+    back = adapter.set_task_status(
+        task.id, Status(ref="", id="", name="In progress", category=StatusCategory.UNKNOWN)
+    )
+    assert back.done_at is None
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.set_task_status(task.id, Status(ref="", id="", name="Blocked", category=StatusCategory.TODO))
+    assert "To do, In progress, Done" in caught.value.field_errors["status"]
+
+
+def test_query_by_status_names_sort_and_unassigned(world: TrackerWorld, adapter: LocalAdapter):
+    first = adapter.create_task(world.project_key, TaskDraft(title="Sorted A", due=date(2030, 1, 2)))
+    second = adapter.create_task(world.project_key, TaskDraft(title="Sorted B", due=date(2030, 1, 1)))
+    adapter.assign_task(second.id, ME)
+    done = Status(ref="", id="", name="Done", category=StatusCategory.DONE)
+    adapter.set_task_status(first.id, done)
+    found = adapter.list_tasks(
+        TaskQuery(project_id=world.project_key, statuses=(done,)), PageRequest(limit=100)
+    ).items
+    assert [t.id for t in found] == [first.id]
+    found = adapter.list_tasks(
+        TaskQuery(project_id=world.project_key, text="Sorted", sort=TaskSort.DUE, descending=False),
+        PageRequest(limit=100),
+    ).items
+    assert [t.id for t in found] == [second.id, first.id]
+    unassigned = adapter.list_tasks(
+        TaskQuery(project_id=world.project_key, text="Sorted", unassigned=True), PageRequest(limit=100)
+    ).items
+    assert [t.id for t in unassigned] == [first.id]
+    mine = adapter.list_tasks(TaskQuery(assignee=ME, text="Sorted"), PageRequest(limit=100)).items
+    assert mine[0].assignee.name == "Ana Silva"
+
+
+def test_epics_parents_and_sprints_through_changes(world: TrackerWorld, adapter: LocalAdapter):
+    parent = adapter.create_task(world.project_key, TaskDraft(title="Parent"))
+    child = adapter.create_task(
+        world.project_key,
+        TaskDraft(
+            title="Child",
+            parent_id=parent.id,
+            sprint_id=str(world.sprint_id),
+            story_points=5,
+            estimate_hours=2.5,
+        ),
+    )
+    assert child.parent_ref == f"{SLUG}:{parent.id}"
+    assert child.sprint_ref == f"{SLUG}:{world.sprint_id}"
+    assert child.story_points == 5 and child.estimate_hours == 2.5
+    moved = adapter.update_task(child.id, TaskChanges(epic_id=world.epic_key, parent_id=None, sprint_id=None))
+    assert (
+        moved.epic_ref == f"{SLUG}:{world.epic_key}" and moved.parent_ref is None and moved.sprint_ref is None
+    )
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.update_task(child.id, TaskChanges(epic_id=parent.id))
+    assert "epic_id" in caught.value.field_errors
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.update_task(child.id, TaskChanges(parent_id="CON-99999"))
+    assert "parent_id" in caught.value.field_errors
+    with pytest.raises(errors.NotSupported):
+        adapter.create_task(world.project_key, TaskDraft(title="Labelled", labels=("ui",)))
+    with pytest.raises(errors.NotFound):
+        adapter.get_epic(parent.id)
+
+
+def test_sprints_carry_whole_days_and_filter_by_state(world: TrackerWorld, adapter: LocalAdapter):
+    sprint = adapter.get_sprint(str(world.sprint_id))
+    assert sprint.state == SprintState.ACTIVE
+    assert sprint.start == datetime.combine(date.today() - timedelta(days=3), datetime.min.time(), UTC)
+    assert sprint.end.date() == date.today() + timedelta(days=10)
+    assert adapter.list_sprints(world.project_key, SprintState.CLOSED, PageRequest()).items == []
+    active = adapter.list_sprints(world.project_key, SprintState.ACTIVE, PageRequest()).items
+    assert [s.id for s in active] == [str(world.sprint_id)]
+    tasks = adapter.sprint_tasks(str(world.sprint_id))
+    assert {t.story_points for t in tasks} == {3}
+
+
+def test_comments_page_oldest_first_with_authors(world: TrackerWorld, adapter: LocalAdapter):
+    task = adapter.create_task(world.project_key, TaskDraft(title="Talk"))
+    for n in range(3):
+        adapter.add_comment(task.id, f"Note {n}")
+    pages = _all_pages(lambda page: adapter.list_comments(task.id, page), limit=2)
+    assert [c.body for c in pages] == ["Note 0", "Note 1", "Note 2"]
+    assert all(c.author.name == "Ana Silva" for c in pages)
+    with pytest.raises(errors.InvalidInput):
+        adapter.add_comment(task.id, "   ")
+
+
+def test_deleted_task_numbers_are_not_reused(world: TrackerWorld, adapter: LocalAdapter):
+    first = adapter.create_task(world.project_key, TaskDraft(title="Gone soon"))
+    adapter.delete_task(first.id)
+    second = adapter.create_task(world.project_key, TaskDraft(title="Next"))
+    assert int(second.key.split("-")[1]) == int(first.key.split("-")[1]) + 1
+    with pytest.raises(errors.NotFound):
+        adapter.delete_task(first.id)
+
+
+def test_bad_cursor_and_user_ids_are_invalid_input(world: TrackerWorld, adapter: LocalAdapter):
+    with pytest.raises(errors.InvalidInput):
+        adapter.list_projects(PageRequest(cursor="abc"))
+    with pytest.raises(errors.InvalidInput):
+        adapter.assign_task(adapter.create_task(world.project_key, TaskDraft(title="X")).id, "bo")
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.assign_task(
+            adapter.create_task(world.project_key, TaskDraft(title="Y")).id, str(NO_SUCH_USER)
+        )
+    assert "assignee_id" in caught.value.field_errors
