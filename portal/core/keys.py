@@ -8,7 +8,6 @@ to its owner once and can't be recovered from the database.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -161,15 +160,17 @@ class VerifiedKey:
     client: str
     read_only: bool
     expires_at: datetime | None
+    revoked_at: datetime | None = None
+    user_active: bool = True
 
 
-def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = None) -> VerifiedKey:
-    """Check a presented key against the database; raise KeyRejected saying why it fails."""
+def check_presented_key(raw_key: str | None) -> str:
+    """Reject a missing or malformed key without touching the database; return its digest."""
     if not raw_key:
         raise KeyRejected(
             "missing",
             "No MCP API key was sent. Send it in the X-MCP-API-Key header "
-            "(or as 'Authorization: Bearer mcp_...'); create one in the portal under Keys.",
+            "(or as 'Authorization: Bearer mcp_...'); create one in the portal under MCP keys.",
         )
     if not looks_like_key(raw_key):
         raise KeyRejected(
@@ -177,33 +178,17 @@ def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = 
             "The MCP API key is malformed: it must be 'mcp_' followed by 64 lowercase hex characters. "
             "Copy it again from the portal, or create a new one.",
         )
-    digest = hash_key(raw_key)
+    return hash_key(raw_key)
+
+
+def load_key(session: Session, digest: str) -> VerifiedKey | None:
+    """The key with this digest and its owner's state, or None if no such key exists."""
     row = session.execute(
         select(McpApiKey, User).join(User, User.id == McpApiKey.user_id).where(McpApiKey.key_hash == digest)
     ).first()
-    if row is None or not hmac.compare_digest(row[0].key_hash, digest):
-        raise KeyRejected(
-            "unknown",
-            "This MCP API key is not known here. It may belong to another server or have been deleted; "
-            "create a new key in the portal.",
-        )
+    if row is None:
+        return None
     key, user = row
-    now = now or utcnow()
-    if key.revoked_at is not None:
-        raise KeyRejected(
-            "revoked", f"The MCP API key '{key.name}' has been revoked. Create or rotate a key in the portal."
-        )
-    if key.expires_at is not None and key.expires_at <= now:
-        raise KeyRejected(
-            "expired",
-            f"The MCP API key '{key.name}' expired on {key.expires_at:%Y-%m-%d %H:%M} UTC. "
-            "Rotate it in the portal to get a new one.",
-        )
-    if not user.is_active:
-        raise KeyRejected(
-            "user_disabled",
-            "The account this MCP API key belongs to is disabled. Ask an administrator of this server.",
-        )
     return VerifiedKey(
         key_id=key.id,
         user_id=user.id,
@@ -213,4 +198,40 @@ def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = 
         client=key.client,
         read_only=key.read_only,
         expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+        user_active=user.is_active,
     )
+
+
+def ensure_usable(key: VerifiedKey | None, *, now: datetime | None = None) -> VerifiedKey:
+    """Raise KeyRejected saying why `key` can't be used now (unknown, revoked, expired, owner disabled)."""
+    if key is None:
+        raise KeyRejected(
+            "unknown",
+            "This MCP API key is not known here. It may belong to another server or have been deleted; "
+            "create a new key in the portal.",
+        )
+    now = now or utcnow()
+    if key.revoked_at is not None:
+        raise KeyRejected(
+            "revoked",
+            f"The MCP API key '{key.key_name}' has been revoked. Create or rotate a key in the portal.",
+        )
+    if key.expires_at is not None and key.expires_at <= now:
+        raise KeyRejected(
+            "expired",
+            f"The MCP API key '{key.key_name}' expired on {key.expires_at:%Y-%m-%d %H:%M} UTC. "
+            "Rotate it in the portal to get a new one.",
+        )
+    if not key.user_active:
+        raise KeyRejected(
+            "user_disabled",
+            "The account this MCP API key belongs to is disabled. Ask an administrator of this server.",
+        )
+    return key
+
+
+def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = None) -> VerifiedKey:
+    """Check a presented key against the database; raise KeyRejected saying why it fails."""
+    digest = check_presented_key(raw_key)
+    return ensure_usable(load_key(session, digest), now=now)

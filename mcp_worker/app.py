@@ -1,0 +1,171 @@
+"""The worker's ASGI application.
+
+    GET  /sse        the legacy HTTP+SSE transport (with POST /messages/?session_id=...)
+    POST /messages/
+    *    /mcp        Streamable HTTP: the 2025-11-25 initialize handshake and the
+                     sessionless 2026-07-28 protocol; stateless with MCP_STATELESS=1
+    GET  /healthz    database reachable, version
+
+Every path but /healthz goes through AuthMiddleware first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.lowlevel.server import Server
+from mcp.server.sse import SseServerTransport
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from portal.core.config import Settings
+from portal.core.db import DatabaseUnavailable
+from portal.core.throttle import FailureThrottle
+
+from . import __version__
+from .auth import AuthMiddleware, KeyVerifier, UsageRecorder, client_address, principal_of
+from .runtime import Runtime
+from .tools import build_registry
+from .tools.registry import ToolRegistry, error_result
+
+log = logging.getLogger(__name__)
+
+SERVER_NAME = "pm-server"
+INSTRUCTIONS = (
+    "Project-management tools over the user's own trackers (JIRA, OpenProject, ClickUp, Redmine and the "
+    "built-in team tracker). Every object has a ref '<connection>:<id>'; pass refs back to other tools. "
+    "Start with list_connections or list_my_tasks."
+)
+
+
+class WorkerApp:
+    """The assembled worker: MCP server, transports, authentication, background recorder."""
+
+    def __init__(
+        self, settings: Settings, runtime: Runtime | None = None, registry: ToolRegistry | None = None
+    ):
+        self.settings = settings
+        self.runtime = runtime or Runtime.from_settings(settings)
+        self.registry = registry or build_registry()
+        self.verifier = KeyVerifier(self.runtime, ttl=settings.key_cache_seconds)
+        self.usage = UsageRecorder(self.runtime)
+        self.throttle = FailureThrottle(
+            limit=int(settings.extra.get("MCP_AUTH_FAILURE_LIMIT", 20)),
+            window=float(settings.extra.get("MCP_AUTH_FAILURE_WINDOW", 60)),
+        )
+        self.server = Server(
+            SERVER_NAME,
+            version=__version__,
+            title="PM MCP Server",
+            instructions=INSTRUCTIONS,
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+            get_tool_input_schema=self._input_schema,
+        )
+        security = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=list(settings.mcp_allowed_hosts),
+            allowed_origins=list(settings.mcp_allowed_origins),
+        )
+        self.sse = SseServerTransport("/messages/", security_settings=security)
+        self.sessions = StreamableHTTPSessionManager(
+            app=self.server, stateless=settings.mcp_stateless, security_settings=security
+        )
+        starlette = Starlette(
+            routes=[
+                Route("/healthz", self._healthz, methods=["GET"]),
+                Route("/sse", _AsgiEndpoint(self._sse), methods=["GET"]),
+                Mount("/messages/", app=self.sse.handle_post_message),
+                Route("/mcp", StreamableHTTPASGIApp(self.sessions)),
+            ],
+            lifespan=self._lifespan,
+        )
+        self.asgi = AuthMiddleware(
+            starlette,
+            verifier=self.verifier,
+            usage=self.usage,
+            throttle=self.throttle,
+            recheck_interval=max(0.25, settings.key_cache_seconds / 2),
+        )
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.asgi(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app) -> AsyncIterator[None]:
+        async with self.sessions.run(), anyio.create_task_group() as tg:
+            tg.start_soon(self.usage.run)
+            try:
+                yield
+            finally:
+                tg.cancel_scope.cancel()
+
+    # --- MCP handlers ----------------------------------------------------------
+    async def _list_tools(self, ctx, params) -> types.ListToolsResult:
+        principal = _principal(ctx)
+        read_only = principal is None or principal.read_only
+        return types.ListToolsResult(tools=self.registry.listing(read_only_key=read_only))
+
+    async def _call_tool(self, ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        principal = _principal(ctx)
+        if principal is None:  # unreachable behind AuthMiddleware; refuse rather than guess
+            return error_result("This request carried no verified MCP API key.")
+        request = ctx.request
+        return await self.registry.call(
+            params.name,
+            params.arguments,
+            runtime=self.runtime,
+            principal=principal,
+            usage=self.usage,
+            client_ip=client_address(request.scope) if isinstance(request, Request) else None,
+        )
+
+    def _input_schema(self, name: str) -> dict[str, Any] | None:
+        spec = self.registry.get(name)
+        return spec.to_mcp().input_schema if spec else None
+
+    # --- HTTP endpoints -----------------------------------------------------------
+    async def _healthz(self, request: Request) -> Response:
+        try:
+            await self.runtime.in_db_thread(self.runtime.database.ping)
+        except DatabaseUnavailable:
+            return JSONResponse({"status": "error", "database": "unreachable", "version": __version__}, 503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    async def _sse(self, scope, receive, send) -> None:
+        try:
+            async with self.sse.connect_sse(scope, receive, send) as (read, write):
+                await self.server.run(read, write, self.server.create_initialization_options())
+        except ValueError:
+            # connect_sse already answered (the Host or Origin check failed).
+            return
+
+
+class _AsgiEndpoint:
+    """A raw ASGI endpoint for Starlette routing: the transport writes the whole response itself."""
+
+    def __init__(self, app):
+        self._app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self._app(scope, receive, send)
+
+
+def _principal(ctx):
+    request = getattr(ctx, "request", None)
+    if isinstance(request, Request):
+        return principal_of(request.scope)
+    return None
+
+
+def create_worker(settings: Settings | None = None) -> WorkerApp:
+    return WorkerApp(settings or Settings.from_env())

@@ -1,0 +1,360 @@
+"""Authentication of every HTTP request by its MCP API key, before any MCP session exists.
+
+- The key comes in `X-MCP-API-Key: mcp_...` or `Authorization: Bearer mcp_...`;
+  a key in the query string is refused (it would land in access logs).
+- Refusals are HTTP 401 with a JSON-RPC error body saying why, in words a
+  person can act on; repeated failures from one address get 429.
+- Verified keys are cached for a few seconds at most (`MCP_KEY_CACHE_SECONDS`),
+  so revocation, expiry and disabling take effect on the next request after
+  that; long-lived streams are re-checked on the same clock and closed.
+- The accepted key becomes the request's `scope["user"]`, which the SDK uses to
+  bind each MCP session to the key that opened it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from portal.core.keys import (
+    KEY_PATTERN,
+    KeyRejected,
+    VerifiedKey,
+    check_presented_key,
+    ensure_usable,
+    load_key,
+)
+from portal.core.models import AuditEvent, McpApiKey, utcnow
+from portal.core.throttle import FailureThrottle
+
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+AUTH_ERROR_CODE = -32001
+READ_SCOPE = "pm:read"
+WRITE_SCOPE = "pm:write"
+PRINCIPAL_KEY = "pm.principal"
+QUERY_KEY_NAMES = {"api_key", "apikey", "key", "token", "access_token", "x-mcp-api-key", "mcp_api_key"}
+TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one key
+
+
+def principal_of(scope: Scope) -> VerifiedKey | None:
+    return scope.get(PRINCIPAL_KEY)
+
+
+class KeyVerifier:
+    """Verifies keys against the database, with a short-lived cache of accepted keys."""
+
+    def __init__(self, runtime: Runtime, ttl: float):
+        self._runtime = runtime
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, VerifiedKey]] = {}
+
+    async def verify(self, raw_key: str | None) -> tuple[str, VerifiedKey]:
+        """Return (digest, key) or raise KeyRejected."""
+        digest = check_presented_key(raw_key)
+        return digest, await self.verify_digest(digest)
+
+    async def verify_digest(self, digest: str) -> VerifiedKey:
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now - cached[0] < self._ttl:
+            # Expiry is a matter of the clock, so it is checked even on a cache hit.
+            return ensure_usable(cached[1])
+        key = await self._runtime.in_db_thread(self._load, digest)
+        try:
+            accepted = ensure_usable(key)
+        except KeyRejected:
+            self._cache.pop(digest, None)
+            raise
+        if self._ttl > 0:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now, accepted)
+        return accepted
+
+    def _load(self, digest: str) -> VerifiedKey | None:
+        with self._runtime.database.session() as session:
+            return load_key(session, digest)
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+
+@dataclass
+class AuditRecord:
+    """One tools/call outcome, written later in a batch (never arguments, never secrets)."""
+
+    at: datetime
+    user_id: int
+    key_id: int
+    tool: str
+    ok: bool
+    connection_id: int | None = None
+    target: str | None = None
+    error_class: str | None = None
+    duration_ms: int | None = None
+    client_ip: str | None = None
+
+
+class UsageRecorder:
+    """Batches `last_used_at` touches and audit rows, so no request waits on a database write."""
+
+    def __init__(self, runtime: Runtime, interval: float = 0.5):
+        self._runtime = runtime
+        self._interval = interval
+        self._touched: dict[int, datetime] = {}
+        self._last_touch: dict[str, float] = {}
+        self._audit: list[AuditRecord] = []
+        self._wake = anyio.Event()
+
+    def touch(self, key_id: int, digest: str) -> None:
+        """Note a key's use; written at most once a minute per key (keyed by digest: ids can be reused)."""
+        now = time.monotonic()
+        last = self._last_touch.get(digest)
+        if last is not None and now - last < TOUCH_INTERVAL:
+            return
+        if len(self._last_touch) > 10_000:
+            self._last_touch.clear()
+        self._last_touch[digest] = now
+        self._touched[key_id] = utcnow()
+
+    def audit(self, record: AuditRecord) -> None:
+        self._audit.append(record)
+        if len(self._audit) >= 200:
+            self._wake.set()
+
+    async def run(self) -> None:
+        """Flush pending writes every `interval` seconds until cancelled (then flush once more)."""
+        try:
+            while True:
+                with anyio.move_on_after(self._interval):
+                    await self._wake.wait()
+                self._wake = anyio.Event()
+                await self.flush()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.flush()
+
+    async def flush(self) -> None:
+        touched, self._touched = self._touched, {}
+        audit, self._audit = self._audit, []
+        if not touched and not audit:
+            return
+        try:
+            await self._runtime.in_db_thread(self._write, touched, audit)
+        except Exception:
+            log.exception("could not record key usage and %d audit events", len(audit))
+
+    def _write(self, touched: dict[int, datetime], audit: list[AuditRecord]) -> None:
+        try:
+            with self._runtime.database.session() as session:
+                for key_id, at in touched.items():
+                    session.execute(update(McpApiKey).where(McpApiKey.id == key_id).values(last_used_at=at))
+                session.add_all(_audit_row(record) for record in audit)
+        except IntegrityError:
+            # A user, key or connection was deleted since the call: keep the rows, without the dangling links.
+            with self._runtime.database.session() as session:
+                for record in audit:
+                    row = _audit_row(record)
+                    try:
+                        with session.begin_nested():
+                            session.add(row)
+                    except IntegrityError:
+                        row = _audit_row(record, orphaned=True)
+                        session.add(row)
+
+
+def _audit_row(record: AuditRecord, *, orphaned: bool = False) -> AuditEvent:
+    return AuditEvent(
+        at=record.at,
+        user_id=None if orphaned else record.user_id,
+        key_id=None if orphaned else record.key_id,
+        kind="tool_call",
+        tool=record.tool,
+        connection_id=None if orphaned else record.connection_id,
+        target=record.target[:200] if record.target else None,
+        ok=record.ok,
+        error_class=record.error_class,
+        duration_ms=record.duration_ms,
+        client_ip=record.client_ip,
+    )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def presented_key(scope: Scope) -> str | None:
+    """The key from X-MCP-API-Key, else from `Authorization: Bearer`."""
+    value = _header(scope, b"x-mcp-api-key")
+    if value:
+        return value.strip()
+    authorization = _header(scope, b"authorization")
+    if authorization:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+    return None
+
+
+def key_in_query(scope: Scope) -> bool:
+    query = scope.get("query_string", b"").decode("latin-1")
+    if not query:
+        return False
+    if KEY_PATTERN.search(query) or re.search(r"mcp_[0-9a-fA-F]{16,}", query):
+        return True
+    return any(name.lower() in QUERY_KEY_NAMES for name, _ in parse_qsl(query, keep_blank_values=True))
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+async def send_json_error(
+    send: Send, status: int, message: str, *, reason: str, headers: dict[str, str] | None = None
+) -> None:
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": AUTH_ERROR_CODE, "message": message, "data": {"reason": reason}},
+        }
+    ).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    for name, value in (headers or {}).items():
+        raw_headers.append((name.lower().encode(), value.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class AuthMiddleware:
+    """ASGI middleware guarding every path except the public ones."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: KeyVerifier,
+        usage: UsageRecorder,
+        throttle: FailureThrottle,
+        recheck_interval: float,
+        public_paths: frozenset[str] = frozenset({"/healthz"}),
+    ):
+        self.app = app
+        self.verifier = verifier
+        self.usage = usage
+        self.throttle = throttle
+        self.recheck_interval = recheck_interval
+        self.public_paths = public_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.public_paths:
+            await self.app(scope, receive, send)
+            return
+        address = client_address(scope)
+        wait = self.throttle.retry_after(address)
+        if wait is not None:
+            await send_json_error(
+                send,
+                429,
+                f"Too many failed authentication attempts from your address. Wait {int(wait) + 1} seconds, "
+                "then check the key your client sends.",
+                reason="rate_limited",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
+            return
+        if key_in_query(scope):
+            self.throttle.record_failure(address)
+            await send_json_error(
+                send,
+                401,
+                "Don't put the MCP API key in the URL: URLs end up in logs. Send it in the X-MCP-API-Key "
+                "header instead, and rotate that key in the portal since it may have been exposed.",
+                reason="key_in_query",
+            )
+            return
+        try:
+            digest, key = await self.verifier.verify(presented_key(scope))
+        except KeyRejected as rejected:
+            self.throttle.record_failure(address)
+            await send_json_error(
+                send,
+                401,
+                rejected.message,
+                reason=rejected.reason,
+                headers={"WWW-Authenticate": 'X-MCP-API-Key realm="mcp"'},
+            )
+            return
+        self.usage.touch(key.key_id, digest)
+        scope = dict(scope)
+        scope[PRINCIPAL_KEY] = key
+        scope["user"] = AuthenticatedUser(
+            AccessToken(
+                token=f"key-{key.key_id}",
+                client_id=f"key-{key.key_id}",
+                subject=f"user-{key.user_id}",
+                scopes=[READ_SCOPE] if key.read_only else [READ_SCOPE, WRITE_SCOPE],
+            )
+        )
+        if scope.get("method") == "GET":
+            await self._serve_stream(scope, receive, send, digest)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _serve_stream(self, scope: Scope, receive: Receive, send: Send, digest: str) -> None:
+        """Serve a long-lived GET (an SSE stream) and end it once its key stops being valid."""
+        response = {"started": False, "finished": False}
+
+        async def tracked_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                response["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                response["finished"] = True
+            await send(message)
+
+        revoked = False
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                nonlocal revoked
+                while True:
+                    await anyio.sleep(self.recheck_interval)
+                    try:
+                        await self.verifier.verify_digest(digest)
+                    except KeyRejected as rejected:
+                        log.info("closing a stream: the key is %s", rejected.reason)
+                        revoked = True
+                        tg.cancel_scope.cancel()
+                        return
+
+            tg.start_soon(watch)
+            await self.app(scope, receive, tracked_send)
+            tg.cancel_scope.cancel()
+        if revoked and response["started"] and not response["finished"]:
+            # End the stream cleanly, so the client sees a closed stream rather than a broken one.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(1):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,240 @@
+"""Tool definitions: a name, typed input and output models, truthful annotations, a handler.
+
+Tools are thin: they validate arguments (pydantic, before any provider call),
+call the shared core, and return a typed result that becomes both structured
+content and a short text rendering. Errors are translated once, in `call()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+import mcp_types as types
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from portal.core.keys import VerifiedKey
+from portal.core.models import utcnow
+from portal.core.providers import errors as provider_errors
+
+from ..auth import AuditRecord, UsageRecorder
+from ..runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class ToolInput(BaseModel):
+    """Base for tool arguments: unknown arguments are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ToolOutput(BaseModel):
+    """Base for tool results; `text()` is the short rendering for clients that show text."""
+
+    def text(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+class ToolFailure(Exception):
+    """A failure the caller can act on; becomes an isError result with this message."""
+
+    def __init__(self, message: str, *, error_class: str = "invalid_arguments"):
+        super().__init__(message)
+        self.message = message
+        self.error_class = error_class
+
+
+@dataclass
+class ToolCall:
+    """One tools/call: who is calling, and what the audit row should say."""
+
+    runtime: Runtime
+    principal: VerifiedKey
+    client_ip: str | None = None
+    connection_id: int | None = None
+    target: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[ToolCall, Any], Awaitable[ToolOutput]]
+ProviderErrorDescriber = Callable[[ToolCall, provider_errors.ProviderError], str]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    input_model: type[ToolInput]
+    output_model: type[ToolOutput]
+    handler: Handler
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = True
+
+    def to_mcp(self) -> types.Tool:
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=_clean_schema(self.input_model.model_json_schema()),
+            output_schema=_clean_schema(self.output_model.model_json_schema(mode="serialization")),
+            annotations=types.ToolAnnotations(
+                title=self.title,
+                read_only_hint=self.read_only,
+                destructive_hint=self.destructive if not self.read_only else False,
+                idempotent_hint=self.idempotent or self.read_only,
+                open_world_hint=self.open_world,
+            ),
+        )
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's auto-generated titles: they repeat the names and cost client context."""
+
+    def strip(node: Any, in_properties: bool = False) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: strip(value, in_properties=(key == "properties"))
+                for key, value in node.items()
+                if not (key == "title" and not in_properties and isinstance(value, str))
+            }
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    return strip(schema)
+
+
+class ToolRegistry:
+    def __init__(self) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+        self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
+
+    def tool(
+        self,
+        name: str,
+        *,
+        title: str,
+        read_only: bool,
+        destructive: bool = False,
+        idempotent: bool = False,
+        open_world: bool = True,
+    ) -> Callable[[Handler], Handler]:
+        """Register `handler(call, args) -> output`; its annotations name the input and output models."""
+
+        def register(handler: Handler) -> Handler:
+            hints = get_type_hints(handler)
+            input_model = hints["args"]
+            output_model = hints["return"]
+            description = (handler.__doc__ or "").strip()
+            if name in self._tools:
+                raise ValueError(f"tool {name} registered twice")
+            self._tools[name] = ToolSpec(
+                name=name,
+                title=title,
+                description=" ".join(description.split()),
+                input_model=input_model,
+                output_model=output_model,
+                handler=handler,
+                read_only=read_only,
+                destructive=destructive,
+                idempotent=idempotent,
+                open_world=open_world,
+            )
+            return handler
+
+        return register
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return list(self._tools.values())
+
+    def get(self, name: str) -> ToolSpec | None:
+        return self._tools.get(name)
+
+    def listing(self, *, read_only_key: bool) -> list[types.Tool]:
+        """The tools a key may see: read-only keys see no tool that changes data."""
+        return [spec.to_mcp() for spec in self._tools.values() if spec.read_only or not read_only_key]
+
+    async def call(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        *,
+        runtime: Runtime,
+        principal: VerifiedKey,
+        usage: UsageRecorder,
+        client_ip: str | None,
+    ) -> types.CallToolResult:
+        started = time.perf_counter()
+        call = ToolCall(runtime=runtime, principal=principal, client_ip=client_ip)
+        error_class: str | None = None
+        try:
+            spec = self._tools.get(name)
+            if spec is None or (principal.read_only and not spec.read_only):
+                # A read-only key is not told the tool exists: it isn't listed for it either.
+                error_class = "unknown_tool"
+                return error_result(
+                    f"There is no tool named {name!r}. Call tools/list to see the tools available."
+                )
+            try:
+                args = spec.input_model.model_validate(arguments or {})
+            except ValidationError as exc:
+                error_class = "invalid_arguments"
+                return error_result(f"Invalid arguments for {name}: {_validation_summary(exc)}")
+            try:
+                output = await spec.handler(call, args)
+            except ToolFailure as exc:
+                error_class = exc.error_class
+                return error_result(exc.message)
+            except provider_errors.ProviderError as exc:
+                error_class = exc.kind
+                return error_result(self.describe_provider_error(call, exc))
+            except Exception:
+                error_class = "internal_error"
+                log.exception("tool %s failed", name)
+                return error_result(
+                    f"{name} failed because of an unexpected error on the server; nothing more was done. "
+                    "The error has been logged for the administrator."
+                )
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=output.text())],
+                structured_content=output.model_dump(mode="json"),
+                is_error=False,
+            )
+        finally:
+            usage.audit(
+                AuditRecord(
+                    at=utcnow(),
+                    user_id=principal.user_id,
+                    key_id=principal.key_id,
+                    tool=name[:64],
+                    ok=error_class is None,
+                    connection_id=call.connection_id,
+                    target=call.target,
+                    error_class=error_class,
+                    duration_ms=int((time.perf_counter() - started) * 1000),
+                    client_ip=client_ip,
+                )
+            )
+
+
+def error_result(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:8]:
+        where = ".".join(str(p) for p in error["loc"]) or "arguments"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "is not an argument of this tool"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

@@ -1,0 +1,136 @@
+import json
+import re
+from html import unescape
+
+from sqlalchemy import select
+
+from portal.core.keys import hash_key
+from portal.core.models import AuditEvent, McpApiKey
+from portal.extensions import db
+from tests.conftest import PASSWORD, AuthActions, post_form
+
+KEY_RE = re.compile(r"mcp_[0-9a-f]{64}")
+
+
+def create_key(client, name="laptop", app_client="cursor", expires="90", read_only=False):
+    data = {"name": name, "client": app_client, "expires": expires}
+    if read_only:
+        data["read_only"] = "y"
+    return post_form(client, "/keys/", data)
+
+
+def keys_of(app) -> list[McpApiKey]:
+    with app.app_context():
+        return db.session.scalars(select(McpApiKey).order_by(McpApiKey.id)).all()
+
+
+def test_create_shows_the_key_once_with_a_config(client, app, auth):
+    auth.create_user()
+    auth.login()
+    response = create_key(client)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    raw = KEY_RE.search(html).group(0)
+    (key,) = keys_of(app)
+    assert key.key_hash == hash_key(raw) and key.key_prefix == raw[:12]
+    assert key.expires_at is not None and key.client == "cursor"
+    assert '"mcpServers"' in html and "pm-server" in html and "http://127.0.0.1:8080/mcp" in html
+    assert "http://127.0.0.1:8080/sse" in html
+    assert response.headers["Cache-Control"] == "no-store"
+    # Never again: not on the list, not on any page.
+    for page in ("/keys/", "/", "/account"):
+        assert raw not in client.get(page).get_data(as_text=True)
+    listing = client.get("/keys/").get_data(as_text=True)
+    assert "laptop" in listing and raw[:12] in listing and "active" in listing
+
+
+def test_vscode_offers_the_prompting_variant(client, auth):
+    auth.create_user()
+    auth.login()
+    html = unescape(create_key(client, app_client="vscode").get_data(as_text=True))
+    assert "${input:pm-mcp-key}" in html and "promptString" in html
+
+
+def test_duplicate_name_is_reported_next_to_the_field(client, app, auth):
+    auth.create_user()
+    auth.login()
+    create_key(client)
+    response = create_key(client)
+    assert "already have a key named" in response.get_data(as_text=True)
+    assert len(keys_of(app)) == 1
+
+
+def test_revoke_and_rotate(client, app, auth):
+    auth.create_user()
+    auth.login()
+    first_raw = KEY_RE.search(create_key(client, read_only=True).get_data(as_text=True)).group(0)
+    (key,) = keys_of(app)
+    rotated = post_form(client, f"/keys/{key.id}/rotate", {}, page="/keys/")
+    second_raw = KEY_RE.search(rotated.get_data(as_text=True)).group(0)
+    assert second_raw != first_raw
+    old, new = keys_of(app)
+    assert old.revoked_at is not None and new.revoked_at is None
+    assert (new.name, new.client, new.read_only) == ("laptop", "cursor", True)
+    assert new.key_hash == hash_key(second_raw)
+    post_form(client, f"/keys/{new.id}/revoke", {}, page="/keys/")
+    assert all(k.revoked_at is not None for k in keys_of(app))
+    listing = client.get("/keys/").get_data(as_text=True)
+    assert listing.count("revoked") >= 2
+    with app.app_context():
+        kinds = db.session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)).all()
+    assert kinds[-4:] == ["key_created", "key_rotated", "key_created", "key_revoked"]
+    # The name is free again once no live key has it.
+    assert KEY_RE.search(create_key(client).get_data(as_text=True))
+
+
+def test_key_actions_need_csrf(client, app, auth):
+    auth.create_user()
+    auth.login()
+    create_key(client)
+    (key,) = keys_of(app)
+    assert client.post(f"/keys/{key.id}/revoke").status_code == 400
+    assert keys_of(app)[0].revoked_at is None
+
+
+def test_another_users_keys_are_404(client, app, auth):
+    auth.create_user()
+    auth.login()
+    create_key(client)
+    (key,) = keys_of(app)
+    auth.create_user(email="bo@example.com", name="Bo")
+    bo = app.test_client()
+    AuthActions(bo, app).login("bo@example.com", PASSWORD)
+    assert "laptop" not in bo.get("/keys/").get_data(as_text=True)
+    assert post_form(bo, f"/keys/{key.id}/revoke", {}, page="/keys/").status_code == 404
+    assert post_form(bo, f"/keys/{key.id}/rotate", {}, page="/keys/").status_code == 404
+    assert keys_of(app)[0].revoked_at is None
+
+
+def test_snippets_are_valid_for_every_client():
+    from portal.core.client_configs import snippets_for
+    from portal.core.models import MCP_CLIENTS
+
+    key = "mcp_" + "a" * 64
+    for client in MCP_CLIENTS:
+        snippets = snippets_for(client, "https://mcp.example.com", key)
+        assert any("/mcp" in s.text for s in snippets) and any("/sse" in s.text for s in snippets)
+        for snippet in snippets:
+            if snippet.language == "json":
+                json.loads(snippet.text)
+    cursor = json.loads(snippets_for("cursor", "https://mcp.example.com", key)[0].text)
+    assert cursor == {
+        "mcpServers": {"pm-server": {"url": "https://mcp.example.com/mcp", "headers": {"X-MCP-API-Key": key}}}
+    }
+    windsurf = json.loads(snippets_for("windsurf", "https://mcp.example.com", key)[0].text)
+    assert windsurf["mcpServers"]["pm-server"]["serverUrl"] == "https://mcp.example.com/mcp"
+    vscode = json.loads(snippets_for("vscode", "https://mcp.example.com", key)[1].text)
+    assert vscode["servers"]["pm-server"]["type"] == "http"
+    claude_code = snippets_for("claude-code", "https://mcp.example.com", key)[0].text
+    assert (
+        claude_code
+        == f"claude mcp add --transport http pm-server https://mcp.example.com/mcp --header 'X-MCP-API-Key: {key}'"
+    )
+    desktop = json.loads(snippets_for("claude-desktop", "http://127.0.0.1:8080", key)[0].text)
+    server = desktop["mcpServers"]["pm-server"]
+    assert server["command"] == "npx" and server["args"][:2] == ["mcp-remote", "http://127.0.0.1:8080/mcp"]
+    assert "--allow-http" in server["args"] and server["env"] == {"PM_MCP_KEY": key}

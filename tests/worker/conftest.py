@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from portal.core import keys as key_service
+from portal.core.models import User
+from portal.extensions import db
+from tests.conftest import PASSWORD
+
+from .harness import start_worker
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def worker_env(database_url, tmp_path_factory) -> dict[str, str]:
+    from tests.conftest import CREDENTIALS_KEY
+
+    return {
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "CREDENTIALS_KEY": CREDENTIALS_KEY,
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("worker-instance")),
+        "ALLOWED_PROVIDER_HOSTS": "127.0.0.1",
+    }
+
+
+@pytest.fixture(scope="session")
+def worker(schema, worker_env, tmp_path_factory):
+    """One worker process for the session, on the test database (tables are emptied between tests)."""
+    process = start_worker(worker_env, tmp_path_factory.mktemp("worker-log") / "worker.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def make_user(app):
+    def make(email="ana@example.com", name="Ana Silva", **kwargs) -> int:
+        from portal.core import accounts
+
+        with app.app_context():
+            user = accounts.create_user(
+                db.session, email=email, password=PASSWORD, display_name=name, **kwargs
+            )
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def make_key(app):
+    def make(user_id: int, name="test key", **kwargs) -> str:
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            minted = key_service.mint_key(db.session, user, name=name, **kwargs)
+            db.session.commit()
+            return minted.raw_key
+
+    return make

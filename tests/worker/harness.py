@@ -1,0 +1,100 @@
+"""Start the real worker process and talk to it with the official MCP client."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import requests
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class WorkerProcess:
+    url: str
+    log_path: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def start_worker(env_overrides: dict[str, str], log_path: Path, timeout: float = 30) -> WorkerProcess:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MCP_HOST": "127.0.0.1",
+        "MCP_PORT": str(port),
+        "PUBLIC_MCP_URL": f"http://127.0.0.1:{port}",
+        "MCP_KEY_CACHE_SECONDS": "1",
+        "MCP_AUTH_FAILURE_LIMIT": "10000",
+        "PYTHONUNBUFFERED": "1",
+        **env_overrides,
+    }
+    with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mcp_worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited: {log_path.read_text()}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return WorkerProcess(url=url, log_path=log_path, process=process)
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the worker did not start: {log_path.read_text()}")
+
+
+def key_headers(key: str, form: str = "header") -> dict[str, str]:
+    if form == "bearer":
+        return {"Authorization": f"Bearer {key}"}
+    return {"X-MCP-API-Key": key}
+
+
+@contextlib.asynccontextmanager
+async def mcp_client(
+    base_url: str, key: str, *, transport: str = "http", form: str = "header", mode: str = "legacy"
+) -> AsyncIterator[Client]:
+    """An MCP client session: transport "sse" or "http"; mode "legacy" (initialize) or "auto"."""
+    headers = key_headers(key, form)
+    if transport == "sse":
+        async with Client(sse_client(f"{base_url}/sse", headers=headers), mode="legacy") as client:
+            yield client
+        return
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as http:
+        async with Client(streamable_http_client(f"{base_url}/mcp", http_client=http), mode=mode) as client:
+            yield client
