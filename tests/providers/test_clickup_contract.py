@@ -15,6 +15,7 @@ from portal.core.providers.base import (
     ConnectionConfig,
     PageRequest,
     PriorityLevel,
+    ProviderAdapter,
     SprintState,
     StatusCategory,
     TaskChanges,
@@ -114,8 +115,9 @@ def last_task_page_request(fake: ClickUpFake) -> FakeRequest:
 # --- ClickUp's own behaviour ------------------------------------------------------------------
 
 
-def test_registry_builds_the_clickup_adapter():
+def test_registry_builds_the_clickup_adapter(make_adapter):
     assert adapter_class("clickup") is ClickUpAdapter
+    assert isinstance(make_adapter(), ProviderAdapter)
     assert ClickUpAdapter.label == "ClickUp" and not ClickUpAdapter.needs_username
 
 
