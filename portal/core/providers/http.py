@@ -239,7 +239,6 @@ class ProviderHttp:
         self.policy = policy
         self._describe = describe_error or _default_describe
         self._sleep = sleep
-        check_url(self.base_url, policy, resolve=False)
         parts = urlsplit(self.base_url)
         self._origin = (parts.scheme, parts.hostname, parts.port)
         session = requests.Session()
@@ -280,6 +279,8 @@ class ProviderHttp:
         on 502/503/504 or a dropped connection. A 429 is waited out (within the
         policy's bound) for any method, since the vendor did not process it.
         """
+        # Checked on every request, not only when the URL was saved: the policy may have changed.
+        check_url(self.base_url, self.policy, resolve=False)
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
