@@ -1,0 +1,1 @@
+"""Operations shared by the portal pages and the worker tools."""

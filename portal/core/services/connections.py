@@ -1,0 +1,397 @@
+"""A user's PM connections: listing, building adapters, checking, saving, rotating credentials.
+
+Shared by the portal pages, the command line and the worker. The built-in
+tracker is every user's connection `local`, with no row in the database.
+Tokens only exist decrypted inside a ConnectionConfig on their way into an
+adapter; what pages and tools see is a ConnectionView, which has no token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db import Database
+from ..models import AuditEvent, ProviderConnection, User, utcnow
+from ..providers import errors
+from ..providers.base import CheckResult, ConnectionConfig, ProviderAdapter
+from ..providers.http import HttpPolicy, check_url
+from ..providers.registry import EXTERNAL_PROVIDER_TYPES, PROVIDER_LABELS, adapter_class, build_adapter
+from ..vault import CredentialsUnreadable, Vault, token_hint
+
+LOCAL_SLUG = "local"
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    """What may be shown of a connection: never its token (only the last four characters)."""
+
+    id: int | None
+    slug: str
+    name: str
+    provider_type: str
+    base_url: str
+    username: str | None
+    options: dict[str, Any]
+    is_active: bool
+    token_hint: str | None
+    last_checked_at: datetime | None
+    last_check_ok: bool | None
+    last_check_summary: str | None
+    last_check_error: str | None
+    updated_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return PROVIDER_LABELS.get(self.provider_type, self.provider_type)
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider_type == "local"
+
+    @property
+    def state(self) -> str:
+        """'active', 'disabled', 'failing' (last check failed) or 'unchecked'."""
+        if not self.is_active:
+            return "disabled"
+        if self.last_check_ok is False:
+            return "failing"
+        if self.last_check_ok is None and not self.is_local:
+            return "unchecked"
+        return "active"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+
+def view_of(row: ProviderConnection) -> ConnectionView:
+    return ConnectionView(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        provider_type=row.provider_type,
+        base_url=row.base_url,
+        username=row.username,
+        options=dict(row.options or {}),
+        is_active=row.is_active,
+        token_hint=row.token_hint,
+        last_checked_at=row.last_checked_at,
+        last_check_ok=row.last_check_ok,
+        last_check_summary=row.last_check_summary,
+        last_check_error=row.last_check_error,
+        updated_at=row.updated_at,
+    )
+
+
+def local_view(portal_url: str) -> ConnectionView:
+    return ConnectionView(
+        id=None,
+        slug=LOCAL_SLUG,
+        name="Team tracker",
+        provider_type="local",
+        base_url=portal_url,
+        username=None,
+        options={},
+        is_active=True,
+        token_hint=None,
+        last_checked_at=None,
+        last_check_ok=True,
+        last_check_summary="Built into this server",
+        last_check_error=None,
+        updated_at=None,
+    )
+
+
+def user_connection_rows(session: Session, user_id: int) -> list[ProviderConnection]:
+    return list(
+        session.scalars(
+            select(ProviderConnection).where(ProviderConnection.user_id == user_id).order_by(ProviderConnection.slug)
+        )
+    )
+
+
+def list_connections(session: Session, user_id: int, portal_url: str) -> list[ConnectionView]:
+    """The user's connections, the built-in tracker first."""
+    return [local_view(portal_url)] + [view_of(row) for row in user_connection_rows(session, user_id)]
+
+
+def own_connection(session: Session, user_id: int, slug: str) -> ProviderConnection | None:
+    """The user's connection with this slug; another user's is indistinguishable from none."""
+    return session.scalar(
+        select(ProviderConnection).where(ProviderConnection.user_id == user_id, ProviderConnection.slug == slug)
+    )
+
+
+def config_for(row: ProviderConnection, vault: Vault) -> ConnectionConfig:
+    """Decrypt a connection into an adapter config; raises CredentialsUnreadable."""
+    credentials = vault.decrypt(row.credentials_encrypted)
+    return ConnectionConfig(
+        slug=row.slug,
+        base_url=row.base_url,
+        token=credentials.get("token", ""),
+        username=row.username,
+        options=dict(row.options or {}),
+        user_id=row.user_id,
+    )
+
+
+def local_config(user_id: int, portal_url: str) -> ConnectionConfig:
+    return ConnectionConfig(slug=LOCAL_SLUG, base_url=portal_url, token="", user_id=user_id)
+
+
+def make_adapter(
+    provider_type: str, config: ConnectionConfig, policy: HttpPolicy, database: Database
+) -> ProviderAdapter:
+    if provider_type == "local":
+        return build_adapter("local", config, policy, database=database)
+    return build_adapter(provider_type, config, policy)
+
+
+# --- checking ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    ok: bool
+    message: str  # the summary on success, the precise problem otherwise
+    kind: str | None = None  # the error class on failure
+    result: CheckResult | None = None
+
+
+def explain_check_failure(exc: errors.ProviderError, label: str, host: str) -> str:
+    """The precise problem of a failed connection test, in words that say what to do."""
+    if isinstance(exc, errors.AuthenticationFailed):
+        return f"Token rejected: {label} at {host} did not accept these credentials. Check the token (and the account email, where one is needed) and enter them again."
+    if isinstance(exc, errors.PermissionDenied):
+        return f"Permission denied: {label} at {host} accepted the credentials but refused to say who they belong to ({exc}). Check the account's access."
+    if isinstance(exc, errors.NotThisProduct | errors.NotFound):
+        return f"Wrong URL or not {label}: {exc}"
+    if isinstance(exc, errors.TLSFailure):
+        return f"TLS failure: {exc}"
+    if isinstance(exc, errors.TimedOut):
+        return f"Timed out: {exc} Try again later, or check the URL."
+    if isinstance(exc, errors.Unreachable):
+        return f"Unreachable: {exc}"
+    if isinstance(exc, errors.RateLimited):
+        return f"Rate limited: {exc} Try again in a moment."
+    if isinstance(exc, errors.AddressNotAllowed):
+        return f"Address not allowed: {exc}"
+    if isinstance(exc, errors.Unavailable):
+        return f"{label} is unavailable: {exc}"
+    return f"The check failed: {exc}"
+
+
+def run_check(adapter: ProviderAdapter, label: str, host: str) -> CheckOutcome:
+    try:
+        result = adapter.check()
+    except errors.ProviderError as exc:
+        return CheckOutcome(ok=False, message=explain_check_failure(exc, label, host), kind=exc.kind)
+    return CheckOutcome(ok=True, message=result.summary, result=result)
+
+
+def record_check(row: ProviderConnection, outcome: CheckOutcome) -> None:
+    row.last_checked_at = utcnow()
+    row.last_check_ok = outcome.ok
+    row.last_check_summary = outcome.message[:500] if outcome.ok else None
+    row.last_check_error = None if outcome.ok else outcome.message[:500]
+
+
+def check_connection(
+    row: ProviderConnection, vault: Vault, policy: HttpPolicy, database: Database
+) -> CheckOutcome:
+    """Test a stored connection and record the result on it (the caller commits)."""
+    label = PROVIDER_LABELS.get(row.provider_type, row.provider_type)
+    try:
+        config = config_for(row, vault)
+    except CredentialsUnreadable as exc:
+        outcome = CheckOutcome(ok=False, message=str(exc), kind="credentials_unreadable")
+    else:
+        adapter = make_adapter(row.provider_type, config, policy, database)
+        try:
+            outcome = run_check(adapter, label, urlsplit(row.base_url).netloc)
+        finally:
+            adapter.close()
+    record_check(row, outcome)
+    return outcome
+
+
+# --- saving ----------------------------------------------------------------------
+
+
+class ConnectionInputError(Exception):
+    """Problems with the fields of a connection form; `field_errors` maps field to message."""
+
+    def __init__(self, field_errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in field_errors.items()))
+        self.field_errors = field_errors
+
+
+@dataclass
+class ConnectionInput:
+    provider_type: str
+    slug: str
+    name: str
+    base_url: str
+    username: str | None = None
+    token: str | None = field(default=None, repr=False)  # None or "" keeps the stored token when editing
+    options: dict[str, Any] = field(default_factory=dict)
+    is_active: bool = True
+
+
+def normalize_base_url(url: str) -> str:
+    return (url or "").strip().rstrip("/")
+
+
+def validate_input(
+    session: Session, user_id: int, data: ConnectionInput, policy: HttpPolicy, *, existing: ProviderConnection | None
+) -> None:
+    """Raise ConnectionInputError naming each bad field; nothing is written."""
+    problems: dict[str, str] = {}
+    if data.provider_type not in EXTERNAL_PROVIDER_TYPES:
+        problems["provider_type"] = f"Choose one of: {', '.join(PROVIDER_LABELS[t] for t in EXTERNAL_PROVIDER_TYPES)}."
+    slug = (data.slug or "").strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        problems["slug"] = "Use 1 to 40 lowercase letters, digits and hyphens, such as 'acme-jira'."
+    elif slug == LOCAL_SLUG:
+        problems["slug"] = "'local' is the built-in tracker's; choose another slug."
+    else:
+        clash = own_connection(session, user_id, slug)
+        if clash is not None and (existing is None or clash.id != existing.id):
+            problems["slug"] = f"You already have a connection '{slug}'."
+    if not (data.name or "").strip():
+        problems["name"] = "Give the connection a name, such as 'Acme JIRA'."
+    elif len(data.name) > 120:
+        problems["name"] = "At most 120 characters."
+    url = normalize_base_url(data.base_url)
+    if not url:
+        problems["base_url"] = "Enter the server's address, starting with https://."
+    else:
+        try:
+            check_url(url, policy, resolve=False)
+        except errors.ProviderError as exc:
+            problems["base_url"] = str(exc)
+    if data.provider_type in EXTERNAL_PROVIDER_TYPES and getattr(
+        adapter_class(data.provider_type), "needs_username", False
+    ):
+        if not (data.username or "").strip():
+            problems["username"] = "Enter the account's email address: JIRA needs it beside the API token."
+    if existing is None and not data.token:
+        problems["token"] = "Enter the API token."
+    if problems:
+        raise ConnectionInputError(problems)
+
+
+def save_connection(
+    session: Session,
+    user: User,
+    data: ConnectionInput,
+    *,
+    vault: Vault,
+    policy: HttpPolicy,
+    database: Database,
+    existing: ProviderConnection | None = None,
+    check_first: bool = True,
+) -> tuple[ProviderConnection, CheckOutcome | None]:
+    """Validate, test (for a new connection or a changed token or URL), then save.
+
+    A failed test saves nothing and raises ConnectionInputError with the problem
+    on the token or URL field. The caller commits.
+    """
+    validate_input(session, user.id, data, policy, existing=existing)
+    token = data.token or None
+    if token is None and existing is not None:
+        token = config_for(existing, vault).token if existing.credentials_encrypted else ""
+    config = ConnectionConfig(
+        slug=data.slug.strip().lower(),
+        base_url=normalize_base_url(data.base_url),
+        token=token or "",
+        username=(data.username or "").strip() or None,
+        options=dict(data.options),
+        user_id=user.id,
+    )
+    changed_access = existing is None or bool(data.token) or (
+        config.base_url != existing.base_url or config.username != existing.username
+    )
+    outcome: CheckOutcome | None = None
+    if check_first and changed_access:
+        adapter = make_adapter(data.provider_type, config, policy, database)
+        try:
+            outcome = run_check(adapter, PROVIDER_LABELS[data.provider_type], urlsplit(config.base_url).netloc)
+        finally:
+            adapter.close()
+        if not outcome.ok:
+            field_name = "token" if outcome.kind == "authentication_failed" else "base_url"
+            raise ConnectionInputError({field_name: outcome.message})
+    row = existing or ProviderConnection(user_id=user.id, provider_type=data.provider_type)
+    row.slug = config.slug
+    row.name = data.name.strip()
+    row.provider_type = data.provider_type
+    row.base_url = config.base_url
+    row.username = config.username
+    row.options = config.options
+    row.is_active = data.is_active
+    if data.token or existing is None:
+        row.credentials_encrypted = vault.encrypt({"token": config.token})
+        row.token_hint = token_hint(config.token)
+    if outcome is not None:
+        record_check(row, outcome)
+    if existing is None:
+        session.add(row)
+    session.flush()
+    session.add(
+        AuditEvent(
+            user_id=user.id,
+            kind="connection_changed",
+            connection_id=row.id,
+            target=f"{'created' if existing is None else 'updated'} {row.slug}",
+            ok=True,
+        )
+    )
+    return row, outcome
+
+
+def delete_connection(session: Session, user: User, row: ProviderConnection) -> None:
+    session.add(
+        AuditEvent(user_id=user.id, kind="connection_changed", target=f"deleted {row.slug}", ok=True)
+    )
+    session.delete(row)
+    session.flush()
+
+
+def rotate_credentials(session: Session, vault: Vault) -> tuple[int, list[str]]:
+    """Re-encrypt every stored credential with the newest key.
+
+    Returns (how many were re-encrypted, descriptions of those that couldn't be
+    decrypted with any configured key, which are left as they are).
+    """
+    rotated = 0
+    unreadable: list[str] = []
+    for row in session.scalars(select(ProviderConnection).order_by(ProviderConnection.id)):
+        try:
+            row.credentials_encrypted = vault.rotate(row.credentials_encrypted)
+        except CredentialsUnreadable:
+            unreadable.append(f"connection {row.slug!r} of user {row.user_id}")
+            continue
+        rotated += 1
+    session.flush()
+    return rotated, unreadable
+
+
+def connection_options(provider_type: str, raw: Iterable[str]) -> dict[str, str]:
+    """Parse KEY=VALUE vendor options (the command line's --option)."""
+    options: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConnectionInputError({"options": f"Options are KEY=VALUE, not {item!r}."})
+        options[key.strip()] = value.strip()
+    return options
