@@ -1,0 +1,93 @@
+"""The provider contract, run against the JIRA Cloud adapter and the fake JIRA."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from portal.core.providers.base import ConnectionConfig
+from portal.core.providers.http import HttpPolicy
+from portal.core.providers.jira import JiraAdapter
+from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract
+from tests.fakes.jira import FakeJira
+
+SLUG = "acme-jira"
+
+
+@pytest.fixture(scope="module")
+def running_fake_jira() -> Iterator[FakeJira]:
+    fake = FakeJira()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_jira(running_fake_jira: FakeJira) -> FakeJira:
+    """The module's fake, back in its seeded state for every test."""
+    running_fake_jira.reset()
+    return running_fake_jira
+
+
+def make_jira_adapter(
+    fake: FakeJira, *, token: str | None = None, username: str | None = None, policy: HttpPolicy = TEST_POLICY
+) -> JiraAdapter:
+    email, real_token = fake.credentials()
+    config = ConnectionConfig(
+        slug=SLUG,
+        base_url=fake.base_url,
+        token=token if token is not None else real_token,
+        username=username if username is not None else email,
+    )
+    return JiraAdapter(config, policy)
+
+
+def jira_contract_env(fake: FakeJira) -> ContractEnv:
+    adapter = make_jira_adapter(fake)
+
+    def seed_tasks(count: int, title_prefix: str = "Seed", assignee_id: str | None = None) -> list[str]:
+        return [
+            fake.add_issue("ALPHA", f"{title_prefix} task {n}", assignee=assignee_id).key
+            for n in range(1, count + 1)
+        ]
+
+    def fault(
+        status: int, path: str | None = None, method: str | None = None, headers=None, count: int = 1
+    ) -> None:
+        fake.fail_next(status, path=path, method=method, headers=headers, count=count)
+
+    def count_requests(method: str, path: str) -> int:
+        return sum(1 for r in fake.requests if r.method == method.upper() and re.search(path, r.path))
+
+    extra: dict[str, Any] = {
+        "token": fake.credentials()[1],
+        "clear_faults": fake.clear_faults,
+        "long_rate_limit_headers": {"Retry-After": "30"},
+        "missing_task_id": "ALPHA-9999",
+    }
+    return ContractEnv(
+        adapter=adapter,
+        slug=SLUG,
+        project_id="ALPHA",
+        other_user_id=fake.other.account_id,
+        other_user_name=fake.other.name,
+        make_adapter=lambda **kwargs: make_jira_adapter(fake, **kwargs),
+        seed_tasks=seed_tasks,
+        fault=fault,
+        count_requests=count_requests,
+        slow=lambda seconds: fake.delay_next(seconds, count=8),
+        sprint_id=str(fake.active_sprint),
+        epic_id=fake.epic_key,
+        extra=extra,
+    )
+
+
+class TestJiraContract(ProviderContract):
+    @pytest.fixture
+    def contract_env(self, fake_jira: FakeJira) -> Iterator[ContractEnv]:
+        env = jira_contract_env(fake_jira)
+        yield env
+        env.adapter.close()
