@@ -407,6 +407,12 @@ class FakeJira(FakeVendor):
                 return user
         return None
 
+    def account(self, request: FakeRequest) -> FakeUser:
+        """The caller of a request that passed authentication."""
+        user = self.caller(request)
+        assert user is not None, "dispatch authenticates before routing"
+        return user
+
     def credentials(self) -> tuple[str, str]:
         assert self.me.email and self.me.token
         return self.me.email, self.me.token
@@ -740,9 +746,7 @@ class FakeJira(FakeVendor):
         self.route("POST", "/rest/api/3/issue/{issueIdOrKey}/comment", self.add_comment)
 
     def get_myself(self, request: FakeRequest) -> FakeResponse:
-        user = self.caller(request)
-        assert user is not None
-        body = self.user_json(user)
+        body = self.user_json(self.account(request))
         body["groups"] = {"size": 1, "items": []}
         body["applicationRoles"] = {"size": 1, "items": []}
         body["expand"] = "groups,applicationRoles"
@@ -776,7 +780,7 @@ class FakeJira(FakeVendor):
         return json_response(self.project_json(self.find_project(projectIdOrKey), full=True))
 
     def get_project_statuses(self, request: FakeRequest, projectIdOrKey: str) -> FakeResponse:
-        key = self.find_project(projectIdOrKey)
+        self.find_project(projectIdOrKey)  # every project here shares one workflow
         body = [
             {
                 "self": self.link(f"/rest/api/3/issuetype/{type_id}"),
@@ -787,13 +791,10 @@ class FakeJira(FakeVendor):
             }
             for type_id, (name, _, subtask) in ISSUE_TYPES.items()
         ]
-        assert key
         return json_response(body)
 
     def search_priorities(self, request: FakeRequest) -> FakeResponse:
-        for project_id in request.args("projectId"):
-            if not any(p["id"] == project_id for p in self.projects.values()):
-                continue  # JIRA ignores unknown project ids
+        # Every project here uses the default priority scheme, so `projectId` narrows nothing.
         start = self.int_arg(request, "startAt", 0)
         limit = self.int_arg(request, "maxResults", 50, maximum=100)
         values = [self.priority_json(pid, full=True) for pid, _, _ in PRIORITIES]
@@ -863,7 +864,7 @@ class FakeJira(FakeVendor):
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise self.fail(400, "fields must be a list of field names.")
         jql = body.get("jql") or ""
-        matches = JqlQuery.parse(jql, self).run(self, self.caller(request))
+        matches = JqlQuery.parse(jql, self).run(self, self.account(request))
         if fields != ["id"]:
             limit = min(limit, 100)  # JIRA pages shorter when fields are named
         start = 0
@@ -1061,9 +1062,9 @@ class FakeJira(FakeVendor):
                 summary="",
                 type_id=type_id,
                 status=TODO,
-                reporter=self.caller(request).account_id,
+                reporter=self.account(request).account_id,
                 created=now,
-                updated=now,  # type: ignore[union-attr]
+                updated=now,
             )
             self._apply_fields(draft, fields, creating=True)
             self._counters[key] = self._counters.get(key, 0) + 1
@@ -1193,8 +1194,8 @@ class FakeJira(FakeVendor):
         with self._lock:
             now = self.tick()
             comment = FakeComment(
-                str(next(self._ids)), self.caller(request).account_id, body["body"], now, now
-            )  # type: ignore[union-attr]
+                str(next(self._ids)), self.account(request).account_id, body["body"], now, now
+            )
             issue.comments.append(comment)
         return json_response(self.comment_json(issue, comment), 201)
 
@@ -1515,7 +1516,7 @@ class JqlQuery:
             if name not in ("updated", "created", "priority", "duedate", "key", "rank"):
                 raise error(f"Not able to sort using field '{name}'.")
 
-    def run(self, fake: FakeJira, caller: FakeUser | None) -> list[FakeIssue]:
+    def run(self, fake: FakeJira, caller: FakeUser) -> list[FakeIssue]:
         matches = [
             issue
             for issue in fake.issues.values()
@@ -1526,7 +1527,7 @@ class JqlQuery:
         return matches
 
     @staticmethod
-    def _holds(clause: Clause, issue: FakeIssue, fake: FakeJira, caller: FakeUser | None) -> bool:
+    def _holds(clause: Clause, issue: FakeIssue, fake: FakeJira, caller: FakeUser) -> bool:
         field_name, op, values = clause.field, clause.op, clause.values
         if field_name == "text":
             needle = re.sub(r"\\(.)", r"\1", str(values[0])).lower()
@@ -1536,7 +1537,7 @@ class JqlQuery:
             return (needle in haystack) == (op == "~")
         if field_name in ("updated", "created"):
             moment = issue.updated if field_name == "updated" else issue.created
-            bound = parse_jql_date(values[0], caller.time_zone if caller else "UTC")
+            bound = parse_jql_date(values[0], caller.time_zone)
             assert bound is not None
             return {
                 ">=": moment >= bound,
@@ -1550,7 +1551,7 @@ class JqlQuery:
         wanted: set[str] = set()
         for value in values:
             if value == ("function", "currentuser"):
-                wanted.add(caller.account_id if caller else "")
+                wanted.add(caller.account_id)
             else:
                 wanted |= _aliases(field_name, str(value), fake)
         hit = bool(actual & wanted)

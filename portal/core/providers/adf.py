@@ -189,9 +189,9 @@ def _dedent(line: str, width: int) -> str:
 
 def _join_paragraph_lines(lines: list[str]) -> str:
     joined = []
-    for line in lines:
+    for n, line in enumerate(lines):
         line = line.strip(" ")
-        if line.endswith("\\") and not line.endswith("\\\\"):
+        if n + 1 < len(lines) and line.endswith("\\") and not line.endswith("\\\\"):
             line = line[:-1]  # a backslash hard break: the newline below is the break
         joined.append(line.rstrip(" "))
     return "\n".join(joined)
@@ -203,7 +203,12 @@ def _paragraph(content: list[Node]) -> Node:
 
 def parse_inline(text: str) -> list[Node]:
     """ADF inline nodes (text with marks, hard breaks) for one block's Markdown text."""
-    return _merge_texts(_parse_inline(text, ()))
+    nodes = _merge_texts(_parse_inline(text, ()))
+    while nodes and nodes[0]["type"] == "hardBreak":
+        nodes.pop(0)
+    while nodes and nodes[-1]["type"] == "hardBreak":
+        nodes.pop()
+    return nodes
 
 
 def _parse_inline(text: str, marks: tuple[Mark, ...]) -> list[Node]:
@@ -249,7 +254,9 @@ def _parse_inline(text: str, marks: tuple[Mark, ...]) -> list[Node]:
             if link is not None:
                 label, href, end = link
                 flush()
-                nodes.extend(_parse_inline(label, (*marks, {"type": "link", "attrs": {"href": href}})))
+                nodes.extend(
+                    _parse_inline(label, _with_mark(marks, {"type": "link", "attrs": {"href": href}}))
+                )
                 i = end
                 continue
         if char == "<":
@@ -257,7 +264,7 @@ def _parse_inline(text: str, marks: tuple[Mark, ...]) -> list[Node]:
             if auto:
                 flush()
                 url = auto.group("url")
-                nodes.append(_text(url, (*marks, {"type": "link", "attrs": {"href": url}})))
+                nodes.append(_text(url, _with_mark(marks, {"type": "link", "attrs": {"href": url}})))
                 i = auto.end()
                 continue
         if char in "*_~":
@@ -265,7 +272,9 @@ def _parse_inline(text: str, marks: tuple[Mark, ...]) -> list[Node]:
             if emphasis is not None:
                 mark_type, inner_start, inner_end, end = emphasis
                 flush()
-                nodes.extend(_parse_inline(text[inner_start:inner_end], (*marks, {"type": mark_type})))
+                nodes.extend(
+                    _parse_inline(text[inner_start:inner_end], _with_mark(marks, {"type": mark_type}))
+                )
                 i = end
                 continue
             run = _run_length(text, i, char)
@@ -276,6 +285,13 @@ def _parse_inline(text: str, marks: tuple[Mark, ...]) -> list[Node]:
         i += 1
     flush()
     return nodes
+
+
+def _with_mark(marks: tuple[Mark, ...], mark: Mark) -> tuple[Mark, ...]:
+    """`marks` plus `mark`, unless one of its kind is already there (`*a *b* c*` is one emphasis)."""
+    if any(existing["type"] == mark["type"] for existing in marks):
+        return marks
+    return (*marks, mark)
 
 
 def _text(value: str, marks: Iterable[Mark]) -> Node:
@@ -463,10 +479,26 @@ def adf_to_markdown(doc: Any) -> str:
         return doc
     if not isinstance(doc, dict):
         return ""
-    if doc.get("type") == "doc" or _is_block(doc):
-        blocks = doc.get("content") if doc.get("type") == "doc" else [doc]
-        return _render_blocks(blocks or [])
+    if doc.get("type") == "doc":
+        return _render_blocks(_children(doc))
+    if _is_block(doc):
+        return _render_blocks([doc])
     return _render_inline([doc])
+
+
+# Vendor JSON is read defensively: a node of the wrong shape renders as nothing, never raises.
+def _attrs(node: Any) -> dict[str, Any]:
+    attrs = node.get("attrs") if isinstance(node, dict) else None
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def _children(node: Any) -> list[Any]:
+    content = node.get("content") if isinstance(node, dict) else None
+    return content if isinstance(content, list) else []
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 _BLOCK_TYPES = {
@@ -492,7 +524,7 @@ _BLOCK_TYPES = {
 
 
 def _is_block(node: Any) -> bool:
-    return isinstance(node, dict) and node.get("type") in _BLOCK_TYPES
+    return isinstance(node, dict) and isinstance(node.get("type"), str) and node["type"] in _BLOCK_TYPES
 
 
 def _render_blocks(blocks: Iterable[Any]) -> str:
@@ -502,8 +534,8 @@ def _render_blocks(blocks: Iterable[Any]) -> str:
 
 def _render_block(node: Node) -> str:
     kind = node.get("type")
-    content = node.get("content") or []
-    attrs = node.get("attrs") or {}
+    content = _children(node)
+    attrs = _attrs(node)
     if kind == "paragraph":
         return _escape_line_starts(_render_inline(content))
     if kind == "heading":
@@ -519,10 +551,10 @@ def _render_block(node: Node) -> str:
         items = [item for item in content if isinstance(item, dict)]
         return "\n".join(_render_list_item(item, f"{start + n}. ") for n, item in enumerate(items))
     if kind == "codeBlock":
-        code = "".join(child.get("text", "") for child in content if isinstance(child, dict))
+        code = "".join(_string(child.get("text")) or "" for child in content if isinstance(child, dict))
         longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
         fence = "`" * max(3, longest + 1)
-        language = attrs.get("language") or ""
+        language = _string(attrs.get("language")) or ""
         return f"{fence}{language}\n{code}\n{fence}"
     if kind == "blockquote":
         inner = _render_blocks(content)
@@ -534,18 +566,16 @@ def _render_block(node: Node) -> str:
     if kind == "taskList":
         return "\n".join(_render_task(item) for item in content if isinstance(item, dict))
     if kind == "decisionList":
-        return "\n".join(
-            f"- {_render_inline(item.get('content') or [])}" for item in content if isinstance(item, dict)
-        )
+        return "\n".join(f"- {_render_inline(_children(item))}" for item in content if isinstance(item, dict))
     if kind in ("expand", "nestedExpand"):
-        title = attrs.get("title")
+        title = _string(attrs.get("title"))
         body = _render_blocks(content)
         return f"**{_escape_text(title)}**\n\n{body}" if title else body
     if kind == "listItem":
         return _render_list_item(node, "- ")
     if kind in ("mediaSingle", "mediaGroup", "media"):
-        alts = [child.get("attrs", {}).get("alt") for child in content if isinstance(child, dict)]
-        return " ".join(_escape_text(alt) for alt in alts if isinstance(alt, str) and alt)
+        alts = [_string(_attrs(child).get("alt")) for child in content]
+        return " ".join(_escape_text(alt) for alt in alts if alt)
     # panels, layouts, extensions and anything unknown: whatever text they hold.
     if any(_is_block(child) for child in content):
         return _render_blocks(content)
@@ -556,7 +586,7 @@ def _render_block(node: Node) -> str:
 
 def _render_list_item(item: Node, marker: str) -> str:
     parts: list[str] = []
-    blocks = [block for block in item.get("content") or [] if isinstance(block, dict)]
+    blocks = [block for block in _children(item) if isinstance(block, dict)]
     for n, block in enumerate(blocks):
         text = _render_block(block)
         if not text:
@@ -576,23 +606,23 @@ def _render_list_item(item: Node, marker: str) -> str:
 
 
 def _render_task(item: Node) -> str:
-    done = (item.get("attrs") or {}).get("state") == "DONE"
-    return f"- [{'x' if done else ' '}] {_render_inline(item.get('content') or [])}"
+    done = _attrs(item).get("state") == "DONE"
+    return f"- [{'x' if done else ' '}] {_render_inline(_children(item))}"
 
 
 def _render_table(node: Node) -> str:
     rows: list[list[str]] = []
     header = False
-    for n, row in enumerate(node.get("content") or []):
+    for n, row in enumerate(_children(node)):
         if not isinstance(row, dict):
             continue
         cells = []
-        for cell in row.get("content") or []:
+        for cell in _children(row):
             if not isinstance(cell, dict):
                 continue
             if n == 0 and cell.get("type") == "tableHeader":
                 header = True
-            text = _render_blocks(cell.get("content") or []).replace("\n", " ")
+            text = _render_blocks(_children(cell)).replace("\n", " ")
             cells.append(text.replace("|", "\\|"))
         rows.append(cells)
     if not rows:
@@ -610,7 +640,7 @@ _MARK_ORDER = ("link", "strong", "em", "strike", "code")
 
 
 def _mark_key(mark: Mark) -> tuple[str, str]:
-    return mark.get("type", ""), str((mark.get("attrs") or {}).get("href", ""))
+    return str(mark.get("type", "")), str(_attrs(mark).get("href", ""))
 
 
 def _render_inline(nodes: Iterable[Any]) -> str:
@@ -630,19 +660,30 @@ def _render_inline(nodes: Iterable[Any]) -> str:
             if spaces:
                 out.append(spaces)
 
-    for text, marks in _inline_pieces(nodes):
-        if text == "\n":
-            out.append("\n")  # a hard break keeps emphasis open across the line
-            continue
-        if _is_autolink(text, marks):
-            close_down_to(0)
-            out.append(f"<{text}>")
-            continue
+    def close_all_but(marks: list[Mark]) -> None:
         wanted = {_mark_key(mark) for mark in marks}
         keep = 0
         while keep < len(stack) and _mark_key(stack[keep]) in wanted:
             keep += 1
         close_down_to(keep)
+
+    pieces = _inline_pieces(nodes)
+    for index, (text, marks) in enumerate(pieces):
+        if text == "\n":
+            # Emphasis that goes on after the break stays open across it; the rest closes
+            # before it, since a closing delimiter can't start a line.
+            following = next((later for piece, later in pieces[index + 1 :] if piece != "\n"), [])
+            close_all_but(following)
+            out.append("\n")
+            continue
+        if _is_autolink(text, marks):
+            close_down_to(0)
+            out.append(f"<{text}>")
+            continue
+        close_all_but(marks)
+        if not text.strip(" ") and not any(mark.get("type") == "code" for mark in marks):
+            out.append(text)  # spaces need no emphasis of their own
+            continue
         open_keys = {_mark_key(mark) for mark in stack}
         opening = [mark for mark in marks if _mark_key(mark) not in open_keys and mark.get("type") != "code"]
         if opening and opening[0]["type"] != "link" and text.startswith(" "):
@@ -662,7 +703,7 @@ def _render_inline(nodes: Iterable[Any]) -> str:
 def _is_autolink(text: str, marks: list[Mark]) -> bool:
     if len(marks) != 1 or marks[0].get("type") != "link":
         return False
-    return (marks[0].get("attrs") or {}).get("href") == text and _AUTOLINK.fullmatch(f"<{text}>") is not None
+    return _attrs(marks[0]).get("href") == text and _AUTOLINK.fullmatch(f"<{text}>") is not None
 
 
 def _inline_pieces(nodes: Iterable[Any]) -> list[tuple[str, list[Mark]]]:
@@ -680,7 +721,7 @@ def _inline_pieces(nodes: Iterable[Any]) -> list[tuple[str, list[Mark]]]:
             continue
         marks = [
             mark
-            for mark in node.get("marks") or []
+            for mark in (node.get("marks") if isinstance(node.get("marks"), list) else [])
             if isinstance(mark, dict) and mark.get("type") in _MARK_ORDER
         ]
         marks.sort(key=lambda mark: _MARK_ORDER.index(mark["type"]))
@@ -694,33 +735,30 @@ def _inline_pieces(nodes: Iterable[Any]) -> list[tuple[str, list[Mark]]]:
 def _inline_text(node: Node) -> str | None:
     """The text an inline node stands for; None for nodes with nothing to show."""
     kind = node.get("type")
-    attrs = node.get("attrs") or {}
+    attrs = _attrs(node)
     if kind == "text":
         return node.get("text") if isinstance(node.get("text"), str) else None
     if kind == "hardBreak":
         return "\n"
     if kind == "mention":
-        text = attrs.get("text") or ""
+        text = _string(attrs.get("text")) or ""
         return text if text.startswith("@") or not text else f"@{text}"
     if kind == "emoji":
-        return attrs.get("text") or attrs.get("shortName")
+        return _string(attrs.get("text")) or _string(attrs.get("shortName"))
     if kind in ("inlineCard", "blockCard", "embedCard"):
-        return attrs.get("url")
+        return _string(attrs.get("url"))
     if kind == "date":
         try:
             return datetime.fromtimestamp(int(attrs.get("timestamp")) / 1000, tz=UTC).date().isoformat()
         except (TypeError, ValueError, OverflowError, OSError):
             return None
     if kind in ("status", "placeholder"):
-        return attrs.get("text")
+        return _string(attrs.get("text"))
     if isinstance(node.get("text"), str):
         return node["text"]
-    children = node.get("content")
-    if isinstance(children, list):
-        return "".join(
-            text for child in children if isinstance(child, dict) and (text := _inline_text(child))
-        )
-    return None
+    return "".join(
+        text for child in _children(node) if isinstance(child, dict) and (text := _inline_text(child))
+    )
 
 
 def _open_mark(mark: Mark) -> str:
@@ -729,7 +767,7 @@ def _open_mark(mark: Mark) -> str:
 
 def _close_mark(mark: Mark) -> str:
     if mark["type"] == "link":
-        href = str((mark.get("attrs") or {}).get("href", ""))
+        href = str(_attrs(mark).get("href", ""))
         href = href.replace(" ", "%20")
         if href.count("(") != href.count(")"):
             href = href.replace("(", "\\(").replace(")", "\\)")
