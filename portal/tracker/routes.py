@@ -1,10 +1,574 @@
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""The team tracker's pages: projects, a board per project, task lists, task pages and sprints.
+
+Thin on purpose: parse the form, call portal.core.tracker.service, render. A
+refused value goes back to the form next to its field, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import SelectChoice
+
+from portal.core.tracker import service
+from portal.core.tracker.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
+from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
+from portal.extensions import db
+
+from .forms import (
+    CATEGORY_LABELS,
+    PRIORITY_LABELS,
+    SPRINT_STATE_LABELS,
+    ActionForm,
+    CommentForm,
+    EditProjectForm,
+    NewProjectForm,
+    NewStatusForm,
+    SprintForm,
+    StatusChangeForm,
+    TaskFilterForm,
+    TaskForm,
+)
+from .safe_markdown import render_markdown
 
 bp = Blueprint("tracker", __name__)
+
+PAGE_SIZE = 25
+BOARD_COLUMN_LIMIT = 50
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text: str | None):
+    return render_markdown(text)
+
+
+@bp.app_template_filter("number")
+def number_filter(value: float | None) -> str:
+    return service.format_number(value)
+
+
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    return {
+        "category_labels": CATEGORY_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "sprint_state_labels": SPRINT_STATE_LABELS,
+    }
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+def _project(key: str) -> TrackerProject:
+    try:
+        return service.get_project(db.session, key)
+    except TrackerNotFound:
+        abort(404)
+
+
+def _task(key: str) -> TrackerTask:
+    try:
+        return service.get_task(db.session, key)
+    except TrackerNotFound:
+        abort(404)
+
+
+def _sprint(sprint_id: int) -> TrackerSprint:
+    try:
+        return service.get_sprint(db.session, sprint_id)
+    except TrackerNotFound:
+        abort(404)
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def _show_refusal(form: FlaskForm, refusal: InvalidTrackerInput) -> None:
+    """Put the service's messages next to the form's fields (or above the form)."""
+    db.session.rollback()
+    for name, message in refusal.field_errors.items():
+        form_field = form._fields.get(name)
+        if form_field is None:
+            form.form_errors.append(message)
+        else:
+            form_field.errors = [*form_field.errors, message]
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+# --- projects -----------------------------------------------------------------------------------
 
 
 @bp.route("/projects")
 @login_required
 def projects():
-    return render_template("tracker/projects.html")
+    page = _page_number()
+    found = service.list_projects(db.session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    open_counts = dict(
+        db.session.execute(
+            select(TrackerTask.project_id, func.count(TrackerTask.id))
+            .join(TrackerTask.status)
+            .where(TrackerStatus.category != "done")
+            .group_by(TrackerTask.project_id)
+        ).all()
+    )
+    return render_template(
+        "tracker/projects.html", found=found, page=page, page_size=PAGE_SIZE, open_counts=open_counts
+    )
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def new_project():
+    form = NewProjectForm()
+    if form.validate_on_submit():
+        try:
+            project = service.create_project(
+                db.session,
+                key=form.key.data,
+                name=form.name.data,
+                description=form.description.data,
+                actor_id=current_user.id,
+            )
+        except InvalidTrackerInput as refusal:
+            _show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(f"Project {project.key} is ready: add its first tasks.", "success")
+            return redirect(url_for("tracker.board", key=project.key))
+    return render_template("tracker/project_form.html", form=form, project=None)
+
+
+@bp.route("/projects/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit_project(key: str):
+    project = _project(key)
+    form = EditProjectForm(data={"name": project.name, "description": project.description})
+    if form.validate_on_submit():
+        try:
+            service.update_project(
+                db.session, project, name=form.name.data, description=form.description.data
+            )
+        except InvalidTrackerInput as refusal:
+            _show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash("Project saved.", "success")
+            return redirect(url_for("tracker.board", key=project.key))
+    return _render_project_settings(project, form, NewStatusForm(formdata=None))
+
+
+@bp.post("/projects/<key>/statuses")
+@login_required
+def add_status(key: str):
+    project = _project(key)
+    status_form = NewStatusForm()
+    if status_form.validate_on_submit():
+        try:
+            status = service.add_status(
+                db.session, project, name=status_form.name.data, category=status_form.category.data
+            )
+        except InvalidTrackerInput as refusal:
+            _show_refusal(status_form, refusal)
+        else:
+            db.session.commit()
+            flash(f"Status {status.name!r} added.", "success")
+            return redirect(url_for("tracker.edit_project", key=project.key))
+    form = EditProjectForm(formdata=None, data={"name": project.name, "description": project.description})
+    return _render_project_settings(project, form, status_form)
+
+
+@bp.post("/projects/<key>/statuses/<int:status_id>/delete")
+@login_required
+def delete_status(key: str, status_id: int):
+    project = _project(key)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    status = db.session.get(TrackerStatus, status_id)
+    if status is None or status.project_id != project.id:
+        abort(404)
+    try:
+        service.delete_status(db.session, status)
+    except InvalidTrackerInput as refusal:
+        db.session.rollback()
+        flash(str(refusal.field_errors.get("status", refusal)), "error")
+    else:
+        db.session.commit()
+        flash(f"Status {status.name!r} removed.", "success")
+    return redirect(url_for("tracker.edit_project", key=project.key))
+
+
+def _render_project_settings(project: TrackerProject, form: FlaskForm, status_form: FlaskForm):
+    return render_template(
+        "tracker/project_form.html",
+        form=form,
+        project=project,
+        status_form=status_form,
+        statuses=service.project_statuses(db.session, project),
+        action=ActionForm(),
+    )
+
+
+@bp.route("/projects/<key>")
+@login_required
+def board(key: str):
+    project = _project(key)
+    sprints = service.list_sprints(db.session, project, limit=200).items
+    chosen = request.args.get("sprint")
+    if chosen is None:  # by default the board shows the running sprint, when there is one
+        sprint = next((s for s in sprints if s.state == "active"), None)
+    else:
+        sprint = next((s for s in sprints if str(s.id) == chosen), None)
+    columns = []
+    for status in service.project_statuses(db.session, project):
+        found = service.find_tasks(
+            db.session,
+            TaskFilter(
+                project_id=project.id,
+                status_ids=(status.id,),
+                sprint_id=sprint.id if sprint else None,
+                sort="priority",
+            ),
+            limit=BOARD_COLUMN_LIMIT,
+        )
+        columns.append((status, found))
+    return render_template(
+        "tracker/board.html", project=project, sprints=sprints, sprint=sprint, columns=columns
+    )
+
+
+# --- task list ----------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<key>/tasks")
+@login_required
+def task_list(key: str):
+    project = _project(key)
+    statuses = service.project_statuses(db.session, project)
+    sprints = service.list_sprints(db.session, project, limit=200).items
+    form = TaskFilterForm(formdata=request.args)
+    form.status.choices = [SelectChoice("", "Any status"), SelectChoice("open", "Not done")] + [
+        SelectChoice(str(s.id), s.name) for s in statuses
+    ]
+    form.assignee.choices = [
+        SelectChoice("", "Anyone"),
+        SelectChoice("me", "Me"),
+        SelectChoice("none", "Unassigned"),
+    ] + [SelectChoice(str(u.id), u.display_name) for u in service.assignable_users(db.session)]
+    form.sprint.choices = [SelectChoice("", "Any sprint"), SelectChoice("none", "No sprint")] + [
+        SelectChoice(str(s.id), s.name) for s in sprints
+    ]
+    form.validate()
+    status_value, assignee_value, sprint_value = form.status.data, form.assignee.data, form.sprint.data
+    task_filter = TaskFilter(
+        project_id=project.id,
+        status_ids=(int(status_value),) if status_value and status_value.isdigit() else (),
+        categories=frozenset({"todo", "in_progress"}) if status_value == "open" else frozenset(),
+        assignee_id=current_user.id if assignee_value == "me" else _optional_int(assignee_value),
+        unassigned=assignee_value == "none",
+        sprint_id=_optional_int(sprint_value),
+        no_sprint=sprint_value == "none",
+        text=form.text.data if not form.text.errors else None,
+    )
+    page = _page_number()
+    found = service.find_tasks(db.session, task_filter, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    filters = {name: value for name, value in request.args.items() if name != "page" and value}
+    return render_template(
+        "tracker/task_list.html",
+        project=project,
+        form=form,
+        found=found,
+        page=page,
+        page_size=PAGE_SIZE,
+        filters=filters,
+    )
+
+
+# --- task forms ---------------------------------------------------------------------------------
+
+
+def _fill_task_choices(form: TaskForm, project: TrackerProject, task: TrackerTask | None) -> None:
+    form.status.choices = [
+        SelectChoice(str(s.id), s.name) for s in service.project_statuses(db.session, project)
+    ]
+    people = service.assignable_users(db.session)
+    form.assignee.choices = [SelectChoice("", "Unassigned")] + [
+        SelectChoice(str(u.id), u.display_name) for u in people
+    ]
+    if task is not None and task.assignee is not None and task.assignee not in people:
+        # A disabled person stays selectable on their own tasks, so other edits still save.
+        form.assignee.choices.append(
+            SelectChoice(str(task.assignee.id), f"{task.assignee.display_name} (disabled)")
+        )
+    epics = service.list_epics(db.session, project, limit=500).items
+    form.epic.choices = [SelectChoice("", "No epic")] + [
+        SelectChoice(str(e.id), f"{e.key} {e.title}") for e in epics if task is None or e.id != task.id
+    ]
+    sprints = service.list_sprints(db.session, project, limit=200).items
+    form.sprint.choices = [SelectChoice("", "No sprint")] + [
+        SelectChoice(str(s.id), f"{s.name} ({SPRINT_STATE_LABELS[s.state].lower()})")
+        for s in sprints
+        if s.state != "closed" or (task is not None and task.sprint_id == s.id)
+    ]
+
+
+def _task_form_values(form: TaskForm, project: TrackerProject) -> dict[str, Any] | None:
+    """The service's task fields from a validated form; None when the parent key is unknown."""
+    parent_id = None
+    parent_key = (form.parent.data or "").strip()
+    if parent_key:
+        try:
+            parent_id = service.get_task(db.session, parent_key).id
+        except TrackerNotFound:
+            form.parent.errors = [*form.parent.errors, f"No task with the key {parent_key}."]
+            return None
+    return {
+        "title": form.title.data,
+        "description": form.description.data,
+        "type": form.type.data,
+        "status_id": int(form.status.data),
+        "priority": form.priority.data,
+        "assignee_id": _optional_int(form.assignee.data),
+        "due_date": form.due.data,
+        "estimate_hours": form.estimate_hours.data,
+        "story_points": form.story_points.data,
+        "parent_id": parent_id,
+        "epic_id": _optional_int(form.epic.data),
+        "sprint_id": _optional_int(form.sprint.data),
+    }
+
+
+@bp.route("/projects/<key>/tasks/new", methods=["GET", "POST"])
+@login_required
+def new_task(key: str):
+    project = _project(key)
+    initial = {
+        "status": str(service.initial_status(db.session, project).id),
+        "sprint": request.args.get("sprint", ""),
+        "epic": request.args.get("epic", ""),
+    }
+    form = TaskForm(data=initial)
+    _fill_task_choices(form, project, None)
+    if form.validate_on_submit():
+        values = _task_form_values(form, project)
+        if values is not None:
+            title = values.pop("title")
+            try:
+                task = service.create_task(
+                    db.session, project, title=title, actor_id=current_user.id, **values
+                )
+            except InvalidTrackerInput as refusal:
+                _show_refusal(form, refusal)
+            else:
+                db.session.commit()
+                flash(f"{task.key} created.", "success")
+                return redirect(url_for("tracker.task", key=task.key))
+    return render_template("tracker/task_form.html", form=form, project=project, task=None)
+
+
+@bp.route("/tasks/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit_task(key: str):
+    task = _task(key)
+    project = task.project
+    form = TaskForm(
+        data={
+            "title": task.title,
+            "description": task.description,
+            "type": task.type,
+            "status": str(task.status_id),
+            "priority": task.priority,
+            "assignee": str(task.assignee_id or ""),
+            "due": task.due_date,
+            "estimate_hours": task.estimate_hours,
+            "story_points": task.story_points,
+            "parent": task.parent.key if task.parent else "",
+            "epic": str(task.epic_id or ""),
+            "sprint": str(task.sprint_id or ""),
+        }
+    )
+    _fill_task_choices(form, project, task)
+    if form.validate_on_submit():
+        values = _task_form_values(form, project)
+        if values is not None:
+            try:
+                service.update_task(db.session, task, values, actor_id=current_user.id)
+            except InvalidTrackerInput as refusal:
+                _show_refusal(form, refusal)
+            else:
+                db.session.commit()
+                flash(f"{task.key} saved.", "success")
+                return redirect(url_for("tracker.task", key=task.key))
+    return render_template(
+        "tracker/task_form.html", form=form, project=project, task=task, action=ActionForm()
+    )
+
+
+@bp.post("/tasks/<key>/delete")
+@login_required
+def delete_task(key: str):
+    task = _task(key)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    project_key, task_key = task.project.key, task.key
+    service.delete_task(db.session, task, actor_id=current_user.id)
+    db.session.commit()
+    flash(f"{task_key} deleted.", "success")
+    return redirect(url_for("tracker.task_list", key=project_key))
+
+
+# --- the task page ------------------------------------------------------------------------------
+
+
+def _status_form(task: TrackerTask, formdata: Any = None) -> StatusChangeForm:
+    form = StatusChangeForm(formdata=formdata, data={"status": str(task.status_id)})
+    form.status.choices = [
+        SelectChoice(str(s.id), s.name) for s in service.project_statuses(db.session, task.project)
+    ]
+    return form
+
+
+def _render_task(task: TrackerTask, comment_form: CommentForm, status_form: StatusChangeForm):
+    children = []
+    if task.type == "epic":
+        children = service.find_tasks(
+            db.session, TaskFilter(epic_id=task.id, sort="key", descending=False), limit=200
+        ).items
+    subtasks = service.find_tasks(
+        db.session, TaskFilter(parent_id=task.id, sort="key", descending=False), limit=200
+    ).items
+    return render_template(
+        "tracker/task.html",
+        task=task,
+        project=task.project,
+        comments=service.list_comments(db.session, task, limit=500).items,
+        history=service.task_history(db.session, task),
+        children=children,
+        subtasks=subtasks,
+        comment_form=comment_form,
+        status_form=status_form,
+    )
+
+
+@bp.route("/tasks/<key>")
+@login_required
+def task(key: str):
+    task = _task(key)
+    if key != task.key:
+        return redirect(url_for("tracker.task", key=task.key))
+    return _render_task(task, CommentForm(formdata=None), _status_form(task))
+
+
+@bp.post("/tasks/<key>/status")
+@login_required
+def change_status(key: str):
+    task = _task(key)
+    form = _status_form(task, formdata=request.form)
+    if form.validate_on_submit():
+        status = db.session.get(TrackerStatus, int(form.status.data))
+        try:
+            service.set_task_status(db.session, task, status, actor_id=current_user.id)
+        except InvalidTrackerInput as refusal:
+            _show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(f"{task.key} is now in {status.name}.", "success")
+            return redirect(url_for("tracker.task", key=task.key))
+    return _render_task(task, CommentForm(formdata=None), form)
+
+
+@bp.post("/tasks/<key>/comments")
+@login_required
+def add_comment(key: str):
+    task = _task(key)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comment = service.add_comment(db.session, task, body=form.body.data, author_id=current_user.id)
+        except InvalidTrackerInput as refusal:
+            _show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash("Comment added.", "success")
+            return redirect(url_for("tracker.task", key=task.key, _anchor=f"comment-{comment.id}"))
+    return _render_task(task, form, _status_form(task))
+
+
+# --- sprints ------------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<key>/sprints")
+@login_required
+def sprints(key: str):
+    project = _project(key)
+    found = service.list_sprints(db.session, project, limit=500)
+    totals = {
+        sprint_id: (count, points)
+        for sprint_id, count, points in db.session.execute(
+            select(TrackerTask.sprint_id, func.count(TrackerTask.id), func.sum(TrackerTask.story_points))
+            .where(TrackerTask.project_id == project.id, TrackerTask.sprint_id.is_not(None))
+            .group_by(TrackerTask.sprint_id)
+        ).all()
+    }
+    return render_template("tracker/sprints.html", project=project, sprints=found.items, totals=totals)
+
+
+def _sprint_values(form: SprintForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data,
+        "goal": form.goal.data,
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+        "state": form.state.data,
+    }
+
+
+@bp.route("/projects/<key>/sprints/new", methods=["GET", "POST"])
+@login_required
+def new_sprint(key: str):
+    project = _project(key)
+    form = SprintForm()
+    if form.validate_on_submit():
+        try:
+            sprint = service.create_sprint(db.session, project, **_sprint_values(form))
+        except InvalidTrackerInput as refusal:
+            _show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(f"{sprint.name} created.", "success")
+            return redirect(url_for("tracker.sprints", key=project.key))
+    return render_template("tracker/sprint_form.html", form=form, project=project, sprint=None)
+
+
+@bp.route("/sprints/<int:sprint_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_sprint(sprint_id: int):
+    sprint = _sprint(sprint_id)
+    project = sprint.project
+    form = SprintForm(
+        data={
+            "name": sprint.name,
+            "goal": sprint.goal,
+            "start_date": sprint.start_date,
+            "end_date": sprint.end_date,
+            "state": sprint.state,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            service.update_sprint(db.session, sprint, **_sprint_values(form))
+        except InvalidTrackerInput as refusal:
+            _show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(f"{sprint.name} saved.", "success")
+            return redirect(url_for("tracker.sprints", key=project.key))
+    return render_template("tracker/sprint_form.html", form=form, project=project, sprint=sprint)

@@ -125,6 +125,7 @@ class TaskFilter:
     sprint_id: int | None = None
     no_sprint: bool = False
     epic_id: int | None = None
+    parent_id: int | None = None
     type: str | None = None
     updated_since: datetime | None = None
     sort: str = "updated"
@@ -589,6 +590,8 @@ def find_tasks(
         query = query.where(TrackerTask.sprint_id == f.sprint_id)
     if f.epic_id is not None:
         query = query.where(TrackerTask.epic_id == f.epic_id)
+    if f.parent_id is not None:
+        query = query.where(TrackerTask.parent_id == f.parent_id)
     if f.type is not None:
         query = query.where(TrackerTask.type == f.type)
     if f.updated_since is not None:
@@ -742,8 +745,9 @@ def _task_order(sort: str, descending: bool) -> list:
 
 
 def _normalized_text(value: Any) -> Any:
+    """Text as it would be stored: line endings unified, surrounding blank space dropped."""
     if isinstance(value, str):
-        return value.strip() or None
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip() or None
     return value
 
 
@@ -758,12 +762,10 @@ def _clean_name(value: str | None, name: str, limit: int, problems: dict[str, st
 
 def _clean_text(value: str | None, name: str, problems: dict[str, str]) -> str | None:
     """Markdown text: surrounding blank space is dropped, an empty text is None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > MAX_TEXT:
+    value = _normalized_text(value)
+    if value is not None and len(value) > MAX_TEXT:
         problems[name] = f"Use at most {MAX_TEXT:,} characters."
-    return value or None
+    return value
 
 
 def _clean_number(value: Any, name: str, limit: float, problems: dict[str, str]) -> float | None:

@@ -1,0 +1,126 @@
+"""Forms of the tracker pages. Choices that depend on the project are filled in by the routes.
+
+Select fields carry strings ("" for none); the routes turn them into ids. The
+service checks everything again, so a form only catches what a person can fix
+before the round trip.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, FloatField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from portal.core.tracker.models import PRIORITIES, SPRINT_STATES, STATUS_CATEGORIES, TASK_TYPES
+from portal.core.tracker.service import MAX_ESTIMATE_HOURS, MAX_STORY_POINTS, MAX_TEXT
+
+MARKDOWN_HINT = "Markdown: **bold**, *italic*, `code`, lists, [links](https://example.com)."
+
+PRIORITY_LABELS = {name: "No priority" if name == "none" else name.capitalize() for name in PRIORITIES}
+CATEGORY_LABELS = {"todo": "To do", "in_progress": "In progress", "done": "Done"}
+SPRINT_STATE_LABELS = {"future": "Planned", "active": "Running", "closed": "Closed"}
+
+TYPE_CHOICES = [SelectChoice(name, name.capitalize()) for name in TASK_TYPES]
+PRIORITY_CHOICES = [SelectChoice(name, PRIORITY_LABELS[name]) for name in PRIORITIES]
+CATEGORY_CHOICES = [SelectChoice(name, CATEGORY_LABELS[name]) for name in STATUS_CATEGORIES]
+SPRINT_STATE_CHOICES = [SelectChoice(name, SPRINT_STATE_LABELS[name]) for name in SPRINT_STATES]
+
+
+def _description(label: str = "Description") -> TextAreaField:
+    return TextAreaField(label, description=MARKDOWN_HINT, validators=[Optional(), Length(max=MAX_TEXT)])
+
+
+class NewProjectForm(FlaskForm):
+    key = StringField(
+        "Key",
+        description="2 to 10 letters and digits, starting with a letter. Task keys start with it "
+        "(DEMO-12), so it can't be changed later.",
+        validators=[
+            InputRequired("Enter a key, such as DEMO."),
+            Regexp(
+                r"^[A-Za-z][A-Za-z0-9]{1,9}$",
+                message="Use 2 to 10 letters and digits, starting with a letter, such as DEMO.",
+            ),
+        ],
+    )
+    name = StringField("Name", validators=[InputRequired("Enter a project name."), Length(max=120)])
+    description = _description()
+
+
+class EditProjectForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired("Enter a project name."), Length(max=120)])
+    description = _description()
+
+
+class NewStatusForm(FlaskForm):
+    name = StringField("Status name", validators=[InputRequired("Enter a status name."), Length(max=60)])
+    category = SelectField(
+        "Counts as", choices=CATEGORY_CHOICES, description="Done statuses mark a task as finished."
+    )
+
+
+class TaskForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired("Enter a title."), Length(max=255)])
+    description = _description()
+    type = SelectField("Type", choices=TYPE_CHOICES, default="task")
+    status = SelectField("Status")
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, default="none")
+    assignee = SelectField("Assignee")
+    due = DateField("Due date", validators=[Optional()])
+    estimate_hours = FloatField(
+        "Estimate (hours)",
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_ESTIMATE_HOURS, message=f"Enter 0 to {MAX_ESTIMATE_HOURS:,} hours."),
+        ],
+    )
+    story_points = FloatField(
+        "Story points",
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_STORY_POINTS, message=f"Enter 0 to {MAX_STORY_POINTS:,} points."),
+        ],
+    )
+    parent = StringField(
+        "Parent task",
+        description="The key of a task in this project, such as DEMO-3.",
+        validators=[Optional()],
+    )
+    epic = SelectField("Epic")
+    sprint = SelectField("Sprint")
+
+
+class SprintForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired("Enter a sprint name."), Length(max=120)])
+    goal = _description("Goal")
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date", description="The sprint includes its end day.", validators=[Optional()])
+    state = SelectField("State", choices=SPRINT_STATE_CHOICES, default="future")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "Add a comment",
+        description=MARKDOWN_HINT,
+        validators=[InputRequired("Write a comment."), Length(max=MAX_TEXT)],
+    )
+
+
+class StatusChangeForm(FlaskForm):
+    status = SelectField("Move to")
+
+
+class TaskFilterForm(FlaskForm):
+    """The task list's filters: a GET form, so links to a filtered list can be shared."""
+
+    class Meta:
+        csrf = False
+
+    text = StringField("Text", validators=[Optional(), Length(max=200)])
+    status = SelectField("Status", validate_choice=False)
+    assignee = SelectField("Assignee", validate_choice=False)
+    sprint = SelectField("Sprint", validate_choice=False)
+
+
+class ActionForm(FlaskForm):
+    """An empty form: a POST button with its CSRF token."""
