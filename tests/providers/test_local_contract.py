@@ -335,3 +335,26 @@ def test_bad_cursor_and_user_ids_are_invalid_input(world: TrackerWorld, adapter:
             adapter.create_task(world.project_key, TaskDraft(title="Y")).id, str(NO_SUCH_USER)
         )
     assert "assignee_id" in caught.value.field_errors
+
+
+def test_an_unreachable_database_is_unavailable(world: TrackerWorld, tmp_path):
+    missing = Database(f"sqlite:///{tmp_path / 'no such folder' / 'tracker.sqlite3'}")
+    config = ConnectionConfig(slug=SLUG, base_url=PORTAL_URL, token="", user_id=world.owner_id)
+    adapter = LocalAdapter(config, TEST_POLICY, database=missing)
+    with pytest.raises(errors.Unavailable) as caught:
+        adapter.check()
+    assert "no such folder" not in str(caught.value)
+    missing.dispose()
+
+
+def test_query_edges(world: TrackerWorld, adapter: LocalAdapter):
+    unknown_only = TaskQuery(project_id=world.project_key, categories=frozenset({StatusCategory.UNKNOWN}))
+    assert adapter.list_tasks(unknown_only, PageRequest()).items == []
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.list_tasks(TaskQuery(updated_since=datetime(2025, 1, 1)), PageRequest())
+    assert "updated_since" in caught.value.field_errors
+    recent = adapter.list_tasks(
+        TaskQuery(project_id=world.project_key, updated_since=datetime.now(UTC) - timedelta(hours=1)),
+        PageRequest(limit=100),
+    )
+    assert recent.total == 4  # the world's two sprint tasks, the epic and its child

@@ -19,12 +19,14 @@ constructor and not used. Each call runs in its own short database session.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
@@ -65,6 +67,8 @@ from .base import (
 from .http import HttpPolicy
 
 R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
 
@@ -267,6 +271,11 @@ class LocalAdapter:
             raise errors.NotFound(str(exc)) from None
         except service.InvalidTrackerInput as exc:
             raise invalid_input(exc) from None
+        except IntegrityError as exc:  # two people changing the same thing at once
+            raise errors.Conflict("The team tracker's data changed at the same moment; try again.") from exc
+        except SQLAlchemyError as exc:
+            log.warning("The team tracker's database failed: %s", type(exc).__name__)
+            raise errors.Unavailable("The team tracker's database can't be reached right now.") from exc
 
     def _acting_user(self, session: Session) -> UserRecord:
         user = session.get(UserRecord, self.user_id) if self.user_id is not None else None
@@ -353,8 +362,11 @@ class LocalAdapter:
         categories = frozenset(
             name for name, category in STATUS_CATEGORIES.items() if category in query.categories
         )
-        if query.categories and not categories:
-            categories = frozenset({"no category matches"})  # only UNKNOWN asked for: nothing matches
+        if query.updated_since is not None and query.updated_since.tzinfo is None:
+            raise errors.InvalidInput(
+                "updated_since must be timezone-aware",
+                field_errors={"updated_since": "Give a time with its zone (UTC)."},
+            )
         return service.TaskFilter(
             project_id=project.id if project else None,
             assignee_id=assignee_id,
@@ -371,6 +383,9 @@ class LocalAdapter:
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
         offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+
+        if query.categories and not query.categories - {StatusCategory.UNKNOWN}:
+            return Page(items=[], total=0)  # every tracker status has a known category
 
         def work(session: Session) -> Page[Task]:
             found = service.find_tasks(session, self._task_filter(session, query), offset=offset, limit=limit)
