@@ -33,6 +33,7 @@ from portal.core.throttle import FailureThrottle
 
 from . import __version__
 from .auth import AuthMiddleware, KeyVerifier, UsageRecorder, client_address, principal_of
+from .connections import ConnectionDirectory
 from .runtime import Runtime
 from .tools import build_registry
 from .tools.registry import ToolRegistry, error_result
@@ -56,6 +57,7 @@ class WorkerApp:
         self.settings = settings
         self.runtime = runtime or Runtime.from_settings(settings)
         self.registry = registry or build_registry()
+        self.directory = ConnectionDirectory(self.runtime)
         self.verifier = KeyVerifier(self.runtime, ttl=settings.key_cache_seconds)
         self.usage = UsageRecorder(self.runtime)
         self.throttle = FailureThrottle(
@@ -108,6 +110,7 @@ class WorkerApp:
                 yield
             finally:
                 tg.cancel_scope.cancel()
+                self.directory.close()
 
     # --- MCP handlers ----------------------------------------------------------
     async def _list_tools(self, ctx, params) -> types.ListToolsResult:
@@ -127,6 +130,7 @@ class WorkerApp:
             principal=principal,
             usage=self.usage,
             client_ip=client_address(request.scope) if isinstance(request, Request) else None,
+            directory=self.directory,
         )
 
     def _input_schema(self, name: str) -> dict[str, Any] | None:

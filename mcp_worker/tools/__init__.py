@@ -1,11 +1,18 @@
 """The worker's tools, grouped like toolsets; `build_registry()` collects them all."""
 
+from portal.core.services.resolve import ResolveError
+
+from ..connections import ConnectionUnusable
+from .context import explain_provider_error
 from .registry import ToolRegistry
 
 
 def build_registry() -> ToolRegistry:
-    from . import account
+    from . import account, agile, comments, projects, tasks
 
     registry = ToolRegistry()
-    account.register(registry)
+    registry.describe_provider_error = explain_provider_error
+    registry.expected_errors = (ResolveError, ConnectionUnusable)
+    for toolset in (account, projects, tasks, comments, agile):
+        toolset.register(registry)
     return registry

@@ -54,9 +54,11 @@ class ToolCall:
 
     runtime: Runtime
     principal: VerifiedKey
+    directory: Any = None  # the worker's ConnectionDirectory
     client_ip: str | None = None
     connection_id: int | None = None
     target: str | None = None
+    connection_slug: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,6 +117,8 @@ class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, ToolSpec] = {}
         self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
+        # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
+        self.expected_errors: tuple[type[Exception], ...] = ()
 
     def tool(
         self,
@@ -171,9 +175,10 @@ class ToolRegistry:
         principal: VerifiedKey,
         usage: UsageRecorder,
         client_ip: str | None,
+        directory: Any = None,
     ) -> types.CallToolResult:
         started = time.perf_counter()
-        call = ToolCall(runtime=runtime, principal=principal, client_ip=client_ip)
+        call = ToolCall(runtime=runtime, principal=principal, directory=directory, client_ip=client_ip)
         error_class: str | None = None
         try:
             spec = self._tools.get(name)
@@ -196,6 +201,9 @@ class ToolRegistry:
             except provider_errors.ProviderError as exc:
                 error_class = exc.kind
                 return error_result(self.describe_provider_error(call, exc))
+            except self.expected_errors as exc:
+                error_class = getattr(exc, "error_class", "invalid_arguments")
+                return error_result(getattr(exc, "message", str(exc)))
             except Exception:
                 error_class = "internal_error"
                 log.exception("tool %s failed", name)

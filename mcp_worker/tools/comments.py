@@ -1,0 +1,69 @@
+"""Comments on tasks."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from portal.core.providers.base import PageRequest
+
+from . import shapes
+from .context import DEFAULT_LIMIT, connections_of, decode_cursor, encode_cursor, note
+from .registry import ToolCall, ToolInput, ToolOutput, ToolRegistry
+from .tasks import Cursor, Limit
+
+
+class AddCommentArgs(ToolInput):
+    task: str = Field(description="Task ref.")
+    body: str = Field(min_length=1, max_length=32_000, description="The comment, in Markdown.")
+
+
+class ListCommentsArgs(ToolInput):
+    task: str = Field(description="Task ref.")
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+
+
+class CommentAdded(ToolOutput):
+    comment: shapes.CommentOut
+
+    def text(self) -> str:
+        return f"Commented on the task ({self.comment.ref})."
+
+
+class CommentList(ToolOutput):
+    task: str
+    comments: list[shapes.CommentOut]
+    next_cursor: str | None = None
+
+    def text(self) -> str:
+        return shapes.lines(
+            self.comments, lambda c: f"- {c.author or 'someone'} ({c.created_at}): {c.body}", "No comments."
+        ) + shapes.more_text(self.next_cursor)
+
+
+def register(registry: ToolRegistry) -> None:
+    @registry.tool("add_comment", title="Comment on a task", read_only=False)
+    async def add_comment(call: ToolCall, args: AddCommentArgs) -> CommentAdded:
+        """Add a comment (Markdown) to a task, as the connection's user."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+        comment = await conns.run(view, lambda a: a.add_comment(native, args.body))
+        return CommentAdded(comment=shapes.comment(comment))
+
+    @registry.tool("list_comments", title="List a task's comments", read_only=True)
+    async def list_comments(call: ToolCall, args: ListCommentsArgs) -> CommentList:
+        """A task's comments (Markdown), oldest first, with a next_cursor when there are more."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+        state = decode_cursor(args.cursor, "list_comments")
+        request = PageRequest(limit=args.limit, cursor=state["k"] if state else None)
+        page = await conns.run(view, lambda a: a.list_comments(native, request))
+        return CommentList(
+            task=args.task,
+            comments=[shapes.comment(c) for c in page.items],
+            next_cursor=encode_cursor({"t": "list_comments", "k": page.next_cursor})
+            if page.next_cursor
+            else None,
+        )

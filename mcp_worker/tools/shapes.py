@@ -1,0 +1,210 @@
+"""What tools return: compact, typed shapes of the domain objects, and their one-line text forms.
+
+Lists carry short task summaries (ref, key, title, status, assignee, priority,
+due, url); full bodies come only from the get_* tools.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from portal.core.providers import base as domain
+
+from .registry import ToolOutput
+
+
+class PersonOut(BaseModel):
+    ref: str
+    name: str
+    email: str | None = None
+
+
+class StatusOut(BaseModel):
+    name: str
+    category: str = Field(description="todo, in_progress, done or unknown")
+
+
+class TaskSummaryOut(BaseModel):
+    ref: str
+    key: str
+    title: str
+    status: str | None = None
+    status_category: str | None = None
+    assignee: str | None = None
+    priority: str | None = None
+    due: date | None = None
+    url: str
+
+    def line(self) -> str:
+        details = [d for d in (self.assignee, self.priority, f"due {self.due}" if self.due else None) if d]
+        suffix = f" ({', '.join(details)})" if details else ""
+        return f"{self.ref} [{self.status or '?'}] {self.title}{suffix}"
+
+
+class TaskOut(TaskSummaryOut):
+    description: str | None = None
+    type: str | None = None
+    assignee_ref: str | None = None
+    reporter: PersonOut | None = None
+    project: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    done_at: datetime | None = None
+    estimate_hours: float | None = None
+    story_points: float | None = None
+    parent: str | None = None
+    epic: str | None = None
+    sprint: str | None = None
+    labels: list[str] = Field(default_factory=list)
+
+
+class ProjectOut(BaseModel):
+    ref: str
+    key: str
+    name: str
+    url: str
+    description: str | None = None
+
+
+class CommentOut(BaseModel):
+    ref: str
+    author: str | None = None
+    body: str
+    created_at: datetime | None = None
+    url: str | None = None
+
+
+class SprintOut(BaseModel):
+    ref: str
+    name: str
+    state: str = Field(description="future, active, closed or unknown")
+    start: datetime | None = None
+    end: datetime | None = None
+    goal: str | None = None
+    url: str | None = None
+
+
+class EpicOut(BaseModel):
+    ref: str
+    key: str
+    title: str
+    status: str | None = None
+    url: str
+    description: str | None = None
+
+
+class ConnectionFailure(BaseModel):
+    connection: str
+    error_class: str
+    message: str
+
+
+def person(user: domain.User | None) -> PersonOut | None:
+    return PersonOut(ref=user.ref, name=user.name, email=user.email) if user else None
+
+
+def status(value: domain.Status) -> StatusOut:
+    return StatusOut(name=value.name, category=str(value.category))
+
+
+def task_summary(task: domain.Task) -> TaskSummaryOut:
+    return TaskSummaryOut(
+        ref=task.ref,
+        key=task.key,
+        title=task.title,
+        status=task.status.name if task.status else None,
+        status_category=str(task.status.category) if task.status else None,
+        assignee=task.assignee.name if task.assignee else None,
+        priority=task.priority.name if task.priority else None,
+        due=task.due,
+        url=task.url,
+    )
+
+
+def task_full(task: domain.Task) -> TaskOut:
+    return TaskOut(
+        **task_summary(task).model_dump(),
+        description=task.description,
+        type=task.type,
+        assignee_ref=task.assignee.ref if task.assignee else None,
+        reporter=person(task.reporter),
+        project=task.project_ref,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        done_at=task.done_at,
+        estimate_hours=task.estimate_hours,
+        story_points=task.story_points,
+        parent=task.parent_ref,
+        epic=task.epic_ref,
+        sprint=task.sprint_ref,
+        labels=list(task.labels),
+    )
+
+
+def project(value: domain.Project) -> ProjectOut:
+    return ProjectOut(
+        ref=value.ref, key=value.key, name=value.name, url=value.url, description=value.description
+    )
+
+
+def comment(value: domain.Comment) -> CommentOut:
+    return CommentOut(
+        ref=value.ref,
+        author=value.author.name if value.author else None,
+        body=value.body,
+        created_at=value.created_at,
+        url=value.url,
+    )
+
+
+def sprint(value: domain.Sprint) -> SprintOut:
+    return SprintOut(
+        ref=value.ref,
+        name=value.name,
+        state=str(value.state),
+        start=value.start,
+        end=value.end,
+        goal=value.goal,
+        url=value.url,
+    )
+
+
+def epic(value: domain.Epic, *, full: bool = False) -> EpicOut:
+    return EpicOut(
+        ref=value.ref,
+        key=value.key,
+        title=value.title,
+        status=value.status.name if value.status else None,
+        url=value.url,
+        description=value.description if full else None,
+    )
+
+
+def failures_text(failures: list[ConnectionFailure]) -> str:
+    return "".join(f"\n! {f.connection}: {f.message}" for f in failures)
+
+
+def more_text(next_cursor: str | None) -> str:
+    return "\n(more: pass next_cursor to continue)" if next_cursor else ""
+
+
+def lines(items: list[Any], render, empty: str) -> str:
+    return "\n".join(render(item) for item in items) if items else empty
+
+
+class TaskList(ToolOutput):
+    tasks: list[TaskSummaryOut]
+    next_cursor: str | None = None
+    failures: list[ConnectionFailure] = Field(
+        default_factory=list, description="Connections that could not answer, and why"
+    )
+
+    def text(self) -> str:
+        return (
+            lines(self.tasks, TaskSummaryOut.line, "No tasks.")
+            + more_text(self.next_cursor)
+            + failures_text(self.failures)
+        )

@@ -1,0 +1,477 @@
+"""Tasks: list, search, read, create, update, move, assign, delete."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from portal.core.providers.base import (
+    ME,
+    PageRequest,
+    StatusCategory,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+    TaskSort,
+)
+from portal.core.services.connections import ConnectionView
+from portal.core.services.resolve import match_person, match_priority, match_status, parse_category
+
+from ..connections import UserConnections, fan_out
+from . import shapes
+from .context import (
+    DEFAULT_LIMIT,
+    FAN_OUT_SECONDS,
+    connections_of,
+    decode_cursor,
+    encode_cursor,
+    failure_of,
+    note,
+)
+from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, ToolRegistry
+
+Limit = Annotated[int, Field(ge=1, le=100, description="How many to return: 25 by default, at most 100.")]
+Cursor = Annotated[str | None, Field(description="The next_cursor of the previous page, to continue.")]
+OPEN = frozenset({StatusCategory.TODO, StatusCategory.IN_PROGRESS})
+
+
+def _utc(moment: datetime | date | None) -> datetime | None:
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _same_connection(view: ConnectionView, other: ConnectionView, what: str) -> None:
+    if other.slug != view.slug:
+        raise ToolFailure(
+            f"The {what} must be in the same connection as the task ({view.slug}), not {other.slug}."
+        )
+
+
+async def _person_id(
+    conns: UserConnections, view: ConnectionView, spec: str, project_id: str | None, where: str
+) -> str:
+    """A person given as me, an email, a name or a user ref, as the provider's native user id."""
+    if spec.strip().lower() == "me":
+        return (await conns.run(view, lambda a: a.current_user())).id
+
+    def lookup(adapter):
+        return adapter.list_users(project_id), adapter.current_user()
+
+    candidates, me = await conns.run(view, lookup)
+    return match_person(spec, candidates, me=me, where=where).id
+
+
+# --- listing -----------------------------------------------------------------------
+
+
+class ListTasksArgs(ToolInput):
+    project: str | None = Field(None, description="Project ref, such as 'acme-jira:PROJ'.")
+    connection: str | None = Field(
+        None, description="Connection slug, when no project, sprint or epic is given."
+    )
+    assignee: str | None = Field(
+        None, description="'me', an email, a name or a user ref; 'none' for unassigned."
+    )
+    status: str | None = Field(None, description="A status name of the project (needs `project`).")
+    status_category: str | None = Field(
+        None, description="todo, in_progress, done, or open (todo and in progress)."
+    )
+    text: str | None = Field(
+        None, description="Words to find in titles (and descriptions where the provider searches them)."
+    )
+    sprint: str | None = Field(None, description="Sprint ref.")
+    epic: str | None = Field(None, description="Epic ref.")
+    updated_since: datetime | date | None = Field(None, description="ISO 8601 date or time.")
+    sort: Literal["updated", "created", "priority", "due", "key"] = "updated"
+    order: Literal["asc", "desc"] = "desc"
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+
+
+async def _build_query(
+    call: ToolCall, conns: UserConnections, args: ListTasksArgs
+) -> tuple[ConnectionView, TaskQuery]:
+    view: ConnectionView | None = None
+    project_id = sprint_id = epic_id = None
+    for value, what in ((args.project, "project"), (args.sprint, "sprint"), (args.epic, "epic")):
+        if value:
+            found, native = conns.resolve(value, what)
+            if view is not None and found.slug != view.slug:
+                raise ToolFailure("project, sprint and epic must all be in the same connection.")
+            view = found
+            if what == "project":
+                project_id = native
+            elif what == "sprint":
+                sprint_id = native
+            else:
+                epic_id = native
+    if view is None:
+        view = conns.choose(args.connection)
+    note(call, view, args.project or args.sprint or args.epic)
+    assignee = None
+    unassigned = False
+    if args.assignee:
+        spec = args.assignee.strip()
+        if spec.lower() in ("none", "unassigned"):
+            unassigned = True
+        elif spec.lower() == "me":
+            assignee = ME
+        else:
+            assignee = await _person_id(conns, view, spec, project_id, "among the people of this connection")
+    statuses = ()
+    if args.status:
+        if not project_id:
+            raise ToolFailure("Filtering by status name needs a project; or use status_category.")
+        known = await conns.run(view, lambda a: a.list_statuses(project_id))
+        statuses = (match_status(args.status, known, where=f"in {args.project}"),)
+    categories = parse_category(args.status_category) if args.status_category else frozenset()
+    return view, TaskQuery(
+        project_id=project_id,
+        assignee=assignee,
+        unassigned=unassigned,
+        statuses=statuses,
+        categories=categories,
+        text=args.text or None,
+        sprint_id=sprint_id,
+        epic_id=epic_id,
+        updated_since=_utc(args.updated_since),
+        sort=TaskSort(args.sort),
+        descending=args.order == "desc",
+    )
+
+
+async def _fan_out_tasks(
+    call: ToolCall, tool: str, query: TaskQuery, limit: int, cursor: str | None
+) -> shapes.TaskList:
+    """Query every usable connection at once; each returns up to its share of `limit`."""
+    conns = await connections_of(call)
+    state = decode_cursor(cursor, tool)
+    if state is None:
+        pending = {v.slug: None for v in conns.usable}
+    else:
+        pending = {slug: c for slug, c in state["k"].items() if slug in conns.slugs}
+    targets = [v for v in conns.usable if v.slug in pending]
+    share = max(1, math.ceil(limit / max(1, len(targets))))
+
+    async def one(view: ConnectionView):
+        page_request = PageRequest(limit=share, cursor=pending[view.slug])
+        return await conns.run(view, lambda a: a.list_tasks(query, page_request))
+
+    results, failures = await fan_out(targets, one, time_limit=FAN_OUT_SECONDS)
+    tasks = []
+    following: dict[str, str] = {}
+    for view in targets:
+        page = results.get(view.slug)
+        if page is None:
+            continue
+        tasks.extend(page.items)
+        if page.next_cursor:
+            following[view.slug] = page.next_cursor
+    tasks.sort(key=lambda t: t.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    failed = []
+    for slug, exc in failures.items():
+        error_class, message = failure_of(slug, exc, call)
+        failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
+    return shapes.TaskList(
+        tasks=[shapes.task_summary(t) for t in tasks],
+        next_cursor=encode_cursor({"t": tool, "k": following}) if following else None,
+        failures=failed,
+    )
+
+
+class MyTasksArgs(ToolInput):
+    include_done: bool = Field(False, description="Also list tasks in a done status.")
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+
+
+class SearchArgs(ToolInput):
+    text: str = Field(
+        min_length=1, description="Words to find in task titles (and descriptions where supported)."
+    )
+    include_done: bool = Field(True, description="Also find tasks in a done status.")
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+
+
+# --- one task -----------------------------------------------------------------------
+
+
+class TaskRefArgs(ToolInput):
+    task: str = Field(description="Task ref, such as 'acme-jira:PROJ-12'.")
+
+
+class GetTaskArgs(TaskRefArgs):
+    include_comments: bool = Field(False, description="Also return the latest comments (up to 20).")
+    include_transitions: bool = Field(False, description="Also return the statuses the task can move to.")
+
+
+class TaskDetail(ToolOutput):
+    task: shapes.TaskOut
+    comments: list[shapes.CommentOut] | None = None
+    available_statuses: list[shapes.StatusOut] | None = None
+
+    def text(self) -> str:
+        task = self.task
+        out = [task.line(), task.url]
+        facts = [
+            ("Type", task.type),
+            ("Project", task.project),
+            ("Epic", task.epic),
+            ("Parent", task.parent),
+            ("Sprint", task.sprint),
+            ("Story points", task.story_points),
+            ("Estimate (h)", task.estimate_hours),
+        ]
+        out += [f"{label}: {value}" for label, value in facts if value is not None]
+        if task.description:
+            out += ["", task.description]
+        if self.available_statuses is not None:
+            out.append("Can move to: " + (", ".join(s.name for s in self.available_statuses) or "nothing"))
+        if self.comments:
+            out.append("")
+            out += [f"- {c.author or 'someone'}: {c.body}" for c in self.comments]
+        return "\n".join(out)
+
+
+class TaskChanged(ToolOutput):
+    task: shapes.TaskOut
+    message: str
+
+    def text(self) -> str:
+        return f"{self.message}\n{self.task.line()}\n{self.task.url}"
+
+
+class CreateTaskArgs(ToolInput):
+    project: str = Field(description="Project ref to create the task in.")
+    title: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(None, description="Markdown.")
+    type: str | None = Field(
+        None, description="Task type where the provider has them (Task, Bug, Story ...)."
+    )
+    priority: str | None = Field(
+        None, description="Priority name, or a level: lowest, low, medium, high, highest."
+    )
+    assignee: str | None = Field(None, description="'me', an email, a name or a user ref.")
+    due: date | None = Field(None, description="Due date, ISO 8601 (YYYY-MM-DD).")
+    estimate_hours: float | None = Field(None, ge=0)
+    story_points: float | None = Field(None, ge=0)
+    parent: str | None = Field(None, description="Parent task ref.")
+    epic: str | None = Field(None, description="Epic ref.")
+    sprint: str | None = Field(None, description="Sprint ref.")
+    labels: list[str] = Field(default_factory=list)
+
+
+class UpdateTaskArgs(ToolInput):
+    task: str = Field(description="Task ref.")
+    title: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = Field(None, description="Markdown; null clears it.")
+    priority: str | None = Field(None, description="Priority name or level; null clears it where allowed.")
+    due: date | None = Field(None, description="ISO 8601 date; null clears it.")
+    estimate_hours: float | None = Field(None, ge=0)
+    story_points: float | None = Field(None, ge=0)
+    parent: str | None = Field(None, description="Parent task ref; null removes the parent.")
+    epic: str | None = Field(None, description="Epic ref; null removes the task from its epic.")
+    sprint: str | None = Field(None, description="Sprint ref; null moves it out of its sprint.")
+
+
+class SetStatusArgs(TaskRefArgs):
+    status: str = Field(min_length=1, description="The status name to move to (case-insensitive).")
+
+
+class AssignArgs(TaskRefArgs):
+    assignee: str | None = Field(
+        description="'me', an email, a name or a user ref; null or 'none' to unassign.",
+    )
+
+
+class Deleted(ToolOutput):
+    ref: str
+    deleted: bool
+
+    def text(self) -> str:
+        return f"Deleted {self.ref}."
+
+
+async def _in_same_connection(
+    conns: UserConnections, view: ConnectionView, value: str | None, what: str
+) -> str | None:
+    if value is None:
+        return None
+    other, native = conns.resolve(value, what)
+    _same_connection(view, other, what)
+    return native
+
+
+def register(registry: ToolRegistry) -> None:
+    @registry.tool("list_tasks", title="List tasks", read_only=True)
+    async def list_tasks(call: ToolCall, args: ListTasksArgs) -> shapes.TaskList:
+        """Tasks of one connection, filtered by project, assignee ('me' works), status or status category,
+        text, sprint, epic and last update, sorted. Returns short summaries and a next_cursor when there are
+        more; use get_task for a task's full description."""
+        conns = await connections_of(call)
+        view, query = await _build_query(call, conns, args)
+        state = decode_cursor(args.cursor, "list_tasks")
+        page_request = PageRequest(limit=args.limit, cursor=state["k"] if state else None)
+        page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
+        return shapes.TaskList(
+            tasks=[shapes.task_summary(t) for t in page.items],
+            next_cursor=encode_cursor({"t": "list_tasks", "k": page.next_cursor})
+            if page.next_cursor
+            else None,
+        )
+
+    @registry.tool("list_my_tasks", title="List my tasks", read_only=True)
+    async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
+        """Open tasks assigned to me across all my connections at once (done ones too with include_done).
+        A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
+        query = TaskQuery(assignee=ME, categories=frozenset() if args.include_done else OPEN)
+        return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
+
+    @registry.tool("search_tasks", title="Search tasks", read_only=True)
+    async def search_tasks(call: ToolCall, args: SearchArgs) -> shapes.TaskList:
+        """Find tasks by text across all my active connections at once. A connection that fails or is slow is
+        reported in `failures`; the others' results are still returned."""
+        query = TaskQuery(text=args.text, categories=frozenset() if args.include_done else OPEN)
+        return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor)
+
+    @registry.tool("get_task", title="Get a task", read_only=True)
+    async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
+        """One task in full: description (Markdown), people, dates, estimates, epic, parent and sprint;
+        optionally its latest comments and the statuses it can move to."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+
+        def read(adapter):
+            task = adapter.get_task(native)
+            comments = (
+                adapter.list_comments(native, PageRequest(limit=20)).items if args.include_comments else None
+            )
+            moves = adapter.available_statuses(native) if args.include_transitions else None
+            return task, comments, moves
+
+        task, comments, moves = await conns.run(view, read)
+        return TaskDetail(
+            task=shapes.task_full(task),
+            comments=[shapes.comment(c) for c in comments] if comments is not None else None,
+            available_statuses=[shapes.status(s) for s in moves] if moves is not None else None,
+        )
+
+    @registry.tool("create_task", title="Create a task", read_only=False)
+    async def create_task(call: ToolCall, args: CreateTaskArgs) -> TaskChanged:
+        """Create a task in a project. People are 'me', an email, a name or a user ref; the priority is a name
+        or a level; dates are ISO 8601; the description is Markdown."""
+        conns = await connections_of(call)
+        view, project_id = conns.resolve(args.project, "project")
+        note(call, view, args.project)
+        parent_id = await _in_same_connection(conns, view, args.parent, "parent")
+        epic_id = await _in_same_connection(conns, view, args.epic, "epic")
+        sprint_id = await _in_same_connection(conns, view, args.sprint, "sprint")
+        assignee_id = None
+        if args.assignee:
+            assignee_id = await _person_id(
+                conns, view, args.assignee, project_id, f"who can be assigned in {args.project}"
+            )
+        priority = None
+        if args.priority:
+            known = await conns.run(view, lambda a: a.list_priorities(project_id))
+            priority = match_priority(args.priority, known, where=f"in {args.project}")
+        draft = TaskDraft(
+            title=args.title,
+            description=args.description,
+            type=args.type,
+            priority=priority,
+            assignee_id=assignee_id,
+            due=args.due,
+            estimate_hours=args.estimate_hours,
+            story_points=args.story_points,
+            parent_id=parent_id,
+            epic_id=epic_id,
+            sprint_id=sprint_id,
+            labels=tuple(args.labels),
+        )
+        task = await conns.run(view, lambda a: a.create_task(project_id, draft))
+        call.target = task.ref
+        return TaskChanged(task=shapes.task_full(task), message=f"Created {task.ref}.")
+
+    @registry.tool("update_task", title="Update a task", read_only=False, idempotent=True)
+    async def update_task(call: ToolCall, args: UpdateTaskArgs) -> TaskChanged:
+        """Change a task's title, description, priority, due date, estimate, story points, epic, parent or
+        sprint. Only the fields given change; a field given as null is cleared. Use set_task_status and
+        assign_task for status and assignee."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+        given = args.model_fields_set - {"task"}
+        if not given:
+            raise ToolFailure(
+                "Nothing to change: give at least one field (title, description, priority, due ...)."
+            )
+        changes: dict = {}
+        for name in ("title", "description", "due", "estimate_hours", "story_points"):
+            if name in given:
+                if name == "title" and args.title is None:
+                    raise ToolFailure("A task's title can't be cleared.")
+                changes[name] = getattr(args, name)
+        for name, field_name in (("parent", "parent_id"), ("epic", "epic_id"), ("sprint", "sprint_id")):
+            if name in given:
+                changes[field_name] = await _in_same_connection(conns, view, getattr(args, name), name)
+        if "priority" in given:
+            if args.priority is None:
+                changes["priority"] = None
+            else:
+                current = await conns.run(view, lambda a: a.get_task(native))
+                project_id = current.project_ref.partition(":")[2] if current.project_ref else None
+                known = await conns.run(view, lambda a: a.list_priorities(project_id))
+                changes["priority"] = match_priority(args.priority, known, where=f"for {args.task}")
+        task_changes = TaskChanges(**changes)
+        task = await conns.run(view, lambda a: a.update_task(native, task_changes))
+        return TaskChanged(
+            task=shapes.task_full(task), message=f"Updated {task.ref}: {', '.join(sorted(given))}."
+        )
+
+    @registry.tool("set_task_status", title="Move a task to a status", read_only=False, idempotent=True)
+    async def set_task_status(call: ToolCall, args: SetStatusArgs) -> TaskChanged:
+        """Move a task to the status with this name (case-insensitive). On JIRA the matching workflow
+        transition is used. An unknown or unreachable status gets an error listing the valid ones."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+        targets = await conns.run(view, lambda a: a.available_statuses(native))
+        target = match_status(args.status, targets, where=f"that {args.task} can move to")
+        task = await conns.run(view, lambda a: a.set_task_status(native, target))
+        return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")
+
+    @registry.tool("assign_task", title="Assign a task", read_only=False, idempotent=True)
+    async def assign_task(call: ToolCall, args: AssignArgs) -> TaskChanged:
+        """Assign a task to someone ('me', an email, a name or a user ref), or unassign it with null or 'none'.
+        An unknown person gets an error listing who can be assigned."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+        user_id = None
+        if args.assignee and args.assignee.strip().lower() not in ("none", "unassigned"):
+            current = await conns.run(view, lambda a: a.get_task(native))
+            project_id = current.project_ref.partition(":")[2] if current.project_ref else None
+            user_id = await _person_id(
+                conns, view, args.assignee, project_id, f"who can be assigned {args.task}"
+            )
+        task = await conns.run(view, lambda a: a.assign_task(native, user_id))
+        who = task.assignee.name if task.assignee else "nobody"
+        return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is assigned to {who}.")
+
+    @registry.tool("delete_task", title="Delete a task", read_only=False, destructive=True, idempotent=True)
+    async def delete_task(call: ToolCall, args: TaskRefArgs) -> Deleted:
+        """Delete a task for good. This can't be undone; where the provider has no delete, the error says so."""
+        conns = await connections_of(call)
+        view, native = conns.resolve(args.task, "task")
+        note(call, view, args.task)
+        await conns.run(view, lambda a: a.delete_task(native))
+        return Deleted(ref=f"{view.slug}:{native}", deleted=True)
