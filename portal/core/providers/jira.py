@@ -657,6 +657,8 @@ class JiraAdapter:
         return parse_project_statuses(data, self.slug)
 
     def list_priorities(self, project_id: str | None = None) -> list[Priority]:
+        # Atlassian's document marks /priority/search deprecated, but its successor (priority
+        # schemes) can't be asked for one project's priorities; this is the endpoint that can.
         params: dict[str, Any] = {"maxResults": 100}
         if project_id:
             params["projectId"] = str(self._project(project_id)["id"])
@@ -741,8 +743,9 @@ class JiraAdapter:
             field = None
             try:
                 boards = self._project_scrum_boards(key)
-            except errors.NotFound:
-                boards = []  # a site without Jira Software has no boards, so no story points
+            except (errors.NotFound, errors.PermissionDenied):
+                # Without Jira Software, or without access to the boards, there are no story points.
+                boards = []
             for board in boards:
                 field = self._board_estimation_field(str(board["id"]))
                 if field:
