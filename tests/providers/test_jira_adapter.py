@@ -180,6 +180,11 @@ def test_unassigned_and_other_people(adapter: JiraAdapter, fake_jira: FakeJira):
     assert [t.id for t in beta.items] == ["BETA-1"]
 
 
+def test_asking_only_for_unknown_categories_matches_nothing(adapter: JiraAdapter, fake_jira: FakeJira):
+    page = adapter.list_tasks(TaskQuery(categories=frozenset({StatusCategory.UNKNOWN})), PageRequest())
+    assert page.items == [] and not search_bodies(fake_jira)
+
+
 def test_a_query_without_filters_is_still_bounded(adapter: JiraAdapter, fake_jira: FakeJira):
     page = adapter.list_tasks(TaskQuery(), PageRequest(limit=100))
     assert {t.id for t in page.items} == set(fake_jira.issues)
