@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +48,7 @@ class ConnectionView:
     last_check_summary: str | None
     last_check_error: str | None
     updated_at: datetime | None
+    credentials_broken: bool = False  # no configured CREDENTIALS_KEY decrypts the stored token
 
     @property
     def label(self) -> str:
@@ -59,7 +60,9 @@ class ConnectionView:
 
     @property
     def state(self) -> str:
-        """'active', 'disabled', 'failing' (last check failed) or 'unchecked'."""
+        """'broken' (token unreadable), 'active', 'disabled', 'failing' (last check failed) or 'unchecked'."""
+        if self.credentials_broken:
+            return "broken"
         if not self.is_active:
             return "disabled"
         if self.last_check_ok is False:
@@ -73,7 +76,17 @@ class ConnectionView:
         return urlsplit(self.base_url).netloc or self.base_url
 
 
-def view_of(row: ProviderConnection) -> ConnectionView:
+def credentials_readable(row: ProviderConnection, vault: Vault) -> bool:
+    """True when a configured key decrypts the stored credentials (the token itself is dropped)."""
+    try:
+        vault.decrypt(row.credentials_encrypted)
+    except CredentialsUnreadable:
+        return False
+    return True
+
+
+def view_of(row: ProviderConnection, vault: Vault | None = None) -> ConnectionView:
+    """The displayable view of a row; with a vault, unreadable credentials are marked broken."""
     return ConnectionView(
         id=row.id,
         slug=row.slug,
@@ -89,6 +102,7 @@ def view_of(row: ProviderConnection) -> ConnectionView:
         last_check_summary=row.last_check_summary,
         last_check_error=row.last_check_error,
         updated_at=row.updated_at,
+        credentials_broken=vault is not None and not credentials_readable(row, vault),
     )
 
 
@@ -114,20 +128,26 @@ def local_view(portal_url: str) -> ConnectionView:
 def user_connection_rows(session: Session, user_id: int) -> list[ProviderConnection]:
     return list(
         session.scalars(
-            select(ProviderConnection).where(ProviderConnection.user_id == user_id).order_by(ProviderConnection.slug)
+            select(ProviderConnection)
+            .where(ProviderConnection.user_id == user_id)
+            .order_by(ProviderConnection.slug)
         )
     )
 
 
-def list_connections(session: Session, user_id: int, portal_url: str) -> list[ConnectionView]:
-    """The user's connections, the built-in tracker first."""
-    return [local_view(portal_url)] + [view_of(row) for row in user_connection_rows(session, user_id)]
+def list_connections(
+    session: Session, user_id: int, portal_url: str, vault: Vault | None = None
+) -> list[ConnectionView]:
+    """The user's connections, the built-in tracker first (with a vault, broken ones are marked)."""
+    return [local_view(portal_url)] + [view_of(row, vault) for row in user_connection_rows(session, user_id)]
 
 
 def own_connection(session: Session, user_id: int, slug: str) -> ProviderConnection | None:
     """The user's connection with this slug; another user's is indistinguishable from none."""
     return session.scalar(
-        select(ProviderConnection).where(ProviderConnection.user_id == user_id, ProviderConnection.slug == slug)
+        select(ProviderConnection).where(
+            ProviderConnection.user_id == user_id, ProviderConnection.slug == slug
+        )
     )
 
 
@@ -165,6 +185,7 @@ class CheckOutcome:
     message: str  # the summary on success, the precise problem otherwise
     kind: str | None = None  # the error class on failure
     result: CheckResult | None = None
+    field: str | None = None  # on failure, the form field to fix: "token", "base_url" or an option
 
 
 def explain_check_failure(exc: errors.ProviderError, label: str, host: str) -> str:
@@ -173,7 +194,9 @@ def explain_check_failure(exc: errors.ProviderError, label: str, host: str) -> s
         return f"Token rejected: {label} at {host} did not accept these credentials. Check the token (and the account email, where one is needed) and enter them again."
     if isinstance(exc, errors.PermissionDenied):
         return f"Permission denied: {label} at {host} accepted the credentials but refused to say who they belong to ({exc}). Check the account's access."
-    if isinstance(exc, errors.NotThisProduct | errors.NotFound):
+    if isinstance(exc, errors.NotFound):
+        return f"Wrong URL or not {label}: {host} answered 404 where the {label} API should be ({exc}). Check the base URL."
+    if isinstance(exc, errors.NotThisProduct):
         return f"Wrong URL or not {label}: {exc}"
     if isinstance(exc, errors.TLSFailure):
         return f"TLS failure: {exc}"
@@ -187,15 +210,40 @@ def explain_check_failure(exc: errors.ProviderError, label: str, host: str) -> s
         return f"Address not allowed: {exc}"
     if isinstance(exc, errors.Unavailable):
         return f"{label} is unavailable: {exc}"
+    if isinstance(exc, errors.InvalidInput):
+        return f"{label} refused these settings: {exc}"
     return f"The check failed: {exc}"
 
 
-def run_check(adapter: ProviderAdapter, label: str, host: str) -> CheckOutcome:
+def problem_field(exc: errors.ProviderError) -> str:
+    """The connection form field a failed check points at: the token, an option, or the URL."""
+    if isinstance(exc, errors.AuthenticationFailed | errors.PermissionDenied):
+        return "token"
+    if isinstance(exc, errors.InvalidInput) and exc.field_errors:
+        # Adapters name their options in field_errors (ClickUp's team_id).
+        return next(iter(exc.field_errors))
+    return "base_url"
+
+
+def without_secret(text: str, secret: str | None) -> str:
+    """`text` with `secret` blotted out: a vendor's error message may echo what it was sent."""
+    if not secret or len(secret) < 4:
+        return text
+    return text.replace(secret, "[token]")
+
+
+def run_check(adapter: ProviderAdapter, label: str, host: str, secret: str | None = None) -> CheckOutcome:
+    """Run the adapter's check; a failure becomes the precise problem, with `secret` never in it."""
     try:
         result = adapter.check()
     except errors.ProviderError as exc:
-        return CheckOutcome(ok=False, message=explain_check_failure(exc, label, host), kind=exc.kind)
-    return CheckOutcome(ok=True, message=result.summary, result=result)
+        return CheckOutcome(
+            ok=False,
+            message=without_secret(explain_check_failure(exc, label, host), secret),
+            kind=exc.kind,
+            field=problem_field(exc),
+        )
+    return CheckOutcome(ok=True, message=without_secret(result.summary, secret), result=result)
 
 
 def record_check(row: ProviderConnection, outcome: CheckOutcome) -> None:
@@ -205,21 +253,27 @@ def record_check(row: ProviderConnection, outcome: CheckOutcome) -> None:
     row.last_check_error = None if outcome.ok else outcome.message[:500]
 
 
-def check_connection(
+def try_connection(
     row: ProviderConnection, vault: Vault, policy: HttpPolicy, database: Database
 ) -> CheckOutcome:
-    """Test a stored connection and record the result on it (the caller commits)."""
+    """Test a stored connection without recording anything (the ClickUp workspace picker uses it)."""
     label = PROVIDER_LABELS.get(row.provider_type, row.provider_type)
     try:
         config = config_for(row, vault)
     except CredentialsUnreadable as exc:
-        outcome = CheckOutcome(ok=False, message=str(exc), kind="credentials_unreadable")
-    else:
-        adapter = make_adapter(row.provider_type, config, policy, database)
-        try:
-            outcome = run_check(adapter, label, urlsplit(row.base_url).netloc)
-        finally:
-            adapter.close()
+        return CheckOutcome(ok=False, message=str(exc), kind="credentials_unreadable", field="token")
+    adapter = make_adapter(row.provider_type, config, policy, database)
+    try:
+        return run_check(adapter, label, urlsplit(row.base_url).netloc, secret=config.token)
+    finally:
+        adapter.close()
+
+
+def check_connection(
+    row: ProviderConnection, vault: Vault, policy: HttpPolicy, database: Database
+) -> CheckOutcome:
+    """Test a stored connection and record the result on it (the caller commits)."""
+    outcome = try_connection(row, vault, policy, database)
     record_check(row, outcome)
     return outcome
 
@@ -228,11 +282,15 @@ def check_connection(
 
 
 class ConnectionInputError(Exception):
-    """Problems with the fields of a connection form; `field_errors` maps field to message."""
+    """Problems with the fields of a connection form; `field_errors` maps field to message.
 
-    def __init__(self, field_errors: dict[str, str]):
+    `outcome` is the failed check when the vendor refused, rather than the input being malformed.
+    """
+
+    def __init__(self, field_errors: dict[str, str], outcome: CheckOutcome | None = None):
         super().__init__("; ".join(f"{k}: {v}" for k, v in field_errors.items()))
         self.field_errors = field_errors
+        self.outcome = outcome
 
 
 @dataclass
@@ -252,12 +310,19 @@ def normalize_base_url(url: str) -> str:
 
 
 def validate_input(
-    session: Session, user_id: int, data: ConnectionInput, policy: HttpPolicy, *, existing: ProviderConnection | None
+    session: Session,
+    user_id: int,
+    data: ConnectionInput,
+    policy: HttpPolicy,
+    *,
+    existing: ProviderConnection | None,
 ) -> None:
     """Raise ConnectionInputError naming each bad field; nothing is written."""
     problems: dict[str, str] = {}
     if data.provider_type not in EXTERNAL_PROVIDER_TYPES:
-        problems["provider_type"] = f"Choose one of: {', '.join(PROVIDER_LABELS[t] for t in EXTERNAL_PROVIDER_TYPES)}."
+        problems["provider_type"] = (
+            f"Choose one of: {', '.join(PROVIDER_LABELS[t] for t in EXTERNAL_PROVIDER_TYPES)}."
+        )
     slug = (data.slug or "").strip().lower()
     if not SLUG_PATTERN.match(slug):
         problems["slug"] = "Use 1 to 40 lowercase letters, digits and hyphens, such as 'acme-jira'."
@@ -277,6 +342,8 @@ def validate_input(
     else:
         try:
             check_url(url, policy, resolve=False)
+        except errors.AddressNotAllowed as exc:
+            problems["base_url"] = f"Address not allowed: {exc}"
         except errors.ProviderError as exc:
             problems["base_url"] = str(exc)
     if data.provider_type in EXTERNAL_PROVIDER_TYPES and getattr(
@@ -285,7 +352,7 @@ def validate_input(
         if not (data.username or "").strip():
             problems["username"] = "Enter the account's email address: JIRA needs it beside the API token."
     if existing is None and not data.token:
-        problems["token"] = "Enter the API token."
+        problems["token"] = "Enter the API token."  # noqa: S105 - a message, not a password
     if problems:
         raise ConnectionInputError(problems)
 
@@ -301,36 +368,59 @@ def save_connection(
     existing: ProviderConnection | None = None,
     check_first: bool = True,
 ) -> tuple[ProviderConnection, CheckOutcome | None]:
-    """Validate, test (for a new connection or a changed token or URL), then save.
+    """Validate, test (for a new connection, or a changed token, URL, account or option), then save.
 
     A failed test saves nothing and raises ConnectionInputError with the problem
-    on the token or URL field. The caller commits.
+    on the field to fix (the token, the URL or the option). A blank token on an
+    existing connection keeps the stored one. The caller commits.
     """
+    new_token = (data.token or "").strip()  # pasted tokens often carry a trailing space or newline
+    data = replace(data, token=new_token)
     validate_input(session, user.id, data, policy, existing=existing)
-    token = data.token or None
-    if token is None and existing is not None:
-        token = config_for(existing, vault).token if existing.credentials_encrypted else ""
+    base_url = normalize_base_url(data.base_url)
+    username = (data.username or "").strip() or None
+    options = dict(data.options)
+    # Anything that changes what the vendor sees is tested before it is saved.
+    changed_access = (
+        existing is None
+        or bool(data.token)
+        or base_url != existing.base_url
+        or username != existing.username
+        or data.provider_type != existing.provider_type
+        or options != dict(existing.options or {})
+    )
+    token = data.token or ""
+    if not token and existing is not None and check_first and changed_access:
+        try:
+            token = config_for(existing, vault).token
+        except CredentialsUnreadable:
+            raise ConnectionInputError(
+                {
+                    "token": "The stored token can't be decrypted with the configured CREDENTIALS_KEY: enter the token again."
+                }
+            ) from None
     config = ConnectionConfig(
         slug=data.slug.strip().lower(),
-        base_url=normalize_base_url(data.base_url),
-        token=token or "",
-        username=(data.username or "").strip() or None,
-        options=dict(data.options),
+        base_url=base_url,
+        token=token,
+        username=username,
+        options=options,
         user_id=user.id,
-    )
-    changed_access = existing is None or bool(data.token) or (
-        config.base_url != existing.base_url or config.username != existing.username
     )
     outcome: CheckOutcome | None = None
     if check_first and changed_access:
         adapter = make_adapter(data.provider_type, config, policy, database)
         try:
-            outcome = run_check(adapter, PROVIDER_LABELS[data.provider_type], urlsplit(config.base_url).netloc)
+            outcome = run_check(
+                adapter,
+                PROVIDER_LABELS[data.provider_type],
+                urlsplit(config.base_url).netloc,
+                secret=config.token,
+            )
         finally:
             adapter.close()
         if not outcome.ok:
-            field_name = "token" if outcome.kind == "authentication_failed" else "base_url"
-            raise ConnectionInputError({field_name: outcome.message})
+            raise ConnectionInputError({outcome.field or "base_url": outcome.message}, outcome)
     row = existing or ProviderConnection(user_id=user.id, provider_type=data.provider_type)
     row.slug = config.slug
     row.name = data.name.strip()
@@ -340,8 +430,8 @@ def save_connection(
     row.options = config.options
     row.is_active = data.is_active
     if data.token or existing is None:
-        row.credentials_encrypted = vault.encrypt({"token": config.token})
-        row.token_hint = token_hint(config.token)
+        row.credentials_encrypted = vault.encrypt({"token": data.token or ""})
+        row.token_hint = token_hint(data.token or "")
     if outcome is not None:
         record_check(row, outcome)
     if existing is None:
@@ -359,10 +449,23 @@ def save_connection(
     return row, outcome
 
 
-def delete_connection(session: Session, user: User, row: ProviderConnection) -> None:
+def set_connection_active(session: Session, user: User, row: ProviderConnection, active: bool) -> None:
+    """Enable or disable a connection (a disabled one keeps its token but serves no tools)."""
+    row.is_active = active
     session.add(
-        AuditEvent(user_id=user.id, kind="connection_changed", target=f"deleted {row.slug}", ok=True)
+        AuditEvent(
+            user_id=user.id,
+            kind="connection_changed",
+            connection_id=row.id,
+            target=f"{'enabled' if active else 'disabled'} {row.slug}",
+            ok=True,
+        )
     )
+    session.flush()
+
+
+def delete_connection(session: Session, user: User, row: ProviderConnection) -> None:
+    session.add(AuditEvent(user_id=user.id, kind="connection_changed", target=f"deleted {row.slug}", ok=True))
     session.delete(row)
     session.flush()
 
@@ -379,7 +482,7 @@ def rotate_credentials(session: Session, vault: Vault) -> tuple[int, list[str]]:
         try:
             row.credentials_encrypted = vault.rotate(row.credentials_encrypted)
         except CredentialsUnreadable:
-            unreadable.append(f"connection {row.slug!r} of user {row.user_id}")
+            unreadable.append(f"connection {row.slug!r} of {row.user.email}")
             continue
         rotated += 1
     session.flush()
