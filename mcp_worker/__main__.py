@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -22,7 +23,8 @@ def hypercorn_config(settings: Settings) -> Config:
     config = Config()
     host = settings.mcp_host
     config.bind = [f"[{host}]:{settings.mcp_port}" if ":" in host else f"{host}:{settings.mcp_port}"]
-    config.accesslog = "-"
+    # MCP_ACCESS_LOG=0 turns the access log off (a proxy in front often keeps one already).
+    config.accesslog = None if settings.extra.get("MCP_ACCESS_LOG", "1") == "0" else "-"
     config.errorlog = "-"
     config.access_log_format = ACCESS_LOG_FORMAT
     config.keep_alive_timeout = 75
@@ -31,7 +33,10 @@ def hypercorn_config(settings: Settings) -> Config:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = Settings.from_env()
         from .app import WorkerApp

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from portal.core.models import AuditEvent
 from portal.extensions import db
 from tests.fakes.clickup import ClickUpFake
+from tests.fakes.jira import FakeJira
 from tests.fakes.openproject import FakeOpenProject
 from tests.providers.redmine_server import redmine, redmine_admin, redmine_world  # noqa: F401 - fixtures
 
@@ -24,7 +25,7 @@ from .harness import mcp_client
 
 pytestmark = pytest.mark.anyio
 
-PROVIDERS = ["local", "clickup", "openproject", "redmine"]
+PROVIDERS = ["local", "jira", "openproject", "clickup", "redmine"]
 
 
 async def call(client, name: str, **arguments: Any) -> dict:
@@ -43,6 +44,14 @@ async def call_error(client, name: str, **arguments: Any) -> str:
 @pytest.fixture
 def clickup_fake():
     fake = ClickUpFake(page_size=3)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def jira_fake():
+    fake = FakeJira()
     fake.start()
     yield fake
     fake.stop()
@@ -70,6 +79,8 @@ def world(request, app, people) -> worlds.ToolWorld:
         return worlds.local_world(app, ana, bo)
     if request.param == "clickup":
         return worlds.clickup_world(app, ana, request.getfixturevalue("clickup_fake"))
+    if request.param == "jira":
+        return worlds.jira_world(app, ana, request.getfixturevalue("jira_fake"))
     if request.param == "openproject":
         return worlds.openproject_world(app, ana, request.getfixturevalue("openproject_fake"))
     if request.param == "redmine":

@@ -211,3 +211,32 @@ def openproject_world(app, user_id: int, fake) -> ToolWorld:
         fault=fault,
         extra={"long_rate_limit": {"Retry-After": "30"}},
     )
+
+
+def jira_world(app, user_id: int, fake) -> ToolWorld:
+    email, token = fake.credentials()
+    add_connection(
+        app, user_id, provider="jira", slug="acme-jira", url=fake.base_url, token=token, username=email
+    )
+
+    def seed(count: int, prefix: str, assign_to_me: bool = False) -> list[str]:
+        assignee = fake.me.account_id if assign_to_me else None
+        return [
+            f"acme-jira:{fake.add_issue('ALPHA', f'{prefix} {n}', assignee=assignee).key}"
+            for n in range(count)
+        ]
+
+    def fault(status: int, count: int = 1, path: str | None = None, headers=None) -> None:
+        fake.fail_next(status, count=count, path=path, headers=headers)
+
+    return ToolWorld(
+        provider="jira",
+        slug="acme-jira",
+        project_ref="acme-jira:ALPHA",
+        other_name=fake.other.name,
+        seed=seed,
+        sprint_ref=f"acme-jira:{fake.active_sprint}",
+        epic_ref=f"acme-jira:{fake.epic_key}",
+        fault=fault,
+        extra={"long_rate_limit": {"Retry-After": "30"}},
+    )
