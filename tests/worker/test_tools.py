@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal.core.models import AuditEvent
+from portal.core.keys import hash_key
+from portal.core.models import AuditEvent, McpApiKey
 from portal.extensions import db
 from tests.fakes.clickup import ClickUpFake
 from tests.fakes.jira import FakeJira
