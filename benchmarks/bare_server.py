@@ -1,5 +1,5 @@
 """The SDK's bare round trip, for comparison: the same transports and the same hypercorn, one trivial
-tool, no authentication, no database. `python benchmarks/bare_server.py PORT`."""
+tool answering a fixed result, no authentication, no database. `python benchmarks/bare_server.py PORT`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,22 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, Streamable
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-TOOL = types.Tool(name="whoami", description="Echo a fixed identity.", input_schema={"type": "object"})
+from mcp_worker.tools import build_registry
+from mcp_worker.tools.account import WhoAmI
+
+# The worker's own whoami definition and an answer of the same shape, so the client does the same work
+# (including validating the structured result against the output schema) on both servers.
+TOOL = build_registry().get("whoami").mcp_tool
+ANSWER = WhoAmI(
+    user_id=1,
+    email="bench@example.com",
+    name="bench",
+    key_name="bench",
+    client="other",
+    read_only=False,
+    key_expires_at=None,
+    connection_count=1,
+)
 
 
 async def list_tools(ctx, params) -> types.ListToolsResult:
@@ -25,8 +40,8 @@ async def list_tools(ctx, params) -> types.ListToolsResult:
 
 async def call_tool(ctx, params) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text="bench user")],
-        structured_content={"user_id": 1, "email": "bench@example.com"},
+        content=[types.TextContent(type="text", text=ANSWER.text())],
+        structured_content=ANSWER.model_dump(mode="json"),
     )
 
 

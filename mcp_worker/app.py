@@ -135,7 +135,7 @@ class WorkerApp:
 
     def _input_schema(self, name: str) -> dict[str, Any] | None:
         spec = self.registry.get(name)
-        return spec.to_mcp().input_schema if spec else None
+        return spec.mcp_tool.input_schema if spec else None
 
     # --- HTTP endpoints -----------------------------------------------------------
     async def _healthz(self, request: Request) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,12 +155,30 @@ class UserConnections:
 
 
 class ConnectionDirectory:
+    """Loads a user's connection rows, keeping them for as long as verified keys are kept.
+
+    Within that short window (MCP_KEY_CACHE_SECONDS, a few seconds at most) a
+    burst of tool calls reads the database once; a connection changed in the
+    portal is seen after it, like a revoked key.
+    """
+
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.cache = AdapterCache(runtime)
+        self._ttl = runtime.settings.key_cache_seconds
+        self._rows: dict[int, tuple[float, list]] = {}
 
     async def for_user(self, user_id: int) -> UserConnections:
-        rows = await self.runtime.in_db_thread(self._load, user_id)
+        now = time.monotonic()
+        cached = self._rows.get(user_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            rows = cached[1]
+        else:
+            rows = await self.runtime.in_db_thread(self._load, user_id)
+            if self._ttl > 0:
+                if len(self._rows) > 10_000:
+                    self._rows.clear()
+                self._rows[user_id] = (now, rows)
         views = [connection_service.local_view(self.runtime.settings.public_portal_url)]
         views += [connection_service.view_of(row) for row in rows]
         return UserConnections(

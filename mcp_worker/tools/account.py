@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from portal.core.models import MCP_CLIENTS
 
-from portal.core.models import MCP_CLIENTS, ProviderConnection
-
+from .context import connections_of
 from .registry import ToolCall, ToolInput, ToolOutput, ToolRegistry
 
 
@@ -35,25 +34,13 @@ class WhoAmI(ToolOutput):
         )
 
 
-def _active_connections(runtime, user_id: int) -> int:
-    with runtime.database.session() as session:
-        return (
-            session.scalar(
-                select(func.count(ProviderConnection.id)).where(
-                    ProviderConnection.user_id == user_id, ProviderConnection.is_active
-                )
-            )
-            or 0
-        )
-
-
 def register(registry: ToolRegistry) -> None:
     @registry.tool("whoami", title="Who am I", read_only=True, idempotent=True, open_world=False)
     async def whoami(call: ToolCall, args: NoArguments) -> WhoAmI:
         """Who this MCP key belongs to: the user, the key's name, client, scope (read-only or not) and
         expiry, and how many PM connections the user has (the built-in tracker included)."""
         principal = call.principal
-        count = await call.runtime.in_db_thread(_active_connections, call.runtime, principal.user_id)
+        connections = await connections_of(call)
         return WhoAmI(
             user_id=principal.user_id,
             email=principal.user_email,
@@ -62,5 +49,5 @@ def register(registry: ToolRegistry) -> None:
             client=principal.client,
             read_only=principal.read_only,
             key_expires_at=principal.expires_at,
-            connection_count=count + 1,
+            connection_count=len(connections.usable),
         )

@@ -7,6 +7,7 @@ content and a short text rendering. Errors are translated once, in `call()`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -79,7 +80,9 @@ class ToolSpec:
     idempotent: bool = False
     open_world: bool = True
 
-    def to_mcp(self) -> types.Tool:
+    @functools.cached_property
+    def mcp_tool(self) -> types.Tool:
+        """The tool as clients see it (built once: schema generation is costly)."""
         return types.Tool(
             name=self.name,
             title=self.title,
@@ -116,6 +119,7 @@ def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, ToolSpec] = {}
+        self._listings: dict[bool, list[types.Tool]] = {}
         self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
         # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
         self.expected_errors: tuple[type[Exception], ...] = ()
@@ -139,6 +143,7 @@ class ToolRegistry:
             description = (handler.__doc__ or "").strip()
             if name in self._tools:
                 raise ValueError(f"tool {name} registered twice")
+            self._listings.clear()
             self._tools[name] = ToolSpec(
                 name=name,
                 title=title,
@@ -164,7 +169,11 @@ class ToolRegistry:
 
     def listing(self, *, read_only_key: bool) -> list[types.Tool]:
         """The tools a key may see: read-only keys see no tool that changes data."""
-        return [spec.to_mcp() for spec in self._tools.values() if spec.read_only or not read_only_key]
+        listing = self._listings.get(read_only_key)
+        if listing is None:
+            listing = [spec.mcp_tool for spec in self._tools.values() if spec.read_only or not read_only_key]
+            self._listings[read_only_key] = listing
+        return listing
 
     async def call(
         self,

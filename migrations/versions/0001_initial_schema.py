@@ -30,7 +30,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_users_email')),
+    sqlite_autoincrement=True,
     )
     op.create_table('pm_provider_connections',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -52,7 +53,8 @@ def upgrade():
     sa.Column('last_check_error', sa.String(length=500), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_pm_provider_connections_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pm_provider_connections')),
-    sa.UniqueConstraint('user_id', 'slug', name=op.f('uq_pm_provider_connections_user_id_slug'))
+    sa.UniqueConstraint('user_id', 'slug', name=op.f('uq_pm_provider_connections_user_id_slug')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('pm_provider_connections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pm_provider_connections_user_id'), ['user_id'], unique=False)
@@ -71,7 +73,8 @@ def upgrade():
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_mcp_api_keys_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_mcp_api_keys')),
-    sa.UniqueConstraint('key_hash', name=op.f('uq_user_mcp_api_keys_key_hash'))
+    sa.UniqueConstraint('key_hash', name=op.f('uq_user_mcp_api_keys_key_hash')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('user_mcp_api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_mcp_api_keys_user_id'), ['user_id'], unique=False)

@@ -75,8 +75,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
+# Ids of users, keys and connections are never reused (SQLite would reuse the highest id after a
+# delete): caches and audit rows keyed by id must never meet a different object under the same id.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, which makes the unique constraint case-insensitive.
@@ -114,6 +120,7 @@ class McpApiKey(Base):
             sqlite_where=text("revoked_at IS NULL"),
             postgresql_where=text("revoked_at IS NULL"),
         ),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,7 +155,7 @@ class ProviderConnection(Base):
     """A user's connection to a PM system; the credentials are encrypted by the vault."""
 
     __tablename__ = "pm_provider_connections"
-    __table_args__ = (UniqueConstraint("user_id", "slug"),)
+    __table_args__ = (UniqueConstraint("user_id", "slug"), NO_ID_REUSE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
