@@ -24,10 +24,11 @@ class ListCommentsArgs(ToolInput):
 
 
 class CommentAdded(ToolOutput):
+    task: str
     comment: shapes.CommentOut
 
     def text(self) -> str:
-        return f"Commented on the task ({self.comment.ref})."
+        return f"Commented on {self.task}: {self.comment.body}"
 
 
 class CommentList(ToolOutput):
@@ -49,7 +50,7 @@ def register(registry: ToolRegistry) -> None:
         view, native = conns.resolve(args.task, "task")
         note(call, view, args.task)
         comment = await conns.run(view, lambda a: a.add_comment(native, args.body))
-        return CommentAdded(comment=shapes.comment(comment))
+        return CommentAdded(task=args.task, comment=shapes.comment(comment))
 
     @registry.tool("list_comments", title="List a task's comments", read_only=True)
     async def list_comments(call: ToolCall, args: ListCommentsArgs) -> CommentList:

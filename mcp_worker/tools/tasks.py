@@ -229,7 +229,11 @@ class TaskDetail(ToolOutput):
             ("Story points", task.story_points),
             ("Estimate (h)", task.estimate_hours),
         ]
-        out += [f"{label}: {value}" for label, value in facts if value is not None]
+        out += [
+            f"{label}: {value:g}" if isinstance(value, float) else f"{label}: {value}"
+            for label, value in facts
+            if value is not None
+        ]
         if task.description:
             out += ["", task.description]
         if self.available_statuses is not None:
@@ -444,7 +448,11 @@ def register(registry: ToolRegistry) -> None:
         conns = await connections_of(call)
         view, native = conns.resolve(args.task, "task")
         note(call, view, args.task)
-        targets = await conns.run(view, lambda a: a.available_statuses(native))
+        current, targets = await conns.run(view, lambda a: (a.get_task(native), a.available_statuses(native)))
+        if current.status is not None and current.status.name.lower() == args.status.strip().lower():
+            return TaskChanged(
+                task=shapes.task_full(current), message=f"{current.ref} is already {current.status.name}."
+            )
         target = match_status(args.status, targets, where=f"that {args.task} can move to")
         task = await conns.run(view, lambda a: a.set_task_status(native, target))
         return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")

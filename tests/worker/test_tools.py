@@ -165,6 +165,8 @@ async def test_a_task_from_creation_to_deletion(worker, world, key):
 
         moved = await call(client, "set_task_status", task=ref, status=done.upper())
         assert moved["task"]["status"] == done and moved["task"]["status_category"] == "done"
+        again = await call(client, "set_task_status", task=ref, status=done)  # idempotent, as annotated
+        assert again["message"] == f"{ref} is already {done}."
 
         assigned = await call(client, "assign_task", task=ref, assignee=world.other_name)
         assert assigned["task"]["assignee"] == world.other_name
