@@ -16,6 +16,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+from . import errors
+
 T = TypeVar("T")
 
 
@@ -168,6 +170,30 @@ class Page(Generic[T]):
 class PageRequest:
     limit: int = 25
     cursor: str | None = None
+
+
+def offset_from(page: PageRequest) -> int:
+    """The position an offset cursor stands for (0 without a cursor)."""
+    if not page.cursor:
+        return 0
+    if not page.cursor.isdigit():
+        raise errors.InvalidInput(
+            "That page cursor was not issued by this connection; start again without it.",
+            field_errors={"cursor": page.cursor[:40]},
+        )
+    return int(page.cursor)
+
+
+def next_offset(offset: int, shown: int, total: int) -> str | None:
+    """The cursor of the page after one that started at `offset` and showed `shown` of `total`."""
+    return str(offset + shown) if shown and offset + shown < total else None
+
+
+def page_of(items: list[T], page: PageRequest) -> Page[T]:
+    """One page of a list that is complete in memory (paged on our side)."""
+    start = offset_from(page)
+    chunk = items[start : start + max(1, page.limit)]
+    return Page(chunk, next_offset(start, len(chunk), len(items)), len(items))
 
 
 ME = "@me"

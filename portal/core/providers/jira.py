@@ -54,6 +54,7 @@ from .base import (
     TaskSort,
     User,
     make_ref,
+    offset_from,
 )
 from .http import HttpPolicy, ProviderHttp
 
@@ -624,7 +625,7 @@ class JiraAdapter:
 
     # --- projects ----------------------------------------------------------------------
     def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
-        start = _offset(page.cursor)
+        start = offset_from(page)
         params: dict[str, Any] = {
             "startAt": start,
             "maxResults": max(1, min(page.limit, 100)),
@@ -1024,7 +1025,7 @@ class JiraAdapter:
 
     # --- comments ------------------------------------------------------------------------------
     def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
-        start = _offset(page.cursor)
+        start = offset_from(page)
         data = self.http.get(
             f"/rest/api/3/issue/{_path(task_id)}/comment",
             params={"startAt": start, "maxResults": max(1, min(page.limit, 100)), "orderBy": "created"},
@@ -1121,14 +1122,6 @@ class JiraAdapter:
 
 
 # --- small conversions ------------------------------------------------------------------------
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    if not cursor.isdigit():
-        raise errors.InvalidInput(f"{cursor!r} is not a cursor this JIRA connection issued.")
-    return int(cursor)
 
 
 def _board_cursor(cursor: str | None) -> tuple[int, int]:

@@ -63,6 +63,8 @@ from .base import (
     TaskQuery,
     User,
     make_ref,
+    next_offset,
+    offset_from,
 )
 from .http import HttpPolicy
 
@@ -217,18 +219,6 @@ def invalid_input(exc: service.InvalidTrackerInput) -> errors.InvalidInput:
     return errors.InvalidInput("The team tracker refused the values given", field_errors=fields)
 
 
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    if not cursor.isdigit():
-        raise errors.InvalidInput("That page cursor is not one of ours", field_errors={"cursor": cursor[:40]})
-    return int(cursor)
-
-
-def _next_cursor(offset: int, shown: int, total: int) -> str | None:
-    return str(offset + shown) if shown and offset + shown < total else None
-
-
 def _native_int(value: str | None, field: str) -> int | None:
     if value is None or value == "":
         return None
@@ -312,13 +302,13 @@ class LocalAdapter:
     # --- projects, statuses, priorities, people -------------------------------------------------
 
     def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
-        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
 
         def work(session: Session) -> Page[Project]:
             found = service.list_projects(session, text=text, offset=offset, limit=limit)
             items = [parse_project(self.slug, self.base_url, p) for p in found.items]
             return Page(
-                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
             )
 
         return self._read(work)
@@ -382,7 +372,7 @@ class LocalAdapter:
         )
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
-        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
 
         if query.categories and not query.categories - {StatusCategory.UNKNOWN}:
             return Page(items=[], total=0)  # every tracker status has a known category
@@ -391,7 +381,7 @@ class LocalAdapter:
             found = service.find_tasks(session, self._task_filter(session, query), offset=offset, limit=limit)
             items = [parse_task(self.slug, self.base_url, t) for t in found.items]
             return Page(
-                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
             )
 
         return self._read(work)
@@ -512,14 +502,14 @@ class LocalAdapter:
     # --- comments -------------------------------------------------------------------------------
 
     def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
-        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
 
         def work(session: Session) -> Page[Comment]:
             task = self._task(session, task_id)
             found = service.list_comments(session, task, offset=offset, limit=limit)
             items = [parse_comment(self.slug, self.base_url, task.key, c) for c in found.items]
             return Page(
-                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
             )
 
         return self._read(work)
@@ -539,7 +529,7 @@ class LocalAdapter:
         return service.get_sprint(session, int(text))
 
     def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
-        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
         if state == SprintState.UNKNOWN:
             return Page(items=[], total=0)  # every tracker sprint has a known state
 
@@ -550,7 +540,7 @@ class LocalAdapter:
             )
             items = [parse_sprint(self.slug, self.base_url, s) for s in found.items]
             return Page(
-                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
             )
 
         return self._read(work)
@@ -568,14 +558,14 @@ class LocalAdapter:
         return self._read(work)
 
     def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
-        offset, limit = _offset(page.cursor), min(page.limit, MAX_PAGE_SIZE)
+        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
 
         def work(session: Session) -> Page[Epic]:
             project = service.get_project(session, project_id)
             found = service.list_epics(session, project, offset=offset, limit=limit)
             items = [parse_epic(self.slug, self.base_url, t) for t in found.items]
             return Page(
-                items=items, next_cursor=_next_cursor(offset, len(items), found.total), total=found.total
+                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
             )
 
         return self._read(work)

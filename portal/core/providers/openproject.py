@@ -51,6 +51,7 @@ from .base import (
     TaskSort,
     User,
     make_ref,
+    page_of,
 )
 from .http import HttpPolicy, ProviderHttp
 
@@ -596,21 +597,6 @@ def _next_page(body: Mapping[str, Any], number: int, requested_size: int) -> str
     return str(number + 1) if number * size < total else None
 
 
-def _index_cursor(page: PageRequest) -> int:
-    """For lists we page ourselves (comments, sprints): the cursor is an index."""
-    if page.cursor is None:
-        return 0
-    if not page.cursor.isdigit():
-        raise errors.InvalidInput(f"{page.cursor!r} is not a page cursor of this OpenProject connection.")
-    return int(page.cursor)
-
-
-def _slice(items: list[Any], page: PageRequest) -> Page[Any]:
-    start = _index_cursor(page)
-    end = start + max(1, page.limit)
-    return Page(items[start:end], str(end) if end < len(items) else None, len(items))
-
-
 def _filter(name: str, operator: str, values: list[str] | None) -> dict[str, Any]:
     return {name: {"operator": operator, "values": values}}
 
@@ -867,7 +853,7 @@ class OpenProjectAdapter:
             for raw in self._activities(task_id)
             if is_comment(raw)
         ]
-        return _slice(comments, page)
+        return page_of(comments, page)
 
     def add_comment(self, task_id: str, body: str) -> Comment:
         created = self._http.post(
@@ -894,7 +880,7 @@ class OpenProjectAdapter:
             ]
         if state is not None:
             sprints = [sprint for sprint in sprints if sprint.state == state]
-        return _slice(sprints, page)
+        return page_of(sprints, page)
 
     def get_sprint(self, sprint_id: str) -> Sprint:
         if self._uses_sprints():

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -49,6 +48,9 @@ from .base import (
     TaskSort,
     User,
     make_ref,
+    next_offset,
+    offset_from,
+    page_of,
 )
 from .http import HttpPolicy, ProviderHttp
 
@@ -389,27 +391,6 @@ def describe_redmine_error(response: requests.Response) -> tuple[str | None, dic
 # --- the adapter ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Offset:
-    """A page cursor: the offset of the page's first item, as Redmine counts them."""
-
-    value: int
-
-    @classmethod
-    def from_request(cls, page: PageRequest) -> _Offset:
-        if not page.cursor:
-            return cls(0)
-        if not page.cursor.isdigit():
-            raise errors.InvalidInput(
-                "The page cursor is not one this server gave out.", field_errors={"cursor": page.cursor}
-            )
-        return cls(int(page.cursor))
-
-    def next_cursor(self, count: int, total: int) -> str | None:
-        following = self.value + count
-        return str(following) if count and following < total else None
-
-
 def _page_size(page: PageRequest) -> int:
     return max(1, min(page.limit, MAX_PAGE_SIZE))
 
@@ -483,8 +464,8 @@ class RedmineAdapter:
     # --- projects, statuses, priorities, people --------------------------------------------
 
     def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
-        offset = _Offset.from_request(page)
-        params: dict[str, Any] = {"offset": offset.value, "limit": _page_size(page)}
+        offset = offset_from(page)
+        params: dict[str, Any] = {"offset": offset, "limit": _page_size(page)}
         if text:
             params["name"] = f"~{text}"
         body = self._http.get("projects.json", params=params)
@@ -492,7 +473,7 @@ class RedmineAdapter:
             parse_project(raw, slug=self.slug, base_url=self.base_url) for raw in body.get("projects", [])
         ]
         total = int(body.get("total_count", len(projects)))
-        return Page(projects, offset.next_cursor(len(projects), total), total)
+        return Page(projects, next_offset(offset, len(projects), total), total)
 
     def get_project(self, project_id: str) -> Project:
         body = self._http.get(f"projects/{_segment(project_id)}.json")
@@ -561,10 +542,10 @@ class RedmineAdapter:
         status_filter = self._status_filter(query)
         if status_filter is None:
             return Page([], None, 0)
-        offset = _Offset.from_request(page)
+        offset = offset_from(page)
         direction = "desc" if query.descending else "asc"
         params: dict[str, Any] = {
-            "offset": offset.value,
+            "offset": offset,
             "limit": _page_size(page),
             "status_id": status_filter,
             # the id breaks ties so that paging never shows an issue twice
@@ -586,7 +567,7 @@ class RedmineAdapter:
         body = self._http.get("issues.json", params=params)
         tasks = [self._task(raw) for raw in body.get("issues", [])]
         total = int(body.get("total_count", len(tasks)))
-        return Page(tasks, offset.next_cursor(len(tasks), total), total)
+        return Page(tasks, next_offset(offset, len(tasks), total), total)
 
     def _status_filter(self, query: TaskQuery) -> str | None:
         """The `status_id` filter for a query; None when no status can match."""
@@ -705,9 +686,7 @@ class RedmineAdapter:
     def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
         # Redmine returns every journal at once; paging happens here.
         comments = self._comments(task_id)
-        offset = _Offset.from_request(page)
-        items = comments[offset.value : offset.value + max(1, page.limit)]
-        return Page(items, offset.next_cursor(len(items), len(comments)), len(comments))
+        return page_of(comments, page)
 
     def add_comment(self, task_id: str, body: str) -> Comment:
         if not body.strip():
@@ -734,9 +713,7 @@ class RedmineAdapter:
         ]
         if state is not None:
             sprints = [s for s in sprints if s.state == state]
-        offset = _Offset.from_request(page)
-        items = sprints[offset.value : offset.value + max(1, page.limit)]
-        return Page(items, offset.next_cursor(len(items), len(sprints)), len(sprints))
+        return page_of(sprints, page)
 
     def get_sprint(self, sprint_id: str) -> Sprint:
         body = self._http.get(f"versions/{_segment(sprint_id)}.json")
