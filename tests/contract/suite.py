@@ -78,7 +78,9 @@ def _all_pages(fetch: Callable[[PageRequest], Any], limit: int, max_pages: int =
 
 def _needs_faults(env: ContractEnv) -> None:
     if env.fault is None:
-        pytest.skip("a real server: faults can't be injected, so this error class is covered by the fakes")
+        pytest.skip(
+            "no fault switches for this provider (a real server, or no server at all): the fakes cover this error class"
+        )
 
 
 class ProviderContract:

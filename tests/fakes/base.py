@@ -253,7 +253,9 @@ class FakeVendor:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         return self.base_url
 

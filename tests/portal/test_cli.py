@@ -88,3 +88,22 @@ def test_production_without_secret_key_stops_with_a_clear_message(tmp_path):
     assert result.returncode == 1
     assert "SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_web_process_stops_with_one_line_when_the_database_is_unreachable(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": "postgresql://pm:s3cretpw@127.0.0.1:9/pm",
+        "INSTANCE_PATH": str(tmp_path),
+        "SECRET_KEY": "x",
+        "CREDENTIALS_KEY": "Z2V0LWEtMzItYnl0ZS1rZXktZm9yLXRoZS10ZXN0cyE=",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import portal.wsgi"], env=env, capture_output=True, text=True, timeout=60
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1
+    assert lines[0].startswith(
+        "Error: Cannot reach the database at postgresql+psycopg://pm:***@127.0.0.1:9/pm"
+    )
+    assert "s3cretpw" not in result.stderr

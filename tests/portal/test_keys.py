@@ -1,4 +1,5 @@
 import json
+import logging
 import re
 from html import unescape
 
@@ -24,7 +25,8 @@ def keys_of(app) -> list[McpApiKey]:
         return db.session.scalars(select(McpApiKey).order_by(McpApiKey.id)).all()
 
 
-def test_create_shows_the_key_once_with_a_config(client, app, auth):
+def test_create_shows_the_key_once_with_a_config(client, app, auth, caplog):
+    caplog.set_level(logging.DEBUG)
     auth.create_user()
     auth.login()
     response = create_key(client)
@@ -42,6 +44,7 @@ def test_create_shows_the_key_once_with_a_config(client, app, auth):
         assert raw not in client.get(page).get_data(as_text=True)
     listing = client.get("/keys/").get_data(as_text=True)
     assert "laptop" in listing and raw[:12] in listing and "active" in listing
+    assert raw not in caplog.text and raw[4:36] not in caplog.text  # nor in the portal's logs
 
 
 def test_vscode_offers_the_prompting_variant(client, auth):

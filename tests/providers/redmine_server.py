@@ -101,7 +101,9 @@ def redmine() -> Iterator[RedmineServer]:
         return
     if not _redmine_installed():
         if os.environ.get("REDMINE_REQUIRED"):
-            pytest.fail("REDMINE_REQUIRED is set but Redmine is not installed: run scripts/redmine-test-server.sh")
+            pytest.fail(
+                "REDMINE_REQUIRED is set but Redmine is not installed: run scripts/redmine-test-server.sh"
+            )
         pytest.skip(NOT_INSTALLED)
     port = _free_port()
     with tempfile.TemporaryDirectory() as workdir:

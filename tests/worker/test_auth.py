@@ -264,10 +264,16 @@ async def test_last_used_is_recorded_without_a_write_per_call(worker, app, make_
     assert all(c.duration_ms is not None and c.client_ip == "127.0.0.1" for c in calls)
 
 
-def test_raw_key_is_stored_nowhere_in_the_database(worker, app, make_user, make_key):
+async def test_raw_key_is_stored_nowhere_in_the_database_or_the_worker_log(worker, app, make_user, make_key):
     key = make_key(make_user())
     post_mcp(worker, key_headers(key))
-    time.sleep(1)
+    async with mcp_client(worker.url, key, transport="sse") as client:
+        await client.call_tool("whoami", {})
+    _revoke(app, key)
+    time.sleep(1.5)
+    assert _refusal(post_mcp(worker, key_headers(key)))[1] == "revoked"
+    log = worker.log()
+    assert key not in log and key[4:36] not in log
     with app.app_context():
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(text(f"SELECT * FROM {table.name}")):

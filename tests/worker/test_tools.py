@@ -245,6 +245,13 @@ async def test_sprints_epics_burndown_and_velocity(worker, world, key):
             chart = await call(client, "burndown", sprint=world.sprint_ref)
             assert chart["unit"] in ("story_points", "hours", "tasks") and chart["points"]
             assert chart["points"][0]["ideal"] == chart["total"]
+            result = await client.call_tool("velocity", {"project": world.project_ref})
+            if result.is_error:  # a world without closed sprints says so
+                assert "no closed sprints" in result.content[0].text
+            else:
+                velocity = result.structured_content
+                assert velocity["sprints"] and velocity["unit"] in ("story_points", "hours", "tasks")
+                assert all(r["completed"] <= r["committed"] for r in velocity["sprints"])
         if world.epic_ref is None:
             assert "does not support" in await call_error(client, "list_epics", project=world.project_ref)
         else:
