@@ -331,9 +331,12 @@ async def test_every_call_is_audited(worker, world, key, app):
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         with app.app_context():
+            key_id = db.session.scalar(select(McpApiKey.id).where(McpApiKey.key_hash == hash_key(key)))
             rows = db.session.scalars(
                 select(AuditEvent)
-                .where(AuditEvent.kind == "tool_call", AuditEvent.tool == "get_task")
+                .where(
+                    AuditEvent.kind == "tool_call", AuditEvent.tool == "get_task", AuditEvent.key_id == key_id
+                )
                 .order_by(AuditEvent.id)
             ).all()
         if len(rows) >= 2:
