@@ -28,7 +28,7 @@ run: db
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_HOST=127.0.0.1 PORT=$(WEB_PORT) MCP_HOST=127.0.0.1 MCP_PORT=$(MCP_PORT) \
 		PUBLIC_PORTAL_URL=http://127.0.0.1:$(WEB_PORT) PUBLIC_MCP_URL=http://127.0.0.1:$(MCP_PORT) \
-		$(BIN)/honcho start -f Procfile web mcp
+		$(BIN)/honcho start -f Procfile -p $(WEB_PORT) web mcp
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
