@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set everything up from a fresh clone.
+# constraints.txt pins the versions the tests last passed with (regenerate it with `pip freeze` after an upgrade).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,10 +10,10 @@ MCP_PORT ?= 8080
 
 .PHONY: run test install db lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
