@@ -6,9 +6,11 @@ from datetime import datetime
 
 from pydantic import Field
 
+from portal.core.models import ProviderConnection
 from portal.core.providers.base import PageRequest
 from portal.core.services import connections as connection_service
 from portal.core.services.connections import ConnectionView
+from portal.core.services.resolve import ResolveError
 
 from ..connections import fan_out
 from . import shapes
@@ -151,7 +153,12 @@ def register(registry: ToolRegistry) -> None:
 
                 def run():
                     with runtime.database.session() as session:
-                        fresh = session.merge(row)
+                        # Read the row afresh: the cached one may be a moment old.
+                        fresh = session.get(ProviderConnection, row.id)
+                        if fresh is None:
+                            raise ResolveError(
+                                f"The connection {view.slug!r} was just deleted.", error_class="not_found"
+                            )
                         connection_service.check_connection(
                             fresh, runtime.vault, runtime.policy, runtime.database
                         )
