@@ -6,11 +6,41 @@ reach its database stops with one line naming it (password masked).
 
 import os
 import sys
+from collections.abc import Iterable, Iterator
 
 from portal.app import create_app
 from portal.core.config import ConfigError
 from portal.core.db import DatabaseUnavailable, ping_engine
 from portal.core.vault import VaultKeyError
+
+
+class NeverEmptyBody:
+    """Make every response body yield at least one chunk.
+
+    hypercorn's WSGI adapter sends the response status only along with the first
+    body chunk, so a response without any (a 304 for a cached stylesheet, a 204,
+    a HEAD) ends as a 500. An empty chunk is harmless on the wire.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response) -> Iterable[bytes]:
+        return _at_least_one_chunk(self.app(environ, start_response))
+
+
+def _at_least_one_chunk(body: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        sent = False
+        for chunk in body:
+            sent = True
+            yield chunk
+        if not sent:
+            yield b""
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
 
 
 def _build():
@@ -24,7 +54,7 @@ def _build():
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         # The server loading this module would turn SystemExit into a clean exit; stop with a failure.
         os._exit(1)
-    return app
+    return NeverEmptyBody(app)
 
 
 app = _build()
