@@ -168,15 +168,12 @@ def register(registry: ToolRegistry) -> None:
         conns = await connections_of(call)
         view, project_id = conns.resolve(args.project, "project")
         note(call, view, args.project)
-        state = decode_cursor(args.cursor, "list_sprints")
-        request = PageRequest(limit=args.limit, cursor=state["k"] if state else None)
+        request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_sprints"))
         wanted = SprintState(args.state) if args.state else None
         page = await conns.run(view, lambda a: a.list_sprints(project_id, wanted, request))
         return SprintList(
             sprints=[shapes.sprint(s) for s in page.items],
-            next_cursor=encode_cursor({"t": "list_sprints", "k": page.next_cursor})
-            if page.next_cursor
-            else None,
+            next_cursor=encode_cursor("list_sprints", page.next_cursor),
         )
 
     @registry.tool("get_sprint", title="Get a sprint", read_only=True)
@@ -201,14 +198,11 @@ def register(registry: ToolRegistry) -> None:
         conns = await connections_of(call)
         view, project_id = conns.resolve(args.project, "project")
         note(call, view, args.project)
-        state = decode_cursor(args.cursor, "list_epics")
-        request = PageRequest(limit=args.limit, cursor=state["k"] if state else None)
+        request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_epics"))
         page = await conns.run(view, lambda a: a.list_epics(project_id, request))
         return EpicList(
             epics=[shapes.epic(e) for e in page.items],
-            next_cursor=encode_cursor({"t": "list_epics", "k": page.next_cursor})
-            if page.next_cursor
-            else None,
+            next_cursor=encode_cursor("list_epics", page.next_cursor),
         )
 
     @registry.tool("get_epic", title="Get an epic", read_only=True)

@@ -58,13 +58,10 @@ def register(registry: ToolRegistry) -> None:
         conns = await connections_of(call)
         view, native = conns.resolve(args.task, "task")
         note(call, view, args.task)
-        state = decode_cursor(args.cursor, "list_comments")
-        request = PageRequest(limit=args.limit, cursor=state["k"] if state else None)
+        request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_comments"))
         page = await conns.run(view, lambda a: a.list_comments(native, request))
         return CommentList(
             task=args.task,
             comments=[shapes.comment(c) for c in page.items],
-            next_cursor=encode_cursor({"t": "list_comments", "k": page.next_cursor})
-            if page.next_cursor
-            else None,
+            next_cursor=encode_cursor("list_comments", page.next_cursor),
         )

@@ -37,12 +37,16 @@ def note(call: ToolCall, view: ConnectionView, target: str | None = None) -> Non
         call.target = target
 
 
-def encode_cursor(state: dict[str, Any]) -> str:
-    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+def encode_cursor(tool: str, position: Any) -> str | None:
+    """An opaque next_cursor for `tool` holding the adapter's `position` (None when there is no more)."""
+    if not position:
+        return None
+    raw = json.dumps({"t": tool, "k": position}, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, tool: str) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None, tool: str) -> Any:
+    """The position a cursor of `tool` holds, or None without a cursor; a foreign cursor is refused."""
     if not cursor:
         return None
     try:
@@ -54,7 +58,15 @@ def decode_cursor(cursor: str | None, tool: str) -> dict[str, Any] | None:
         raise ToolFailure(
             f"That cursor doesn't belong to {tool}: pass back the next_cursor {tool} returned, or omit it to start over."
         )
-    return state
+    return state.get("k")
+
+
+def decode_fan_out_cursor(cursor: str | None, tool: str) -> dict[str, Any] | None:
+    """For tools that ask every connection: each connection's position, by slug."""
+    positions = decode_cursor(cursor, tool)
+    if positions is not None and not isinstance(positions, dict):
+        raise ToolFailure(f"That cursor doesn't belong to {tool}: omit it to start over.")
+    return positions
 
 
 def explain_provider_error(call: ToolCall, exc: errors.ProviderError) -> str:

@@ -18,7 +18,7 @@ from .context import (
     DEFAULT_LIMIT,
     FAN_OUT_SECONDS,
     connections_of,
-    decode_cursor,
+    decode_fan_out_cursor,
     encode_cursor,
     failure_of,
     note,
@@ -195,13 +195,13 @@ def register(registry: ToolRegistry) -> None:
         """Projects on one connection, or on all connections at once when none is named (then a connection
         that fails is reported in `failures` and the others still answer)."""
         conns = await connections_of(call)
-        state = decode_cursor(args.cursor, "list_projects")
+        positions = decode_fan_out_cursor(args.cursor, "list_projects")
         if args.connection:
             targets = [conns.choose(args.connection)]
             note(call, targets[0])
         else:
             targets = conns.usable
-        pending = state["k"] if state else {v.slug: None for v in targets}
+        pending = positions or {v.slug: None for v in targets}
         targets = [v for v in targets if v.slug in pending]
         share = max(1, -(-args.limit // max(1, len(targets))))
 
@@ -225,7 +225,7 @@ def register(registry: ToolRegistry) -> None:
             failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
         return ProjectList(
             projects=projects,
-            next_cursor=encode_cursor({"t": "list_projects", "k": following}) if following else None,
+            next_cursor=encode_cursor("list_projects", following),
             failures=failed,
         )
 

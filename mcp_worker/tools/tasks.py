@@ -27,6 +27,7 @@ from .context import (
     FAN_OUT_SECONDS,
     connections_of,
     decode_cursor,
+    decode_fan_out_cursor,
     encode_cursor,
     failure_of,
     note,
@@ -151,11 +152,11 @@ async def _fan_out_tasks(
 ) -> shapes.TaskList:
     """Query every usable connection at once; each returns up to its share of `limit`."""
     conns = await connections_of(call)
-    state = decode_cursor(cursor, tool)
-    if state is None:
+    positions = decode_fan_out_cursor(cursor, tool)
+    if positions is None:
         pending = {v.slug: None for v in conns.usable}
     else:
-        pending = {slug: c for slug, c in state["k"].items() if slug in conns.slugs}
+        pending = {slug: c for slug, c in positions.items() if slug in conns.slugs}
     targets = [v for v in conns.usable if v.slug in pending]
     share = max(1, math.ceil(limit / max(1, len(targets))))
 
@@ -180,7 +181,7 @@ async def _fan_out_tasks(
         failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
     return shapes.TaskList(
         tasks=[shapes.task_summary(t) for t in tasks],
-        next_cursor=encode_cursor({"t": tool, "k": following}) if following else None,
+        next_cursor=encode_cursor(tool, following),
         failures=failed,
     )
 
@@ -321,14 +322,11 @@ def register(registry: ToolRegistry) -> None:
         more; use get_task for a task's full description."""
         conns = await connections_of(call)
         view, query = await _build_query(call, conns, args)
-        state = decode_cursor(args.cursor, "list_tasks")
-        page_request = PageRequest(limit=args.limit, cursor=state["k"] if state else None)
+        page_request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_tasks"))
         page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
         return shapes.TaskList(
             tasks=[shapes.task_summary(t) for t in page.items],
-            next_cursor=encode_cursor({"t": "list_tasks", "k": page.next_cursor})
-            if page.next_cursor
-            else None,
+            next_cursor=encode_cursor("list_tasks", page.next_cursor),
         )
 
     @registry.tool("list_my_tasks", title="List my tasks", read_only=True)

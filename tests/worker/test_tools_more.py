@@ -164,3 +164,21 @@ async def test_tools_list_matches_the_committed_snapshot(worker, ana, make_key):
             ("list_", "get_", "search_", "whoami", "burndown", "velocity")
         )
         assert annotations["destructiveHint"] == (tool["name"] == "delete_task")
+
+
+async def test_a_cursor_works_only_for_the_tool_that_issued_it(worker, app, ana, make_key):
+    world = worlds.local_world(app, ana, ana)
+    world.seed(3, "Cursor")
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        page = await call(client, "list_tasks", project="local:WEB", limit=1)
+        cursor = page["next_cursor"]
+        assert cursor
+        second = await call(client, "list_tasks", project="local:WEB", limit=1, cursor=cursor)
+        assert second["tasks"][0]["ref"] != page["tasks"][0]["ref"]
+        for tool, arguments in (
+            ("list_sprints", {"project": "local:WEB", "cursor": cursor}),
+            ("list_my_tasks", {"cursor": cursor}),
+            ("search_tasks", {"text": "x", "cursor": "not-a-cursor"}),
+        ):
+            result = await client.call_tool(tool, arguments)
+            assert result.is_error and f"doesn't belong to {tool}" in result.content[0].text
