@@ -80,9 +80,10 @@ class Settings:
 
     env: str
     instance_path: Path
-    database_url: str
-    secret_key: str
-    credentials_keys: tuple[str, ...]
+    # Secrets stay out of repr(), so a logged Settings never shows them.
+    database_url: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    credentials_keys: tuple[str, ...] = field(repr=False)
     public_mcp_url: str
     public_portal_url: str
     allow_signup: bool
@@ -93,7 +94,7 @@ class Settings:
     mcp_allowed_hosts: tuple[str, ...]
     mcp_allowed_origins: tuple[str, ...]
     key_cache_seconds: float
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def is_development(self) -> bool:

@@ -107,3 +107,19 @@ def test_the_web_process_stops_with_one_line_when_the_database_is_unreachable(tm
         "Error: Cannot reach the database at postgresql+psycopg://pm:***@127.0.0.1:9/pm"
     )
     assert "s3cretpw" not in result.stderr
+
+
+def test_settings_never_show_their_secrets(tmp_path):
+    from portal.core.config import Settings
+
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://pm:dbpass123@db/pm",
+            "SECRET_KEY": "flask-secret-xyz",
+            "INSTANCE_PATH": str(tmp_path),
+            "CREDENTIALS_KEY": "Z2V0LWEtMzItYnl0ZS1rZXktZm9yLXRoZS10ZXN0cyE=",
+        }
+    )
+    shown = repr(settings)
+    assert "dbpass123" not in shown and "flask-secret-xyz" not in shown and "Z2V0LWEt" not in shown
+    assert "public_mcp_url" in shown
