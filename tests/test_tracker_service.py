@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from portal.core import accounts
 from portal.core.db import Database
-from portal.core.models import User
+from portal.core.models import TrackerComment, TrackerTask, TrackerTaskChange, User
 from portal.core.tracker import service
-from portal.core.tracker.models import TrackerComment, TrackerTask, TrackerTaskChange
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.core import accounts
-from portal.core.models import User
+from portal.core.models import TrackerProject, TrackerSprint, TrackerTask, User
 from portal.core.tracker import service
-from portal.core.tracker.models import TrackerProject, TrackerSprint, TrackerTask
 from portal.extensions import db
 
 DEMO_KEY = "DEMO"

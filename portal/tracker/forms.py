@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FloatField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from portal.core.tracker.models import PRIORITIES, SPRINT_STATES, STATUS_CATEGORIES, TASK_TYPES
+from portal.core.models import PRIORITIES, SPRINT_STATES, STATUS_CATEGORIES, TASK_TYPES
 from portal.core.tracker.service import MAX_ESTIMATE_HOURS, MAX_STORY_POINTS, MAX_TEXT
 
 MARKDOWN_HINT = "Markdown: **bold**, *italic*, `code`, lists, [links](https://example.com)."

@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from portal.core.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
 from portal.core.tracker import service
-from portal.core.tracker.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 from portal.extensions import db
 

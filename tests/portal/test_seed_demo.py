@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from portal.core.db import Database
-from portal.core.models import User
+from portal.core.models import TrackerProject, TrackerSprint, TrackerTask, TrackerTaskChange, User
 from portal.core.providers.base import ConnectionConfig, PageRequest, SprintState, StatusCategory
 from portal.core.providers.local import LocalAdapter
-from portal.core.tracker.models import TrackerProject, TrackerSprint, TrackerTask, TrackerTaskChange
 from portal.extensions import db
 from tests.conftest import AuthActions
 from tests.contract.suite import TEST_POLICY

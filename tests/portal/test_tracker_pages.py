@@ -9,8 +9,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
+from portal.core.models import TrackerComment, TrackerProject, TrackerSprint, TrackerTask
 from portal.core.tracker import service
-from portal.core.tracker.models import TrackerComment, TrackerProject, TrackerSprint, TrackerTask
 from portal.extensions import db
 from portal.tracker.safe_markdown import render_markdown
 from tests.conftest import post_form

@@ -30,15 +30,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
-from portal.core.models import User as UserRecord
-from portal.core.tracker import service
-from portal.core.tracker.models import (
+from portal.core.models import (
     TrackerComment,
     TrackerProject,
     TrackerSprint,
     TrackerStatus,
     TrackerTask,
 )
+from portal.core.models import User as UserRecord
+from portal.core.tracker import service
 
 from . import errors
 from .base import (

@@ -23,9 +23,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from portal.core.models import User, utcnow
-
-from .models import (
+from portal.core.models import (
     DEFAULT_STATUSES,
     PRIORITIES,
     SPRINT_STATES,
@@ -37,6 +35,8 @@ from .models import (
     TrackerStatus,
     TrackerTask,
     TrackerTaskChange,
+    User,
+    utcnow,
 )
 
 T = TypeVar("T")

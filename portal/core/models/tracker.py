@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import Base, User, utcnow
+from .accounts import User
+from .base import Base, utcnow
 
 # The vocabularies below are stored as plain strings and checked by the service:
 # a CHECK constraint per value list would make every addition a table rebuild on SQLite.

@@ -1,0 +1,49 @@
+"""The database schema shared by the portal and the worker.
+
+SQLAlchemy 2.x typed models on a plain DeclarativeBase (`base.py`, imported by
+every other module here and importing none of them): no Flask here, so the
+worker and scripts use exactly the same classes as the portal. Importing this
+package registers every table on `Base.metadata`.
+"""
+
+from .accounts import MCP_CLIENTS, McpApiKey, User
+from .audit import AuditEvent
+from .base import NAMING_CONVENTION, NO_ID_REUSE, Base, UTCDateTime, utcnow
+from .connections import ProviderConnection
+from .tracker import (
+    DEFAULT_STATUSES,
+    PRIORITIES,
+    SPRINT_STATES,
+    STATUS_CATEGORIES,
+    TASK_TYPES,
+    TrackerComment,
+    TrackerProject,
+    TrackerSprint,
+    TrackerStatus,
+    TrackerTask,
+    TrackerTaskChange,
+)
+
+__all__ = [
+    "DEFAULT_STATUSES",
+    "MCP_CLIENTS",
+    "NAMING_CONVENTION",
+    "NO_ID_REUSE",
+    "PRIORITIES",
+    "SPRINT_STATES",
+    "STATUS_CATEGORIES",
+    "TASK_TYPES",
+    "AuditEvent",
+    "Base",
+    "McpApiKey",
+    "ProviderConnection",
+    "TrackerComment",
+    "TrackerProject",
+    "TrackerSprint",
+    "TrackerStatus",
+    "TrackerTask",
+    "TrackerTaskChange",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]
