@@ -49,7 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.extensions["pm_settings"] = settings
     app.extensions["pm_vault"] = Vault(settings.credentials_keys)
-    app.extensions["pm_http_policy"] = HttpPolicy(allowed_hosts=settings.allowed_provider_hosts)
+    app.extensions["pm_http_policy"] = HttpPolicy(
+        allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
@@ -60,9 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from portal import accounts, admin, commands, connections, keys, main, tracker
+    from portal import accounts, admin, commands, connections, keys, main, oauth, tracker
 
-    for module in (main, accounts, admin, keys, connections, tracker, commands):
+    for module in (main, accounts, admin, keys, oauth, connections, tracker, commands):
         module.init_app(app)
 
     _register_error_pages(app)
@@ -121,6 +123,10 @@ def _register_security_headers(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'",
         )
-        if request.endpoint and request.endpoint.startswith(("keys.", "connections.", "accounts.", "admin.")):
+        if (
+            request.endpoint
+            and request.endpoint.startswith(("keys.", "connections.", "accounts.", "admin.", "oauth."))
+            and request.endpoint != "oauth.metadata"
+        ):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

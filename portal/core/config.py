@@ -95,6 +95,13 @@ class Settings:
     mcp_allowed_origins: tuple[str, ...]
     key_cache_seconds: float
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Extra certificate authorities (a PEM file) trusted for outbound requests, besides the default ones.
+    outbound_ca_bundle: str | None = None
+    # OAuth sign-in: client registrations per address per hour, hours an unapproved one lives,
+    # seconds an access token lives (at most an hour).
+    oauth_registrations_per_hour: int = 20
+    oauth_unused_client_hours: float = 24.0
+    oauth_access_token_seconds: int = 3600
 
     @property
     def is_development(self) -> bool:
@@ -169,6 +176,22 @@ class Settings:
         except ValueError as exc:
             raise ConfigError("MCP_KEY_CACHE_SECONDS must be a number of seconds.") from exc
 
+        outbound_ca_bundle = env_vars.get("OUTBOUND_CA_BUNDLE", "").strip() or None
+        if outbound_ca_bundle and not Path(outbound_ca_bundle).is_file():
+            raise ConfigError(
+                f"OUTBOUND_CA_BUNDLE names {outbound_ca_bundle!r}, which is not a file. "
+                "Point it at a PEM file of certificate authorities, or unset it."
+            )
+        try:
+            oauth_registrations = int(env_vars.get("OAUTH_REGISTRATIONS_PER_HOUR", "20"))
+            oauth_unused_hours = float(env_vars.get("OAUTH_UNUSED_CLIENT_HOURS", "24"))
+            oauth_access_seconds = int(env_vars.get("OAUTH_ACCESS_TOKEN_SECONDS", "3600"))
+        except ValueError as exc:
+            raise ConfigError(
+                "OAUTH_REGISTRATIONS_PER_HOUR, OAUTH_UNUSED_CLIENT_HOURS and OAUTH_ACCESS_TOKEN_SECONDS "
+                "must be numbers."
+            ) from exc
+
         return cls(
             env=env,
             instance_path=instance_path,
@@ -186,6 +209,10 @@ class Settings:
             mcp_allowed_origins=tuple(dict.fromkeys(allowed_origins)),
             key_cache_seconds=max(0.0, min(key_cache_seconds, 10.0)),
             extra=env_vars,
+            outbound_ca_bundle=outbound_ca_bundle,
+            oauth_registrations_per_hour=max(0, oauth_registrations),
+            oauth_unused_client_hours=max(0.1, oauth_unused_hours),
+            oauth_access_token_seconds=max(60, min(oauth_access_seconds, 3600)),
         )
 
 

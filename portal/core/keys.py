@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import MCP_CLIENTS, AuditEvent, McpApiKey, User, utcnow
+from .principals import CredentialRejected, Limits, Principal, ensure_usable, stored_connection_ids
+from .services.connections import check_connection_ids
 
 KEY_PATTERN = re.compile(r"mcp_[0-9a-f]{64}")
 PREFIX_LENGTH = len("mcp_") + 8
@@ -67,12 +69,15 @@ def mint_key(
     client: str = "other",
     read_only: bool = False,
     expires_days: int | None = None,
+    connection_ids: list[int] | None = None,
     now: datetime | None = None,
 ) -> MintedKey:
     """Create and flush a key for `user`; the caller commits.
 
+    `connection_ids` restricts the key to some of the user's connections (None: all of them).
     Raises KeyNameTaken if a live key of the user already has this name, and
-    InvalidKeyRequest for an empty name, an unknown client or a bad expiry.
+    InvalidKeyRequest for an empty name, an unknown client, a bad expiry or a connection
+    that isn't the user's.
     """
     name = (name or "").strip()
     if not name:
@@ -83,6 +88,10 @@ def mint_key(
         raise InvalidKeyRequest(f"Unknown client {client!r}; choose one of: {', '.join(MCP_CLIENTS)}.")
     if expires_days is not None and not (0 < expires_days <= 3650):
         raise InvalidKeyRequest("Expiry must be between 1 and 3650 days, or none.")
+    if connection_ids is not None:
+        problem = check_connection_ids(session, user.id, connection_ids)
+        if problem:
+            raise InvalidKeyRequest(problem)
     if live_key_named(session, user.id, name) is not None:
         raise KeyNameTaken(f"You already have a key named {name!r}. Choose another name, or rotate that key.")
     now = now or utcnow()
@@ -94,6 +103,7 @@ def mint_key(
         key_prefix=display_prefix(raw),
         key_hash=hash_key(raw),
         read_only=read_only,
+        connection_ids=stored_connection_ids(connection_ids),
         created_at=now,
         expires_at=now + timedelta(days=expires_days) if expires_days else None,
     )
@@ -135,33 +145,14 @@ def rotate_key(session: Session, key: McpApiKey, *, now: datetime | None = None)
         client=key.client,
         read_only=key.read_only,
         expires_days=lifetime_days,
+        connection_ids=key.connection_ids,
         now=now,
     )
 
 
-class KeyRejected(Exception):
-    """Why a presented key was refused, in words its owner can act on."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-@dataclass(frozen=True)
-class VerifiedKey:
-    """What the worker needs to know about an accepted key (never the raw key)."""
-
-    key_id: int
-    user_id: int
-    user_email: str
-    user_name: str
-    key_name: str
-    client: str
-    read_only: bool
-    expires_at: datetime | None
-    revoked_at: datetime | None = None
-    user_active: bool = True
+# A refused key and a refused OAuth token are one kind of refusal; the old names stay for callers.
+KeyRejected = CredentialRejected
+VerifiedKey = Principal
 
 
 def check_presented_key(raw_key: str | None) -> str:
@@ -181,7 +172,7 @@ def check_presented_key(raw_key: str | None) -> str:
     return hash_key(raw_key)
 
 
-def load_key(session: Session, digest: str) -> VerifiedKey | None:
+def load_key(session: Session, digest: str) -> Principal | None:
     """The key with this digest and its owner's state, or None if no such key exists."""
     row = session.execute(
         select(McpApiKey, User).join(User, User.id == McpApiKey.user_id).where(McpApiKey.key_hash == digest)
@@ -189,49 +180,22 @@ def load_key(session: Session, digest: str) -> VerifiedKey | None:
     if row is None:
         return None
     key, user = row
-    return VerifiedKey(
-        key_id=key.id,
+    return Principal(
+        kind="key",
+        credential_id=key.id,
         user_id=user.id,
         user_email=user.email,
         user_name=user.display_name,
-        key_name=key.name,
+        name=key.name,
         client=key.client,
-        read_only=key.read_only,
+        limits=Limits.of(read_only=key.read_only, connection_ids=key.connection_ids),
         expires_at=key.expires_at,
         revoked_at=key.revoked_at,
         user_active=user.is_active,
     )
 
 
-def ensure_usable(key: VerifiedKey | None, *, now: datetime | None = None) -> VerifiedKey:
-    """Raise KeyRejected saying why `key` can't be used now (unknown, revoked, expired, owner disabled)."""
-    if key is None:
-        raise KeyRejected(
-            "unknown",
-            "This MCP API key is not known here. It may belong to another server or have been deleted; "
-            "create a new key in the portal.",
-        )
-    now = now or utcnow()
-    if key.revoked_at is not None:
-        raise KeyRejected(
-            "revoked",
-            f"The MCP API key '{key.key_name}' has been revoked. Create or rotate a key in the portal.",
-        )
-    if key.expires_at is not None and key.expires_at <= now:
-        raise KeyRejected(
-            "expired",
-            f"The MCP API key '{key.key_name}' expired on {key.expires_at:%Y-%m-%d %H:%M} UTC. "
-            "Rotate it in the portal to get a new one.",
-        )
-    if not key.user_active:
-        raise KeyRejected(
-            "user_disabled",
-            "The account this MCP API key belongs to is disabled. Ask an administrator of this server.",
-        )
-    return key
-
-
-def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = None) -> VerifiedKey:
+def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = None) -> Principal:
     """Check a presented key against the database; raise KeyRejected saying why it fails."""
     digest = check_presented_key(raw_key)
     return ensure_usable(load_key(session, digest), now=now)

@@ -10,6 +10,7 @@ from .accounts import MCP_CLIENTS, McpApiKey, User
 from .audit import AuditEvent
 from .base import NAMING_CONVENTION, NO_ID_REUSE, Base, UTCDateTime, utcnow
 from .connections import ProviderConnection
+from .oauth import CLIENT_KINDS, OAuthAuthorizationCode, OAuthClient, OAuthGrant, OAuthToken
 from .tracker import (
     DEFAULT_STATUSES,
     PRIORITIES,
@@ -25,6 +26,7 @@ from .tracker import (
 )
 
 __all__ = [
+    "CLIENT_KINDS",
     "DEFAULT_STATUSES",
     "MCP_CLIENTS",
     "NAMING_CONVENTION",
@@ -36,6 +38,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "McpApiKey",
+    "OAuthAuthorizationCode",
+    "OAuthClient",
+    "OAuthGrant",
+    "OAuthToken",
     "ProviderConnection",
     "TrackerComment",
     "TrackerProject",

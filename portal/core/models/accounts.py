@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import NO_ID_REUSE, Base, utcnow
@@ -73,6 +73,8 @@ class McpApiKey(Base):
     key_prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The connections the key may use (ids; 0 is the built-in tracker), or NULL for all of them.
+    connection_ids: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

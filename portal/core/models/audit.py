@@ -22,6 +22,10 @@ class AuditEvent(Base):
     key_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_mcp_api_keys.id", ondelete="SET NULL"), index=True
     )
+    # An OAuth grant is named as a key is: a call carries one or the other.
+    grant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_grants.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     tool: Mapped[str | None] = mapped_column(String(64))
     connection_id: Mapped[int | None] = mapped_column(

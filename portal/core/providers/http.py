@@ -10,6 +10,8 @@
   otherwise non-global, checked on every new connection (so DNS rebinding after
   a check does not help). Redirects are followed only on the same origin.
   `ALLOWED_PROVIDER_HOSTS` lets an operator allow named hosts, over http too.
+- `OUTBOUND_CA_BUNDLE` adds certificate authorities to the trusted ones (an
+  intranet CA); the public ones stay trusted.
 - Failures become the classes in errors.py, with the vendor's own message.
 """
 
@@ -52,6 +54,8 @@ class HttpPolicy:
     retries: int = 2
     backoff: float = 0.5
     user_agent: str = USER_AGENT
+    # A PEM file of extra certificate authorities to trust, besides the default ones.
+    ca_bundle: str | None = None
 
     def host_allowed(self, host: str, port: int | None) -> bool:
         """True when an operator listed this host (any port) or this host:port."""
@@ -163,8 +167,10 @@ class GuardedAdapter(HTTPAdapter):
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
         policy = self._policy
+        if policy.ca_bundle:
+            kwargs["ssl_context"] = _context_with_extra_authorities(policy.ca_bundle)
+        super().init_poolmanager(*args, **kwargs)
 
         class Pool(HTTPConnectionPool):
             ConnectionCls = _guarded_connection(HTTPConnection, policy)
@@ -173,6 +179,13 @@ class GuardedAdapter(HTTPAdapter):
             ConnectionCls = _guarded_connection(HTTPSConnection, policy)
 
         self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+
+def _context_with_extra_authorities(ca_bundle: str) -> ssl.SSLContext:
+    """The default TLS context, trusting the authorities in `ca_bundle` as well (requests adds its own)."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_bundle)
+    return context
 
 
 ErrorDescriber = Callable[[requests.Response], tuple[str | None, dict[str, str]]]
@@ -272,12 +285,14 @@ class ProviderHttp:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         ok: Iterable[int] = (),
+        stream: bool = False,
     ) -> requests.Response:
         """Send one logical request and return a 2xx (or `ok`) response, or raise a ProviderError.
 
         `idempotent` defaults from the method; only idempotent requests are retried
         on 502/503/504 or a dropped connection. A 429 is waited out (within the
         policy's bound) for any method, since the vendor did not process it.
+        With `stream`, the body is left unread for the caller to read (and close).
         """
         # Checked on every request, not only when the URL was saved: the policy may have changed.
         check_url(self.base_url, self.policy, resolve=False)
@@ -301,6 +316,7 @@ class ProviderHttp:
                     headers=headers,
                     timeout=(self.policy.connect_timeout, self.policy.read_timeout),
                     allow_redirects=False,
+                    stream=stream,
                 )
             except errors.AddressNotAllowed:
                 raise

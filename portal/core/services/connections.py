@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..db import Database
 from ..models import AuditEvent, ProviderConnection, User, utcnow
+from ..principals import LOCAL_CONNECTION_ID
 from ..providers import errors
 from ..providers.base import CheckResult, ConnectionConfig, ProviderAdapter
 from ..providers.http import HttpPolicy, check_url
@@ -149,6 +150,36 @@ def own_connection(session: Session, user_id: int, slug: str) -> ProviderConnect
             ProviderConnection.user_id == user_id, ProviderConnection.slug == slug
         )
     )
+
+
+def connection_id_of(view: ConnectionView) -> int:
+    """The id a credential's connection limit names this connection by (the tracker has no row)."""
+    return LOCAL_CONNECTION_ID if view.id is None else view.id
+
+
+def check_connection_ids(session: Session, user_id: int, ids: Iterable[int]) -> str | None:
+    """None when every id names the built-in tracker or one of the user's connections, else what's wrong."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        return "Choose at least one connection, or allow all of them."
+    own = {row.id for row in user_connection_rows(session, user_id)} | {LOCAL_CONNECTION_ID}
+    if wanted - own:
+        return "Some of the chosen connections are not yours; reload the page and choose again."
+    return None
+
+
+def connection_ids_for_slugs(session: Session, user_id: int, slugs: Iterable[str]) -> list[int]:
+    """The ids of the user's connections named by slug; ValueError naming the unknown slugs and the valid ones."""
+    rows = {row.slug: row.id for row in user_connection_rows(session, user_id)}
+    rows[LOCAL_SLUG] = LOCAL_CONNECTION_ID
+    wanted = [slug.strip().lower() for slug in slugs if slug.strip()]
+    unknown = [slug for slug in wanted if slug not in rows]
+    if unknown or not wanted:
+        raise ValueError(
+            f"No connection {', '.join(repr(s) for s in unknown) or 'given'}; "
+            f"the user's connections are: {', '.join(sorted(rows))}."
+        )
+    return sorted({rows[slug] for slug in wanted})
 
 
 def config_for(row: ProviderConnection, vault: Vault) -> ConnectionConfig:
