@@ -45,7 +45,7 @@ class ConnectionLimitForm(FlaskForm):
         """None for all connections, else the ticked ids (an error on the field when none is ticked)."""
         if self.connections_mode.data != "some":
             return None
-        offered = {value for value, _label in self.connection_ids.choices}
+        offered = {choice.value for choice in self.connection_ids.choices}
         chosen = [value for value in (self.connection_ids.data or []) if value in offered]
         if not chosen:
             self.connection_ids.errors = [*self.connection_ids.errors, "Tick at least one connection."]

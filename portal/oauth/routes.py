@@ -16,7 +16,7 @@ from portal.core.services.connections import list_connections
 from portal.extensions import csrf, db
 
 from .forms import ConsentForm
-from .server import describe, server_metadata
+from .server import describe, flask_request_address, server_metadata
 
 bp = Blueprint("oauth", __name__)
 
@@ -79,7 +79,7 @@ def register():
         )
     settings = _settings()
     if not client_service.registration_allowed(
-        db.session, client_address(), settings.oauth_registrations_per_hour
+        db.session, flask_request_address(), settings.oauth_registrations_per_hour
     ):
         response = _json_error(
             429,
@@ -90,10 +90,6 @@ def register():
         response.headers["Retry-After"] = "3600"
         return response
     return _server().create_endpoint_response("client_registration")
-
-
-def client_address() -> str:
-    return request.remote_addr or "unknown"
 
 
 def _json_error(status: int, error: str, description: str) -> Response:
@@ -125,7 +121,6 @@ def authorize():
     may_write = WRITE_SCOPE in (grant.request.scope or "").split()
     if not may_write:
         form.access.choices = form.access.choices[:1]
-        form.access.data = "read"
     redirect_uri = grant.redirect_uri
     if request.method == "POST":
         if request.form.get("decision") == "deny":

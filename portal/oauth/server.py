@@ -31,7 +31,6 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import current_app, request
-from flask_login import current_user
 
 from portal.core.models import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from portal.core.oauth import clients as client_service
@@ -292,12 +291,14 @@ class Registration(ClientRegistrationEndpoint):
         return dict(server_metadata())
 
     def create_registration_response(self, request):
-        metadata = self.extract_client_metadata(request)
-        client_service.expire_unused_registrations(
-            db.session, timedelta(hours=settings().oauth_unused_client_hours)
-        )
         try:
-            registered = client_service.register_client(db.session, metadata, address=request.pm_address)
+            # Our redirect URI rules first: their messages say what to change.
+            client_service.check_redirect_uris(request.payload.data.get("redirect_uris"))
+            metadata = self.extract_client_metadata(request)
+            client_service.expire_unused_registrations(
+                db.session, timedelta(hours=settings().oauth_unused_client_hours)
+            )
+            registered = client_service.register_client(db.session, metadata, address=flask_request_address())
         except client_service.ClientError as exc:
             db.session.rollback()
             if exc.error == "invalid_redirect_uri":
@@ -359,6 +360,10 @@ class PortalAuthorizationServer(AuthorizationServer):
         return json_request
 
 
+def flask_request_address() -> str:
+    return request.remote_addr or "unknown"
+
+
 def _public_url() -> str:
     return settings().public_portal_url + request.full_path.rstrip("?")
 
@@ -411,7 +416,3 @@ def create_server(app) -> PortalAuthorizationServer:
     server.register_endpoint(Registration)
     server.register_extension(Issuer())
     return server
-
-
-def signed_in_user():
-    return current_user.model if current_user.is_authenticated else None
