@@ -13,6 +13,7 @@ from portal.core import accounts, keys
 from portal.core.config import mask_database_url
 from portal.core.db import ping_engine
 from portal.core.models import MCP_CLIENTS
+from portal.core.services.connections import connection_ids_for_slugs
 from portal.extensions import db
 
 
@@ -80,15 +81,35 @@ def create_user(
 @click.option(
     "--expires-days", type=click.IntRange(1, 3650), default=None, help="Days until the key expires."
 )
+@click.option(
+    "--connections",
+    default=None,
+    metavar="SLUG,SLUG",
+    help="Restrict the key to these connections (slugs; 'local' is the built-in tracker). Default: all.",
+)
 @with_appcontext
-def create_key(email: str, name: str, client: str, read_only: bool, expires_days: int | None) -> None:
+def create_key(
+    email: str, name: str, client: str, read_only: bool, expires_days: int | None, connections: str | None
+) -> None:
     """Mint an MCP API key and print it once."""
     user = _user_or_fail(email)
     if not user.is_active:
         raise CommandError(f"{user.email} is disabled; enable the account before creating keys.")
+    connection_ids = None
+    if connections is not None:
+        try:
+            connection_ids = connection_ids_for_slugs(db.session, user.id, connections.split(","))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
     try:
         minted = keys.mint_key(
-            db.session, user, name=name, client=client, read_only=read_only, expires_days=expires_days
+            db.session,
+            user,
+            name=name,
+            client=client,
+            read_only=read_only,
+            expires_days=expires_days,
+            connection_ids=connection_ids,
         )
     except keys.KeyRequestError as exc:
         db.session.rollback()

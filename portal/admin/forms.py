@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from portal.core.accounts import MIN_PASSWORD_LENGTH
@@ -18,3 +18,19 @@ class NewMemberForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
+
+
+class NewOAuthClientForm(FlaskForm):
+    """An OAuth client an administrator registers for the team (a company chat connector, an internal app)."""
+
+    client_name = StringField(
+        "Name",
+        description="Shown to members on the consent page.",
+        validators=[InputRequired("Give the client a name."), Length(max=120)],
+    )
+    redirect_uris = TextAreaField(
+        "Redirect URIs",
+        description="One a line, exactly as the client sends them: https, or http to 127.0.0.1 / localhost.",
+        validators=[InputRequired("Give at least one redirect URI.")],
+    )
+    confidential = BooleanField("Confidential: the client keeps a secret (a server-side app)")

@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal.core import accounts
-from portal.core.models import AuditEvent, User
+from portal.core.models import AuditEvent, OAuthClient, User
+from portal.core.oauth import clients as client_service
 from portal.extensions import db
 
-from .forms import ActionForm, NewMemberForm
+from .forms import ActionForm, NewMemberForm, NewOAuthClientForm
 
 bp = Blueprint("admin", __name__)
 
@@ -114,3 +115,56 @@ def toggle_admin(user_id: int):
     db.session.commit()
     flash(f"{member.email} is {'now' if member.is_admin else 'no longer'} an administrator.", "success")
     return redirect(url_for("admin.users"))
+
+
+# --- OAuth clients ---------------------------------------------------------------------------------
+
+
+@bp.route("/oauth-clients", methods=["GET", "POST"])
+@admin_required
+def oauth_clients():
+    """Pre-registered OAuth clients, added here; clients that registered themselves or use a metadata
+    document are listed too, and any of them can be removed (which revokes their grants)."""
+    form = NewOAuthClientForm()
+    if form.validate_on_submit():
+        try:
+            registered = client_service.add_preregistered_client(
+                db.session,
+                current_user.model,
+                name=form.client_name.data,
+                redirect_uris=form.redirect_uris.data.splitlines(),
+                confidential=form.confidential.data,
+            )
+        except client_service.ClientError as exc:
+            db.session.rollback()
+            form.redirect_uris.errors.append(exc.message)
+        else:
+            db.session.add(
+                AuditEvent(
+                    user_id=current_user.id, kind="oauth_client_added", target=registered.client.client_name
+                )
+            )
+            db.session.commit()
+            return render_template(
+                "admin/oauth_client_created.html",
+                client=registered.client,
+                client_secret=registered.client_secret,
+            )
+    rows = db.session.scalars(select(OAuthClient).order_by(OAuthClient.created_at.desc())).all()
+    return render_template("admin/oauth_clients.html", form=form, clients=rows, action=ActionForm())
+
+
+@bp.post("/oauth-clients/<int:client_pk>/delete")
+@admin_required
+def delete_oauth_client(client_pk: int):
+    client = db.session.get(OAuthClient, client_pk)
+    if client is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name = client.client_name
+    client_service.delete_client(db.session, client)
+    db.session.add(AuditEvent(user_id=current_user.id, kind="oauth_client_deleted", target=name))
+    db.session.commit()
+    flash(f"{name} is removed; members who had signed it in are signed out.", "success")
+    return redirect(url_for("admin.oauth_clients"))

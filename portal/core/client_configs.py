@@ -8,6 +8,9 @@ Formats, as each client documents them:
 - Claude Code: `claude mcp add --transport http|sse <name> <url> --header "X-MCP-API-Key: ..."`.
 - Claude Desktop (`claude_desktop_config.json`): a stdio bridge, `npx mcp-remote <url> --header ...`,
   with the key in `env` so it stays out of the argument list's spaces.
+
+Clients that speak the MCP authorization spec need no key: `oauth_snippets` gives
+them the worker's URL alone, and they sign in through the portal.
 """
 
 from __future__ import annotations
@@ -188,5 +191,42 @@ def snippets_for(client: str, public_mcp_url: str, key: str) -> list[Snippet]:
             "your client's MCP server settings",
             "json",
             _json({"url": sse_url, "headers": headers}),
+        ),
+    ]
+
+
+def oauth_snippets(public_mcp_url: str) -> list[Snippet]:
+    """Header-less configurations for clients that sign in with OAuth: the worker's URL is all they need."""
+    http_url, _sse_url = endpoints(public_mcp_url)
+    return [
+        Snippet(
+            "Claude (claude.ai, Claude Desktop)",
+            "Settings → Connectors → Add custom connector; paste the URL, then Connect",
+            "text",
+            http_url,
+        ),
+        Snippet(
+            "ChatGPT and other web chat connectors",
+            "the connector's MCP server URL; choose OAuth when asked how to authenticate",
+            "text",
+            http_url,
+        ),
+        Snippet(
+            "Claude Code",
+            "run in a terminal, then `/mcp` in Claude Code to sign in",
+            "shell",
+            shlex.join(["claude", "mcp", "add", "--transport", "http", SERVER_NAME, http_url]),
+        ),
+        Snippet(
+            "VS Code",
+            ".vscode/mcp.json, or your user mcp.json; VS Code opens the sign-in on first use",
+            "json",
+            _json({"servers": {SERVER_NAME: {"type": "http", "url": http_url}}}),
+        ),
+        Snippet(
+            "Cursor",
+            "~/.cursor/mcp.json; Cursor shows a Login button for the server",
+            "json",
+            _json({"mcpServers": {SERVER_NAME: {"url": http_url}}}),
         ),
     ]

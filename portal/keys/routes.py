@@ -5,8 +5,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.core import keys as key_service
-from portal.core.client_configs import endpoints, snippets_for
-from portal.core.models import McpApiKey, utcnow
+from portal.core.client_configs import endpoints, oauth_snippets, snippets_for
+from portal.core.models import McpApiKey, OAuthGrant, utcnow
+from portal.core.oauth import grants as grant_service
+from portal.core.principals import LOCAL_CONNECTION_ID
+from portal.core.services.connections import list_connections
 from portal.extensions import db
 
 from .forms import KeyActionForm, NewKeyForm
@@ -24,20 +27,57 @@ def _own_key(key_id: int) -> McpApiKey:
     return key
 
 
+def _own_grant(grant_id: int) -> OAuthGrant:
+    """The signed-in user's OAuth grant, or 404."""
+    grant = db.session.scalar(
+        select(OAuthGrant).where(OAuthGrant.id == grant_id, OAuthGrant.user_id == current_user.id)
+    )
+    if grant is None:
+        abort(404)
+    return grant
+
+
+def _connection_views():
+    return list_connections(
+        db.session, current_user.id, current_app.extensions["pm_settings"].public_portal_url
+    )
+
+
+def _new_key_form() -> NewKeyForm:
+    form = NewKeyForm()
+    form.offer_connections(_connection_views())
+    return form
+
+
+def connection_names(ids: list[int] | None, slugs: dict[int, str]) -> str:
+    """How a key's or grant's connection limit reads: 'all', or the slugs it may use."""
+    if ids is None:
+        return "all"
+    names = [slugs.get(i, "a deleted connection") for i in ids]
+    return ", ".join(sorted(set(names))) or "none"
+
+
 def _listing(form: NewKeyForm, status: int = 200):
     keys = db.session.scalars(
         select(McpApiKey).where(McpApiKey.user_id == current_user.id).order_by(McpApiKey.created_at.desc())
     ).all()
-    http_url, sse_url = endpoints(current_app.extensions["pm_settings"].public_mcp_url)
+    settings = current_app.extensions["pm_settings"]
+    http_url, sse_url = endpoints(settings.public_mcp_url)
+    slugs = {
+        view.id if view.id is not None else LOCAL_CONNECTION_ID: view.slug for view in _connection_views()
+    }
     return (
         render_template(
             "keys/index.html",
             form=form,
             keys=keys,
+            grants=grant_service.user_grants(db.session, current_user.id),
+            connection_names=lambda ids: connection_names(ids, slugs),
             action=KeyActionForm(),
             now=utcnow(),
             http_url=http_url,
             sse_url=sse_url,
+            oauth_snippets=oauth_snippets(settings.public_mcp_url),
         ),
         status,
     )
@@ -62,8 +102,8 @@ def _show_once(minted: key_service.MintedKey, *, rotated: bool = False):
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
-    form = NewKeyForm()
-    if form.validate_on_submit():
+    form = _new_key_form()
+    if form.validate_on_submit() and (connection_ids := form.chosen_connection_ids()) != []:
         try:
             minted = key_service.mint_key(
                 db.session,
@@ -72,6 +112,7 @@ def index():
                 client=form.client.data,
                 read_only=form.read_only.data,
                 expires_days=int(form.expires.data) if form.expires.data else None,
+                connection_ids=connection_ids,
             )
         except key_service.KeyRequestError as exc:
             db.session.rollback()
@@ -106,3 +147,16 @@ def rotate(key_id: int):
     minted = key_service.rotate_key(db.session, key)
     db.session.commit()
     return _show_once(minted, rotated=True)
+
+
+@bp.post("/grants/<int:grant_id>/revoke")
+@login_required
+def revoke_grant(grant_id: int):
+    """Revoke an app signed in with OAuth: its tokens stop working on its next request."""
+    grant = _own_grant(grant_id)
+    if not KeyActionForm().validate_on_submit():
+        abort(400)
+    grant_service.revoke_grant(db.session, grant, reason="user")
+    db.session.commit()
+    flash(f"{grant.client_name} is signed out: it is refused from now on.", "success")
+    return redirect(url_for("keys.index"))
