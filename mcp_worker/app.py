@@ -5,8 +5,10 @@
     *    /mcp        Streamable HTTP: the 2025-11-25 initialize handshake and the
                      sessionless 2026-07-28 protocol; stateless with MCP_STATELESS=1
     GET  /healthz    database reachable, version
+    GET  /.well-known/oauth-protected-resource[/mcp|/sse]
+                     RFC 9728 metadata naming the portal as the authorization server
 
-Every path but /healthz goes through AuthMiddleware first.
+Every other path goes through AuthMiddleware first.
 """
 
 from __future__ import annotations
@@ -29,10 +31,19 @@ from starlette.routing import Mount, Route
 
 from portal.core.config import Settings
 from portal.core.db import DatabaseUnavailable
+from portal.core.oauth.grants import READ_SCOPE, WRITE_SCOPE
 from portal.core.throttle import FailureThrottle
 
 from . import __version__
-from .auth import AuthMiddleware, KeyVerifier, UsageRecorder, client_address, principal_of
+from .auth import (
+    MCP_ENDPOINTS,
+    RESOURCE_METADATA_PATH,
+    AuthMiddleware,
+    CredentialVerifier,
+    UsageRecorder,
+    client_address,
+    principal_of,
+)
 from .connections import ConnectionDirectory
 from .runtime import Runtime
 from .tools import build_registry
@@ -58,7 +69,7 @@ class WorkerApp:
         self.runtime = runtime or Runtime.from_settings(settings)
         self.registry = registry or build_registry()
         self.directory = ConnectionDirectory(self.runtime)
-        self.verifier = KeyVerifier(self.runtime, ttl=settings.key_cache_seconds)
+        self.verifier = CredentialVerifier(self.runtime, ttl=settings.key_cache_seconds)
         self.usage = UsageRecorder(self.runtime)
         self.throttle = FailureThrottle(
             limit=int(settings.extra.get("MCP_AUTH_FAILURE_LIMIT", 20)),
@@ -82,9 +93,14 @@ class WorkerApp:
         self.sessions = StreamableHTTPSessionManager(
             app=self.server, stateless=settings.mcp_stateless, security_settings=security
         )
+        metadata_paths = [RESOURCE_METADATA_PATH] + [RESOURCE_METADATA_PATH + e for e in MCP_ENDPOINTS]
         starlette = Starlette(
             routes=[
                 Route("/healthz", self._healthz, methods=["GET"]),
+                *(
+                    Route(path, self._resource_metadata, methods=["GET", "OPTIONS"])
+                    for path in metadata_paths
+                ),
                 Route("/sse", _AsgiEndpoint(self._sse), methods=["GET"]),
                 Mount("/messages/", app=self.sse.handle_post_message),
                 Route("/mcp", StreamableHTTPASGIApp(self.sessions)),
@@ -97,6 +113,8 @@ class WorkerApp:
             usage=self.usage,
             throttle=self.throttle,
             recheck_interval=max(0.25, settings.key_cache_seconds / 2),
+            public_mcp_url=settings.public_mcp_url,
+            public_paths=frozenset({"/healthz", *metadata_paths}),
         )
 
     async def __call__(self, scope, receive, send) -> None:
@@ -121,7 +139,7 @@ class WorkerApp:
     async def _call_tool(self, ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
         principal = _principal(ctx)
         if principal is None:  # unreachable behind AuthMiddleware; refuse rather than guess
-            return error_result("This request carried no verified MCP API key.")
+            return error_result("This request carried no verified MCP API key or access token.")
         request = ctx.request
         return await self.registry.call(
             params.name,
@@ -144,6 +162,28 @@ class WorkerApp:
         except DatabaseUnavailable:
             return JSONResponse({"status": "error", "database": "unreachable", "version": __version__}, 503)
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    async def _resource_metadata(self, request: Request) -> Response:
+        """RFC 9728: this server is the resource; the portal is its authorization server."""
+        headers = {
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Headers": "MCP-Protocol-Version",
+            "Cache-Control": "public, max-age=300",
+        }
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
+        suffix = request.url.path[len(RESOURCE_METADATA_PATH) :]
+        return JSONResponse(
+            {
+                "resource": f"{self.settings.public_mcp_url}{suffix}",
+                "authorization_servers": [self.settings.public_portal_url],
+                "scopes_supported": [READ_SCOPE, WRITE_SCOPE],
+                "bearer_methods_supported": ["header"],
+                "resource_name": "PM MCP Server",
+                "resource_documentation": f"{self.settings.public_portal_url}/keys",
+            },
+            headers=headers,
+        )
 
     async def _sse(self, scope, receive, send) -> None:
         try:

@@ -1,14 +1,18 @@
-"""Authentication of every HTTP request by its MCP API key, before any MCP session exists.
+"""Authentication of every HTTP request, by MCP API key or OAuth access token, before any MCP session exists.
 
-- The key comes in `X-MCP-API-Key: mcp_...` or `Authorization: Bearer mcp_...`;
-  a key in the query string is refused (it would land in access logs).
+- A key comes in `X-MCP-API-Key: mcp_...` or `Authorization: Bearer mcp_...`; an
+  OAuth access token (issued by the portal) in `Authorization: Bearer pmat_...`.
+  A credential in the query string is refused (it would land in access logs).
 - Refusals are HTTP 401 with a JSON-RPC error body saying why, in words a
-  person can act on; repeated failures from one address get 429.
-- Verified keys are cached for a few seconds at most (`MCP_KEY_CACHE_SECONDS`),
-  so revocation, expiry and disabling take effect on the next request after
-  that; long-lived streams are re-checked on the same clock and closed.
-- The accepted key becomes the request's `scope["user"]`, which the SDK uses to
-  bind each MCP session to the key that opened it.
+  person can act on, and `WWW-Authenticate: Bearer resource_metadata=...`
+  pointing OAuth clients at this server's RFC 9728 metadata; repeated failures
+  from one address get 429.
+- Both kinds resolve to one `Principal` (user, credential, limits). Accepted
+  credentials are cached for a few seconds at most (`MCP_KEY_CACHE_SECONDS`), so
+  revocation, expiry and disabling take effect on the next request after that;
+  long-lived streams are re-checked on the same clock and closed.
+- The principal becomes the request's `scope["user"]`, which the SDK uses to
+  bind each MCP session to the credential that opened it.
 """
 
 from __future__ import annotations
@@ -29,15 +33,17 @@ from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from portal.core.keys import (
-    KEY_PATTERN,
-    KeyRejected,
-    VerifiedKey,
-    check_presented_key,
-    ensure_usable,
-    load_key,
+from portal.core.keys import KEY_PATTERN, check_presented_key, hash_key, load_key
+from portal.core.models import AuditEvent, McpApiKey, OAuthGrant, utcnow
+from portal.core.oauth.grants import (
+    ACCESS_TOKEN_PREFIX,
+    READ_SCOPE,
+    WRITE_SCOPE,
+    load_access_token,
+    looks_like_access_token,
+    worker_resources,
 )
-from portal.core.models import AuditEvent, McpApiKey, utcnow
+from portal.core.principals import CredentialRejected, Principal, ensure_usable
 from portal.core.throttle import FailureThrottle
 
 from .runtime import Runtime
@@ -50,54 +56,95 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_CODE = -32001
-READ_SCOPE = "pm:read"
-WRITE_SCOPE = "pm:write"
 PRINCIPAL_KEY = "pm.principal"
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "token", "access_token", "x-mcp-api-key", "mcp_api_key"}
-TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one key
+TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one credential
+# RFC 9728 metadata: at the root, and path-suffixed for each MCP endpoint.
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
+MCP_ENDPOINTS = ("/mcp", "/sse")
 
 
-def principal_of(scope: Scope) -> VerifiedKey | None:
+def principal_of(scope: Scope) -> Principal | None:
     return scope.get(PRINCIPAL_KEY)
 
 
-class KeyVerifier:
-    """Verifies keys against the database, with a short-lived cache of accepted keys."""
+def resource_metadata_url(public_mcp_url: str, path: str) -> str:
+    """Where the RFC 9728 metadata for a request's path lives (the path-suffixed form for MCP endpoints)."""
+    suffix = next((endpoint for endpoint in MCP_ENDPOINTS if path.startswith(endpoint)), "")
+    if path.startswith("/messages"):
+        suffix = "/sse"
+    return f"{public_mcp_url}{RESOURCE_METADATA_PATH}{suffix}"
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A checked credential's kind and digest (never the raw value)."""
+
+    kind: str  # "key" or "token"
+    digest: str
+
+
+def check_presented(raw: str | None) -> Presented:
+    """Tell a key from an access token and check its form, without touching the database."""
+    if raw and raw.startswith(ACCESS_TOKEN_PREFIX):
+        if not looks_like_access_token(raw):
+            raise CredentialRejected(
+                "malformed", "The OAuth access token is malformed. Sign in again from your client."
+            )
+        return Presented("token", hash_key(raw))
+    return Presented("key", check_presented_key(raw))
+
+
+class CredentialVerifier:
+    """Verifies keys and access tokens against the database, with a short-lived cache of accepted ones."""
 
     def __init__(self, runtime: Runtime, ttl: float):
         self._runtime = runtime
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, VerifiedKey]] = {}
+        self._resources = worker_resources(runtime.settings.public_mcp_url)
+        self._cache: dict[Presented, tuple[float, Principal]] = {}
 
-    async def verify(self, raw_key: str | None) -> tuple[str, VerifiedKey]:
-        """Return (digest, key) or raise KeyRejected."""
-        digest = check_presented_key(raw_key)
-        return digest, await self.verify_digest(digest)
+    async def verify(self, raw: str | None) -> tuple[Presented, Principal]:
+        """Return (what was presented, its principal) or raise CredentialRejected."""
+        presented = check_presented(raw)
+        return presented, await self.verify_presented(presented)
 
-    async def verify_digest(self, digest: str) -> VerifiedKey:
+    async def verify_presented(self, presented: Presented) -> Principal:
         now = time.monotonic()
-        cached = self._cache.get(digest)
+        cached = self._cache.get(presented)
         if cached is not None and now - cached[0] < self._ttl:
             # Expiry is a matter of the clock, so it is checked even on a cache hit.
             return ensure_usable(cached[1])
-        key = await self._runtime.in_db_thread(self._load, digest)
+        principal = await self._runtime.in_db_thread(self._load, presented)
         try:
-            accepted = ensure_usable(key)
-        except KeyRejected:
-            self._cache.pop(digest, None)
+            if principal is None and presented.kind == "token":
+                raise CredentialRejected(
+                    "unknown",
+                    "This access token is not known here: it may be for another server, or have been "
+                    "replaced. Sign in again from your client.",
+                )
+            accepted = ensure_usable(principal)
+        except CredentialRejected:
+            self._cache.pop(presented, None)
             raise
         if self._ttl > 0:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (now, accepted)
+            self._cache[presented] = (now, accepted)
         return accepted
 
-    def _load(self, digest: str) -> VerifiedKey | None:
+    def _load(self, presented: Presented) -> Principal | None:
         with self._runtime.database.session() as session:
-            return load_key(session, digest)
+            if presented.kind == "token":
+                return load_access_token(session, presented.digest, self._resources)
+            return load_key(session, presented.digest)
 
     def forget(self) -> None:
         self._cache.clear()
+
+
+# The verifier of keys alone became the verifier of every credential.
+KeyVerifier = CredentialVerifier
 
 
 @dataclass
@@ -106,7 +153,7 @@ class AuditRecord:
 
     at: datetime
     user_id: int
-    key_id: int
+    key_id: int | None
     tool: str
     ok: bool
     connection_id: int | None = None
@@ -114,6 +161,7 @@ class AuditRecord:
     error_class: str | None = None
     duration_ms: int | None = None
     client_ip: str | None = None
+    grant_id: int | None = None
 
 
 class UsageRecorder:
@@ -122,21 +170,21 @@ class UsageRecorder:
     def __init__(self, runtime: Runtime, interval: float = 0.5):
         self._runtime = runtime
         self._interval = interval
-        self._touched: dict[int, datetime] = {}
-        self._last_touch: dict[str, float] = {}
+        self._touched: dict[tuple[str, int], datetime] = {}
+        self._last_touch: dict[Presented, float] = {}
         self._audit: list[AuditRecord] = []
         self._wake = anyio.Event()
 
-    def touch(self, key_id: int, digest: str) -> None:
-        """Note a key's use; written at most once a minute per key (keyed by digest: ids can be reused)."""
+    def touch(self, principal: Principal, presented: Presented) -> None:
+        """Note a key's or grant's use; written at most once a minute per credential."""
         now = time.monotonic()
-        last = self._last_touch.get(digest)
+        last = self._last_touch.get(presented)
         if last is not None and now - last < TOUCH_INTERVAL:
             return
         if len(self._last_touch) > 10_000:
             self._last_touch.clear()
-        self._last_touch[digest] = now
-        self._touched[key_id] = utcnow()
+        self._last_touch[presented] = now
+        self._touched[(principal.kind, principal.credential_id)] = utcnow()
 
     def audit(self, record: AuditRecord) -> None:
         self._audit.append(record)
@@ -165,11 +213,12 @@ class UsageRecorder:
         except Exception:
             log.exception("could not record key usage and %d audit events", len(audit))
 
-    def _write(self, touched: dict[int, datetime], audit: list[AuditRecord]) -> None:
+    def _write(self, touched: dict[tuple[str, int], datetime], audit: list[AuditRecord]) -> None:
         try:
             with self._runtime.database.session() as session:
-                for key_id, at in touched.items():
-                    session.execute(update(McpApiKey).where(McpApiKey.id == key_id).values(last_used_at=at))
+                for (kind, credential_id), at in touched.items():
+                    table = McpApiKey if kind == "key" else OAuthGrant
+                    session.execute(update(table).where(table.id == credential_id).values(last_used_at=at))
                 session.add_all(_audit_row(record) for record in audit)
         except IntegrityError:
             # A user, key or connection was deleted since the call: keep the rows, without the dangling links.
@@ -189,6 +238,7 @@ def _audit_row(record: AuditRecord, *, orphaned: bool = False) -> AuditEvent:
         at=record.at,
         user_id=None if orphaned else record.user_id,
         key_id=None if orphaned else record.key_id,
+        grant_id=None if orphaned else record.grant_id,
         kind="tool_call",
         tool=record.tool,
         connection_id=None if orphaned else record.connection_id,
@@ -208,7 +258,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def presented_key(scope: Scope) -> str | None:
-    """The key from X-MCP-API-Key, else from `Authorization: Bearer`."""
+    """The credential from X-MCP-API-Key, else from `Authorization: Bearer` (a key or an access token)."""
     value = _header(scope, b"x-mcp-api-key")
     if value:
         return value.strip()
@@ -224,7 +274,7 @@ def key_in_query(scope: Scope) -> bool:
     query = scope.get("query_string", b"").decode("latin-1")
     if not query:
         return False
-    if KEY_PATTERN.search(query) or re.search(r"mcp_[0-9a-fA-F]{16,}", query):
+    if KEY_PATTERN.search(query) or re.search(r"(mcp_[0-9a-fA-F]{16,}|pmat_[\w-]{16,})", query):
         return True
     return any(name.lower() in QUERY_KEY_NAMES for name, _ in parse_qsl(query, keep_blank_values=True))
 
@@ -258,13 +308,15 @@ class AuthMiddleware:
         self,
         app: ASGIApp,
         *,
-        verifier: KeyVerifier,
+        verifier: CredentialVerifier,
         usage: UsageRecorder,
         throttle: FailureThrottle,
         recheck_interval: float,
+        public_mcp_url: str,
         public_paths: frozenset[str] = frozenset({"/healthz"}),
     ):
         self.app = app
+        self.public_mcp_url = public_mcp_url
         self.verifier = verifier
         self.usage = usage
         self.throttle = throttle
@@ -297,36 +349,48 @@ class AuthMiddleware:
                 reason="key_in_query",
             )
             return
+        raw = presented_key(scope)
         try:
-            digest, key = await self.verifier.verify(presented_key(scope))
-        except KeyRejected as rejected:
+            presented, principal = await self.verifier.verify(raw)
+        except CredentialRejected as rejected:
             self.throttle.record_failure(address)
             await send_json_error(
                 send,
                 401,
                 rejected.message,
                 reason=rejected.reason,
-                headers={"WWW-Authenticate": 'X-MCP-API-Key realm="mcp"'},
+                headers={"WWW-Authenticate": self._challenge(scope, rejected if raw else None)},
             )
             return
-        self.usage.touch(key.key_id, digest)
+        self.usage.touch(principal, presented)
         scope = dict(scope)
-        scope[PRINCIPAL_KEY] = key
+        scope[PRINCIPAL_KEY] = principal
+        credential = f"{principal.kind}-{principal.credential_id}"
         scope["user"] = AuthenticatedUser(
             AccessToken(
-                token=f"key-{key.key_id}",
-                client_id=f"key-{key.key_id}",
-                subject=f"user-{key.user_id}",
-                scopes=[READ_SCOPE] if key.read_only else [READ_SCOPE, WRITE_SCOPE],
+                token=credential,
+                client_id=credential,
+                subject=f"user-{principal.user_id}",
+                scopes=[READ_SCOPE] if principal.read_only else [READ_SCOPE, WRITE_SCOPE],
             )
         )
         if scope.get("method") == "GET":
-            await self._serve_stream(scope, receive, send, digest)
+            await self._serve_stream(scope, receive, send, presented)
         else:
             await self.app(scope, receive, send)
 
-    async def _serve_stream(self, scope: Scope, receive: Receive, send: Send, digest: str) -> None:
-        """Serve a long-lived GET (an SSE stream) and end it once its key stops being valid."""
+    def _challenge(self, scope: Scope, rejected: CredentialRejected | None) -> str:
+        """RFC 6750 / RFC 9728: where OAuth clients find how to sign in, and why a credential failed."""
+        challenge = f'Bearer resource_metadata="{resource_metadata_url(self.public_mcp_url, scope["path"])}"'
+        if rejected is not None:
+            description = "".join(
+                c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "'" for c in rejected.message
+            )
+            challenge += f', error="invalid_token", error_description="{description}"'
+        return challenge
+
+    async def _serve_stream(self, scope: Scope, receive: Receive, send: Send, presented: Presented) -> None:
+        """Serve a long-lived GET (an SSE stream) and end it once its credential stops being valid."""
         response = {"started": False, "finished": False}
 
         async def tracked_send(message: dict[str, Any]) -> None:
@@ -344,9 +408,9 @@ class AuthMiddleware:
                 while True:
                     await anyio.sleep(self.recheck_interval)
                     try:
-                        await self.verifier.verify_digest(digest)
-                    except KeyRejected as rejected:
-                        log.info("closing a stream: the key is %s", rejected.reason)
+                        await self.verifier.verify_presented(presented)
+                    except CredentialRejected as rejected:
+                        log.info("closing a stream: the credential is %s", rejected.reason)
                         revoked = True
                         tg.cancel_scope.cancel()
                         return

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from portal.core.principals import Limits
 from portal.core.providers.base import ProviderAdapter
 from portal.core.services import connections as connection_service
 from portal.core.services.connections import ConnectionView
@@ -168,7 +169,9 @@ class ConnectionDirectory:
         self._ttl = runtime.settings.key_cache_seconds
         self._rows: dict[int, tuple[float, list]] = {}
 
-    async def for_user(self, user_id: int) -> UserConnections:
+    async def for_user(self, user_id: int, limits: Limits | None = None) -> UserConnections:
+        """The user's connections within a credential's limits: the others are invisible, as another
+        user's are (a ref to one is "not found")."""
         now = time.monotonic()
         cached = self._rows.get(user_id)
         if cached is not None and now - cached[0] < self._ttl:
@@ -179,14 +182,16 @@ class ConnectionDirectory:
                 if len(self._rows) > 10_000:
                     self._rows.clear()
                 self._rows[user_id] = (now, rows)
+        limits = limits or Limits()
         views = [connection_service.local_view(self.runtime.settings.public_portal_url)]
         views += [connection_service.view_of(row) for row in rows]
+        views = [view for view in views if limits.allows_connection(view.id)]
         return UserConnections(
             runtime=self.runtime,
             cache=self.cache,
             user_id=user_id,
             views=views,
-            rows={row.slug: row for row in rows},
+            rows={row.slug: row for row in rows if limits.allows_connection(row.id)},
         )
 
     def _load(self, user_id: int):

@@ -40,7 +40,9 @@ class Runtime:
             settings=settings,
             database=Database(settings.database_url),
             vault=Vault(settings.credentials_keys),
-            policy=HttpPolicy(allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle),
+            policy=HttpPolicy(
+                allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle
+            ),
         )
 
     async def in_db_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -20,10 +20,10 @@ FAN_OUT_SECONDS = 20.0
 
 
 async def connections_of(call: ToolCall) -> UserConnections:
-    """The caller's connections, loaded once per tool call."""
+    """The caller's connections within its key's or grant's limits, loaded once per tool call."""
     loaded = call.extra.get("connections")
     if loaded is None:
-        loaded = await call.directory.for_user(call.principal.user_id)
+        loaded = await call.directory.for_user(call.principal.user_id, call.principal.limits)
         call.extra["connections"] = loaded
     return loaded
 

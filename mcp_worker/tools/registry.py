@@ -17,8 +17,8 @@ from typing import Any, get_type_hints
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from portal.core.keys import VerifiedKey
 from portal.core.models import utcnow
+from portal.core.principals import Principal
 from portal.core.providers import errors as provider_errors
 
 from ..auth import AuditRecord, UsageRecorder
@@ -54,7 +54,7 @@ class ToolCall:
     """One tools/call: who is calling, and what the audit row should say."""
 
     runtime: Runtime
-    principal: VerifiedKey
+    principal: Principal
     directory: Any = None  # the worker's ConnectionDirectory
     client_ip: str | None = None
     connection_id: int | None = None
@@ -181,7 +181,7 @@ class ToolRegistry:
         arguments: dict[str, Any] | None,
         *,
         runtime: Runtime,
-        principal: VerifiedKey,
+        principal: Principal,
         usage: UsageRecorder,
         client_ip: str | None,
         directory: Any = None,
@@ -192,7 +192,7 @@ class ToolRegistry:
         try:
             spec = self._tools.get(name)
             if spec is None or (principal.read_only and not spec.read_only):
-                # A read-only key is not told the tool exists: it isn't listed for it either.
+                # A read-only key or grant is not told the tool exists: it isn't listed for it either.
                 error_class = "unknown_tool"
                 return error_result(
                     f"There is no tool named {name!r}. Call tools/list to see the tools available."
@@ -231,6 +231,7 @@ class ToolRegistry:
                     at=utcnow(),
                     user_id=principal.user_id,
                     key_id=principal.key_id,
+                    grant_id=principal.grant_id,
                     tool=name[:64],
                     ok=error_class is None,
                     connection_id=call.connection_id,

@@ -161,7 +161,8 @@ def check_presented_key(raw_key: str | None) -> str:
         raise KeyRejected(
             "missing",
             "No MCP API key was sent. Send it in the X-MCP-API-Key header "
-            "(or as 'Authorization: Bearer mcp_...'); create one in the portal under MCP keys.",
+            "(or as 'Authorization: Bearer mcp_...'); create one in the portal under MCP keys. "
+            "Clients that support OAuth sign in through the portal instead.",
         )
     if not looks_like_key(raw_key):
         raise KeyRejected(
