@@ -18,7 +18,7 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(schema, worker_env, tmp_path_factory):
+def stack(schema, worker_env, tmp_path_factory):  # noqa: F811 - the fixture imported above
     """The portal and the worker as separate processes that know each other, and a metadata document server."""
     directory = tmp_path_factory.mktemp("oauth-stack")
     ca, cert, key = make_certificates(directory)
