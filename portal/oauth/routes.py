@@ -16,7 +16,7 @@ from portal.core.services.connections import list_connections
 from portal.extensions import csrf, db
 
 from .forms import ConsentForm
-from .server import describe, flask_request_address, server_metadata
+from .server import flask_request_address, server_metadata
 
 bp = Blueprint("oauth", __name__)
 
@@ -179,7 +179,3 @@ def _consent_policy(client: OAuthClient, redirect_uri: str) -> str:
         f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
         f"frame-ancestors 'none'; form-action 'self' {target}"
     )
-
-
-def error_message(error: OAuth2Error) -> str:
-    return describe(error.description or error.error or "The request was refused.")

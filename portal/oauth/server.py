@@ -135,7 +135,6 @@ def _check_token_resource(request: OAuth2Request, bound: str) -> None:
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
-    AUTHORIZATION_CODE_LENGTH = 43
 
     def validate_authorization_request(self):
         redirect_uri = super().validate_authorization_request()
