@@ -29,7 +29,7 @@ from portal.core.models import OAuthToken as TokenRow
 from portal.extensions import db
 from tests.conftest import PASSWORD
 
-from .flow import REDIRECT_URI
+from .flow import REDIRECT_URI, form_token
 from .stack import Browser, code_result
 
 pytestmark = pytest.mark.anyio
@@ -305,17 +305,13 @@ async def test_disabling_the_user_stops_the_client(stack, app, ana, browser):
     assert refused.json()["error"]["data"]["reason"] == "user_disabled"
 
 
-async def test_a_metadata_document_on_a_private_address_is_refused(stack, ana, browser):
-    # localhost is 127.0.0.1, but only 127.0.0.1:<document server port> is allowed by name.
-    url = metadata_document(stack, "/private.json")
-    private = url.replace("127.0.0.1", "localhost")
-    stack.documents.documents["/private.json"]["client_id"] = private
-    hits_before = stack.documents.hits.get("/private.json", 0)
+def authorize_page(stack, browser: Browser, client_id: str) -> requests.Response:
+    """The portal's answer to an authorization request, signing in first when asked."""
     page = browser.session.get(
         f"{stack.portal.url}/oauth/authorize",
         params={
             "response_type": "code",
-            "client_id": private,
+            "client_id": client_id,
             "redirect_uri": REDIRECT_URI,
             "code_challenge": "x" * 43,
             "code_challenge_method": "S256",
@@ -324,15 +320,44 @@ async def test_a_metadata_document_on_a_private_address_is_refused(stack, ana, b
         timeout=10,
     )
     if 'name="password"' in page.text:
-        from .flow import form_token
-
         page = browser.session.post(
             page.url,
             data={"csrf_token": form_token(page.text), "email": browser.email, "password": browser.password},
+            timeout=10,
         )
+    return page
+
+
+async def test_a_metadata_document_on_a_private_address_is_refused(stack, ana, browser):
+    # localhost is 127.0.0.1, but only 127.0.0.1:<document server port> is allowed by name.
+    url = metadata_document(stack, "/private.json")
+    private = url.replace("127.0.0.1", "localhost")
+    stack.documents.documents["/private.json"]["client_id"] = private
+    hits_before = stack.documents.hits.get("/private.json", 0)
+    page = authorize_page(stack, browser, private)
     assert page.status_code == 400
     assert "loopback address" in page.text and "could not be fetched" in page.text
     assert stack.documents.hits.get("/private.json", 0) == hits_before  # never contacted
+
+
+@pytest.mark.parametrize(
+    ("path", "overrides", "expected"),
+    [
+        ("/big.json", {"client_name": "x" * 12_000}, "larger than 10 KiB"),
+        (
+            "/mismatch.json",
+            {"client_id": "https://elsewhere.example/client.json"},
+            "names a different client_id",
+        ),
+        ("/nameless.json", {"client_name": ""}, "has no client_name"),
+        ("/plain-http.json", {"redirect_uris": ["http://client.example/cb"]}, "only loopback addresses"),
+        ("/secret.json", {"token_endpoint_auth_method": "client_secret_basic"}, "only public clients"),
+    ],
+)
+async def test_unacceptable_metadata_documents_are_refused(stack, ana, browser, path, overrides, expected):
+    url = metadata_document(stack, path, **overrides)
+    page = authorize_page(stack, browser, url)
+    assert page.status_code == 400 and expected in page.text, page.text[-1500:]
 
 
 async def test_a_token_is_refused_by_a_worker_it_was_not_issued_for(
