@@ -20,9 +20,18 @@ from portal.app import create_app
 from portal.core.config import normalize_database_url
 from portal.core.db import make_engine
 from portal.core.models import Base
+from portal.core.providers import metadata
 
 CREDENTIALS_KEY = Fernet.generate_key().decode()
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def fresh_provider_metadata() -> Iterator[None]:
+    """Every test starts with no vendor metadata cached: the fakes are reset between tests."""
+    metadata.SHARED.clear()
+    yield
+    metadata.SHARED.clear()
 
 
 @pytest.fixture(scope="session")

@@ -118,7 +118,7 @@ def last_task_page_request(fake: ClickUpFake) -> FakeRequest:
 def test_registry_builds_the_clickup_adapter(make_adapter):
     assert adapter_class("clickup") is ClickUpAdapter
     assert isinstance(make_adapter(), ProviderAdapter)
-    assert ClickUpAdapter.label == "ClickUp" and not ClickUpAdapter.needs_username
+    assert not ClickUpAdapter.needs_username
 
 
 def test_token_goes_in_the_header_without_bearer(clickup_fake, make_adapter):

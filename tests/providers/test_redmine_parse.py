@@ -7,15 +7,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from portal.core.providers.base import PriorityLevel, SprintState, StatusCategory
-from portal.core.providers.redmine import (
+from portal.core.providers.dates import parse_timestamp
+from portal.core.providers.redmine.parse import (
     parse_comments,
-    parse_errors,
+    parse_error,
     parse_issue,
     parse_memberships,
     parse_priority,
     parse_project,
     parse_status,
-    parse_timestamp,
     parse_user,
     parse_version,
     status_category,
@@ -355,7 +355,7 @@ def test_memberships_keep_users_not_groups():
 
 
 def test_validation_errors_map_onto_fields():
-    message, fields = parse_errors(
+    message, fields = parse_error(
         {
             "errors": [
                 "Subject cannot be blank",
@@ -373,14 +373,14 @@ def test_validation_errors_map_onto_fields():
 
 
 def test_validation_errors_without_a_known_field_keep_the_message():
-    message, fields = parse_errors({"errors": ["Parent task is invalid", "Something else is wrong"]})
+    message, fields = parse_error({"errors": ["Parent task is invalid", "Something else is wrong"]})
     assert message == "Parent task is invalid; Something else is wrong"
     assert fields == {"parent_id": "Parent task is invalid"}
 
 
 def test_old_style_error_pairs_and_other_bodies():
-    assert parse_errors({"errors": [["subject", "can't be blank"]]}) == ("subject can't be blank", {})
-    assert parse_errors({"errors": "Not allowed"}) == ("Not allowed", {})
-    assert parse_errors(None) == (None, {})
-    assert parse_errors({"error": "x"}) == (None, {})
-    assert parse_errors({"errors": []}) == (None, {})
+    assert parse_error({"errors": [["subject", "can't be blank"]]}) == ("subject can't be blank", {})
+    assert parse_error({"errors": "Not allowed"}) == ("Not allowed", {})
+    assert parse_error(None) == (None, {})
+    assert parse_error({"error": "x"}) == (None, {})
+    assert parse_error({"errors": []}) == (None, {})

@@ -16,8 +16,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
-from . import errors
-
 T = TypeVar("T")
 
 
@@ -172,30 +170,6 @@ class PageRequest:
     cursor: str | None = None
 
 
-def offset_from(page: PageRequest) -> int:
-    """The position an offset cursor stands for (0 without a cursor)."""
-    if not page.cursor:
-        return 0
-    if not page.cursor.isdigit():
-        raise errors.InvalidInput(
-            "That page cursor was not issued by this connection; start again without it.",
-            field_errors={"cursor": page.cursor[:40]},
-        )
-    return int(page.cursor)
-
-
-def next_offset(offset: int, shown: int, total: int) -> str | None:
-    """The cursor of the page after one that started at `offset` and showed `shown` of `total`."""
-    return str(offset + shown) if shown and offset + shown < total else None
-
-
-def page_of(items: list[T], page: PageRequest) -> Page[T]:
-    """One page of a list that is complete in memory (paged on our side)."""
-    start = offset_from(page)
-    chunk = items[start : start + max(1, page.limit)]
-    return Page(chunk, next_offset(start, len(chunk), len(items)), len(items))
-
-
 ME = "@me"
 """TaskQuery.assignee value meaning the connection's own user."""
 
@@ -307,13 +281,6 @@ class ConnectionConfig:
     user_id: int | None = None  # the owner, for the built-in tracker
 
 
-class Capability(StrEnum):
-    SPRINTS = "sprints"
-    EPICS = "epics"
-    STORY_POINTS = "story_points"
-    DELETE = "delete"
-
-
 @runtime_checkable
 class ProviderAdapter(Protocol):
     """What every provider implements. Ids are native ids (the part of a ref after the slug).
@@ -323,8 +290,6 @@ class ProviderAdapter(Protocol):
     """
 
     provider_type: ClassVar[str]  # "jira", "openproject", "clickup", "redmine", "local"
-    label: ClassVar[str]  # "JIRA Cloud"
-    capabilities: ClassVar[frozenset[Capability]]
     needs_username: ClassVar[bool]  # JIRA needs the account email beside the token
     base_url_example: ClassVar[str]  # shown in forms: "https://your-site.atlassian.net"
     slug: str

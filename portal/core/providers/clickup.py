@@ -36,7 +36,6 @@ import requests
 from . import errors
 from .base import (
     ME,
-    Capability,
     CheckResult,
     Comment,
     ConnectionConfig,
@@ -689,10 +688,6 @@ def _flag(value: bool) -> str:
 
 class ClickUpAdapter:
     provider_type: ClassVar[str] = "clickup"
-    label: ClassVar[str] = "ClickUp"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.SPRINTS, Capability.STORY_POINTS, Capability.DELETE}
-    )
     needs_username: ClassVar[bool] = False
     base_url_example: ClassVar[str] = "https://api.clickup.com"
 

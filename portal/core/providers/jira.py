@@ -33,7 +33,6 @@ from . import errors
 from .adf import adf_to_markdown, markdown_to_adf
 from .base import (
     ME,
-    Capability,
     CheckResult,
     Comment,
     ConnectionConfig,
@@ -54,9 +53,9 @@ from .base import (
     TaskSort,
     User,
     make_ref,
-    offset_from,
 )
 from .http import HttpPolicy, ProviderHttp
+from .paging import offset_from
 
 VENDOR = "JIRA"
 SPRINT_FIELD_TYPE = "com.pyxis.greenhopper.jira:gh-sprint"
@@ -536,10 +535,6 @@ class JiraAdapter:
     """JIRA Cloud through REST v3 and Agile 1.0, with Basic auth (account email + API token)."""
 
     provider_type: ClassVar[str] = "jira"
-    label: ClassVar[str] = "JIRA Cloud"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.SPRINTS, Capability.EPICS, Capability.STORY_POINTS, Capability.DELETE}
-    )
     needs_username: ClassVar[bool] = True
     base_url_example: ClassVar[str] = "https://your-site.atlassian.net"
 

@@ -43,7 +43,6 @@ from portal.core.tracker import service
 from . import errors
 from .base import (
     ME,
-    Capability,
     CheckResult,
     Comment,
     ConnectionConfig,
@@ -63,10 +62,9 @@ from .base import (
     TaskQuery,
     User,
     make_ref,
-    next_offset,
-    offset_from,
 )
 from .http import HttpPolicy
+from .paging import next_offset, offset_from
 
 R = TypeVar("R")
 
@@ -232,10 +230,6 @@ def _native_int(value: str | None, field: str) -> int | None:
 
 class LocalAdapter:
     provider_type: ClassVar[str] = "local"
-    label: ClassVar[str] = "Team tracker"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.SPRINTS, Capability.EPICS, Capability.STORY_POINTS, Capability.DELETE}
-    )
     needs_username: ClassVar[bool] = False
     base_url_example: ClassVar[str] = ""
 

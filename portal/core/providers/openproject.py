@@ -30,7 +30,6 @@ from requests.auth import HTTPBasicAuth
 from . import errors
 from .base import (
     ME,
-    Capability,
     CheckResult,
     Comment,
     ConnectionConfig,
@@ -51,9 +50,9 @@ from .base import (
     TaskSort,
     User,
     make_ref,
-    page_of,
 )
 from .http import HttpPolicy, ProviderHttp
+from .paging import page_of
 
 VENDOR = "OpenProject"
 API_USER = "apikey"  # OpenProject's Basic-auth user name for API tokens
@@ -609,10 +608,6 @@ class OpenProjectAdapter:
     """OpenProject's API v3 behind the ProviderAdapter protocol."""
 
     provider_type: ClassVar[str] = "openproject"
-    label: ClassVar[str] = "OpenProject"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.SPRINTS, Capability.EPICS, Capability.STORY_POINTS, Capability.DELETE}
-    )
     needs_username: ClassVar[bool] = False
     base_url_example: ClassVar[str] = "https://openproject.example.com"
 

@@ -218,13 +218,6 @@ def project_statuses(session: Session, project: TrackerProject) -> list[TrackerS
     )
 
 
-def get_status(session: Session, status_id: int) -> TrackerStatus:
-    status = session.get(TrackerStatus, status_id)
-    if status is None:
-        raise TrackerNotFound(f"No status with the id {status_id}.")
-    return status
-
-
 def status_named(session: Session, project: TrackerProject, name: str) -> TrackerStatus | None:
     """The project's status with this name, ignoring case and surrounding spaces."""
     return session.scalar(
