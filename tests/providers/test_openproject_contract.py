@@ -141,7 +141,7 @@ def test_token_is_not_in_the_adapters_repr(fake):
     adapter = make_adapter(fake)
     adapter.current_user()
     assert fake_op.TOKEN not in repr(adapter) and fake_op.TOKEN not in repr(adapter._config)
-    assert fake_op.TOKEN not in repr(adapter._http.session.auth)
+    assert fake_op.TOKEN not in repr(adapter.http.session.auth)
 
 
 def test_not_openproject_is_reported(fake):

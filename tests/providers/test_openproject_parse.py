@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from portal.core.providers.base import PriorityLevel, SprintState, StatusCategory
-from portal.core.providers.openproject import (
+from portal.core.providers.openproject.parse import (
     collection_elements,
     format_duration_hours,
     link_id,
@@ -16,7 +16,7 @@ from portal.core.providers.openproject import (
     parse_done_at,
     parse_duration_hours,
     parse_epic,
-    parse_error_body,
+    parse_error,
     parse_priority,
     parse_project,
     parse_sprint,
@@ -518,7 +518,7 @@ def test_single_error_names_the_field_in_our_terms():
         "message": "Subject can't be blank.",
         "_embedded": {"details": {"attribute": "subject"}},
     }
-    assert parse_error_body(body) == ("Subject can't be blank.", {"title": "Subject can't be blank."})
+    assert parse_error(body) == ("Subject can't be blank.", {"title": "Subject can't be blank."})
 
 
 def test_multiple_errors():
@@ -543,14 +543,14 @@ def test_multiple_errors():
             ]
         },
     }
-    message, fields = parse_error_body(body)
+    message, fields = parse_error(body)
     assert message == "Multiple field constraints have been violated."
     assert fields == {"title": "Subject can't be blank.", "due": "Finish date must be after the start date."}
 
 
 def test_a_body_that_is_not_an_openproject_error():
-    assert parse_error_body({"error": "nginx"}) == (None, {})
-    assert parse_error_body(["not", "an", "object"]) == (None, {})
+    assert parse_error({"error": "nginx"}) == (None, {})
+    assert parse_error(["not", "an", "object"]) == (None, {})
 
 
 def test_collection_elements():

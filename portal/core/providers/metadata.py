@@ -60,6 +60,13 @@ class ConnectionMetadata:
         self.put(key, value, ttl)
         return value
 
+    def peek(self, key: Hashable, default: Any = None) -> Any:
+        """The value kept under `key`, or `default` when there is none (or it expired)."""
+        now = self._clock()
+        with self._lock:
+            hit = self._entries.get(key)
+            return hit[1] if hit is not None and hit[0] > now else default
+
     def put(self, key: Hashable, value: Any, ttl: float | None = None) -> None:
         """Keep `value` under `key` for `ttl` seconds (the cache's TTL by default)."""
         expires = self._clock() + (self._ttl if ttl is None else ttl)

@@ -1,0 +1,502 @@
+"""OpenProject's API v3 behind the ProviderAdapter protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from requests.auth import HTTPBasicAuth
+
+from .. import errors
+from ..base import (
+    Comment,
+    Epic,
+    Page,
+    PageRequest,
+    Priority,
+    Project,
+    Sprint,
+    SprintState,
+    Status,
+    StatusCategory,
+    Task,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+    User,
+)
+from ..paging import MAX_PAGES, page_of, page_size, read_all
+from ..vendor import VendorAdapter
+from .parse import (
+    collection_elements,
+    is_comment,
+    is_epic_type,
+    link_id,
+    links_of,
+    parse_allowed_statuses,
+    parse_comment,
+    parse_done_at,
+    parse_epic,
+    parse_error,
+    parse_priority,
+    parse_project,
+    parse_sprint,
+    parse_status,
+    parse_user,
+    parse_version,
+    parse_work_package,
+)
+from .query import (
+    MAX_USER_PAGE_SIZE,
+    duration,
+    filter_of,
+    filters_param,
+    href,
+    next_page,
+    page_number,
+    parent_id,
+    priority_href,
+    sort_param,
+    story_points,
+    task_filters,
+    task_sort,
+    work_package_path,
+)
+
+API_USER = "apikey"  # OpenProject's Basic-auth user name for API tokens
+MAX_PAGE_SIZE = 100  # what we ask for when reading a whole collection
+BY_ID = sort_param(("id", "asc"))
+
+
+class OpenProjectAdapter(VendorAdapter):
+    """OpenProject through API v3 (HAL+JSON; Basic auth as `apikey` with the API token as password)."""
+
+    provider_type: ClassVar[str] = "openproject"
+    vendor: ClassVar[str] = "OpenProject"
+    base_url_example: ClassVar[str] = "https://openproject.example.com"
+
+    parse_error = staticmethod(parse_error)
+
+    def credentials(self) -> dict[str, Any]:
+        return {"auth": HTTPBasicAuth(API_USER, self._config.token)}
+
+    def fetch_current_user(self) -> User:
+        try:
+            body = self.http.get("api/v3/users/me")
+        except errors.NotFound:
+            raise self.no_api_here() from None
+        if not isinstance(body, Mapping) or body.get("_type") != "User" or "id" not in body:
+            raise self.not_this_product()
+        return parse_user(body, slug=self.slug, base_url=self.base_url)
+
+    # --- projects, statuses, priorities, people --------------------------------------------
+
+    def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
+        number, size = page_number(page), page_size(page, MAX_USER_PAGE_SIZE)
+        params: dict[str, Any] = {"offset": number, "pageSize": size, "sortBy": BY_ID}
+        if text:
+            params["filters"] = filters_param(filter_of("name_and_identifier", "~", [text]))
+        body = self._workspace_collection(params)
+        projects = [
+            parse_project(raw, slug=self.slug, base_url=self.base_url) for raw in collection_elements(body)
+        ]
+        return Page(projects, next_page(body, number, size), body.get("total"))
+
+    def get_project(self, project_id: str) -> Project:
+        if project_id.isdigit() and self.metadata.peek("has_workspaces") is not False:
+            # Through the workspaces collection, so programs and portfolios listed above resolve too.
+            params = {"filters": filters_param(filter_of("id", "=", [project_id])), "pageSize": 1}
+            body = self._workspace_collection(params, only_workspaces=True)
+            if body is not None:
+                found = collection_elements(body)
+                if not found:
+                    raise errors.NotFound(
+                        f"OpenProject found no project {project_id} visible to this account."
+                    )
+                return parse_project(found[0], slug=self.slug, base_url=self.base_url)
+        raw = self.http.get(f"api/v3/projects/{quote(project_id, safe='')}")
+        return parse_project(raw, slug=self.slug, base_url=self.base_url)
+
+    def list_statuses(self, project_id: str) -> list[Status]:
+        # OpenProject's statuses are global; the workflow per type and role limits the moves.
+        return list(self._status_table().values())
+
+    def list_priorities(self, project_id: str | None = None) -> list[Priority]:
+        body = self.http.get("api/v3/priorities")
+        return [parse_priority(raw) for raw in collection_elements(body) if raw.get("isActive", True)]
+
+    def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
+        if project_id:
+            body = self._in_workspace("GET", project_id, "available_assignees")
+        else:
+            body = self.http.get(
+                "api/v3/principals", params={"filters": filters_param(filter_of("type", "=", ["User"]))}
+            )
+        users = [parse_user(raw, slug=self.slug, base_url=self.base_url) for raw in collection_elements(body)]
+        if text:
+            needle = text.lower()
+            users = [
+                user
+                for user in users
+                if needle in user.name.lower()
+                or needle in (user.email or "").lower()
+                or needle in str(user.extra.get("login") or "").lower()
+            ]
+        return users
+
+    # --- tasks -------------------------------------------------------------------------
+
+    def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        number, size = page_number(page), page_size(page, MAX_USER_PAGE_SIZE)
+        filters = task_filters(query, self._status_table(), self._sprint_filter_name)
+        if filters is None:  # the status and category filters exclude every status
+            return Page([], None, 0)
+        params = {
+            "filters": filters_param(*filters),
+            "sortBy": task_sort(query),
+            "offset": number,
+            "pageSize": size,
+        }
+        if query.project_id:
+            body = self._in_workspace("GET", query.project_id, "work_packages", params=params)
+        else:
+            body = self.http.get("api/v3/work_packages", params=params)
+        tasks = self._tasks_from(collection_elements(body))
+        return Page(tasks, next_page(body, number, size), body.get("total"))
+
+    def get_task(self, task_id: str) -> Task:
+        return self._tasks_from([self._get_work_package(task_id)])[0]
+
+    def available_statuses(self, task_id: str) -> list[Status]:
+        return self._allowed_statuses(task_id, self._get_work_package(task_id))
+
+    def create_task(self, project_id: str, draft: TaskDraft) -> Task:
+        if draft.labels:
+            raise errors.NotSupported("OpenProject work packages have no labels.")
+        payload: dict[str, Any] = {"subject": draft.title}
+        links: dict[str, Any] = {}
+        if draft.description is not None:
+            payload["description"] = {"raw": draft.description}
+        if draft.type:
+            links["type"] = {"href": self._type_href(project_id, draft.type)}
+        if draft.priority is not None:
+            links["priority"] = {"href": priority_href(draft.priority)}
+        if draft.assignee_id:
+            links["assignee"] = {"href": href("users", draft.assignee_id)}
+        if draft.due is not None:
+            payload["dueDate"] = draft.due.isoformat()
+        if draft.estimate_hours is not None:
+            payload["estimatedTime"] = duration(draft.estimate_hours)
+        if draft.story_points is not None:
+            payload["storyPoints"] = story_points(draft.story_points)
+        parent = parent_id(draft.parent_id, draft.epic_id)
+        if parent:
+            links["parent"] = {"href": href("work_packages", parent)}
+        if draft.sprint_id:
+            links.update(self._sprint_links(draft.sprint_id))
+        if links:
+            payload["_links"] = links
+        body = self._in_workspace("POST", project_id, "work_packages", json=payload)
+        return self._tasks_from([body])[0]
+
+    def update_task(self, task_id: str, changes: TaskChanges) -> Task:
+        changed = changes.changed()
+        if not changed:
+            return self.get_task(task_id)
+        payload: dict[str, Any] = {}
+        links: dict[str, Any] = {}
+        if "title" in changed:
+            payload["subject"] = changed["title"]
+        if "description" in changed:
+            payload["description"] = {"raw": changed["description"] or ""}
+        if "priority" in changed:
+            priority = changed["priority"]
+            links["priority"] = {"href": priority_href(priority) if priority is not None else None}
+        if "due" in changed:
+            payload["dueDate"] = changed["due"].isoformat() if changed["due"] is not None else None
+        if "estimate_hours" in changed:
+            hours = changed["estimate_hours"]
+            payload["estimatedTime"] = duration(hours) if hours is not None else None
+        if "story_points" in changed:
+            points = changed["story_points"]
+            payload["storyPoints"] = story_points(points) if points is not None else None
+        if "parent_id" in changed or "epic_id" in changed:
+            parent = parent_id(changed.get("parent_id"), changed.get("epic_id"))
+            links["parent"] = {"href": href("work_packages", parent) if parent else None}
+        if "sprint_id" in changed:
+            links.update(self._sprint_links(changed["sprint_id"]))
+        if links:
+            payload["_links"] = links
+        return self._tasks_from([self._patch_work_package(task_id, payload)])[0]
+
+    def set_task_status(self, task_id: str, status: Status) -> Task:
+        current = self._get_work_package(task_id)
+        allowed = self._allowed_statuses(task_id, current)
+        target = next((s for s in allowed if s.id == status.id), None) or next(
+            (s for s in allowed if s.name.lower() == status.name.lower()), None
+        )
+        if target is None:
+            names = ", ".join(s.name for s in allowed) or "none"
+            raise errors.InvalidInput(
+                f"OpenProject's workflow does not allow work package #{task_id} to move to {status.name!r}.",
+                field_errors={"status": f"choose one of: {names}"},
+            )
+        payload = {"_links": {"status": {"href": href("statuses", target.id)}}}
+        # The PATCH answers with the saved work package: that is the read-back of the change.
+        task = self._tasks_from([self._patch_work_package(task_id, payload, current)])[0]
+        if task.status is None or task.status.id != target.id:
+            shown = task.status.name if task.status else "no status"
+            raise errors.Conflict(
+                f"OpenProject kept work package #{task_id} in {shown} instead of moving it to {target.name}."
+            )
+        return task
+
+    def assign_task(self, task_id: str, user_id: str | None) -> Task:
+        assignee = href("users", user_id) if user_id else None
+        body = self._patch_work_package(task_id, {"_links": {"assignee": {"href": assignee}}})
+        return self._tasks_from([body])[0]
+
+    def delete_task(self, task_id: str) -> None:
+        self.http.delete(work_package_path(task_id))
+
+    # --- comments ----------------------------------------------------------------------
+
+    def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
+        # The activities endpoint is not paged: it answers with the whole history.
+        comments = [
+            parse_comment(raw, slug=self.slug, base_url=self.base_url, task_id=task_id)
+            for raw in self._activities(task_id)
+            if is_comment(raw)
+        ]
+        return page_of(comments, page)
+
+    def add_comment(self, task_id: str, body: str) -> Comment:
+        created = self.http.post(f"{work_package_path(task_id)}/activities", json={"comment": {"raw": body}})
+        if not isinstance(created, Mapping) or "id" not in created:
+            raise errors.ProviderError("OpenProject accepted the comment but did not return it.")
+        return parse_comment(created, slug=self.slug, base_url=self.base_url, task_id=task_id)
+
+    # --- sprints and epics -------------------------------------------------------------------
+
+    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
+        if self._uses_sprints():
+            sprints = [
+                parse_sprint(raw, slug=self.slug, base_url=self.base_url)
+                for raw in self._read_all(f"api/v3/projects/{quote(project_id, safe='')}/sprints")
+            ]
+        else:
+            body = self._in_workspace("GET", project_id, "versions")
+            today = datetime.now(UTC).date()
+            sprints = [
+                parse_version(raw, slug=self.slug, base_url=self.base_url, today=today)
+                for raw in collection_elements(body)
+            ]
+        if state is not None:
+            sprints = [sprint for sprint in sprints if sprint.state == state]
+        return page_of(sprints, page)
+
+    def get_sprint(self, sprint_id: str) -> Sprint:
+        if self._uses_sprints():
+            raw = self.http.get(f"api/v3/sprints/{quote(sprint_id, safe='')}")
+            return parse_sprint(raw, slug=self.slug, base_url=self.base_url)
+        raw = self.http.get(f"api/v3/versions/{quote(sprint_id, safe='')}")
+        return parse_version(raw, slug=self.slug, base_url=self.base_url, today=datetime.now(UTC).date())
+
+    def sprint_tasks(self, sprint_id: str) -> list[Task]:
+        filters = filters_param(filter_of(self._sprint_filter_name(), "=", [sprint_id]))
+        tasks = self._tasks_from(
+            self._read_all("api/v3/work_packages", {"filters": filters, "sortBy": BY_ID})
+        )
+        closed_names = [s.name for s in self._status_table().values() if s.category == StatusCategory.DONE]
+        for task in tasks:
+            if task.status is not None and task.status.category == StatusCategory.DONE:
+                task.done_at = parse_done_at(self._activities(task.id), closed_names)
+        return tasks
+
+    def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
+        type_ids = [str(raw["id"]) for raw in self._types(project_id) if is_epic_type(raw.get("name"))]
+        if not type_ids:
+            return Page([], None, 0)
+        number, size = page_number(page), page_size(page, MAX_USER_PAGE_SIZE)
+        params = {
+            "filters": filters_param(filter_of("type", "=", type_ids)),  # open and closed epics alike
+            "sortBy": BY_ID,
+            "offset": number,
+            "pageSize": size,
+        }
+        body = self._in_workspace("GET", project_id, "work_packages", params=params)
+        statuses = self._status_table()
+        epics = [
+            parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=statuses)
+            for raw in collection_elements(body)
+        ]
+        return Page(epics, next_page(body, number, size), body.get("total"))
+
+    def get_epic(self, epic_id: str) -> Epic:
+        raw = self._get_work_package(epic_id)
+        if not is_epic_type((links_of(raw).get("type") or {}).get("title")):
+            raise errors.NotFound(f"OpenProject work package #{epic_id} is not an Epic.")
+        return parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=self._status_table())
+
+    # --- what this server offers (learnt on first use, kept with the metadata) ----------------
+
+    def _workspace_collection(self, params: Mapping[str, Any], *, only_workspaces: bool = False) -> Any:
+        """GET /api/v3/workspaces, or /api/v3/projects on servers before OpenProject 17.
+
+        With `only_workspaces`, None instead of the projects collection on an older server.
+        """
+        if self.metadata.peek("has_workspaces") is not False:
+            try:
+                body = self.http.get("api/v3/workspaces", params=params)
+            except errors.NotFound:
+                # A collection can't be missing: the server predates workspaces.
+                self.metadata.put("has_workspaces", False)
+            else:
+                self.metadata.put("has_workspaces", True)
+                return body
+        return None if only_workspaces else self.http.get("api/v3/projects", params=params)
+
+    def _in_workspace(self, method: str, project_id: str, suffix: str, **kwargs: Any) -> Any:
+        """Call /api/v3/workspaces/{id}/<suffix>, or /api/v3/projects/{id}/<suffix> on older servers.
+
+        A 404 on the workspaces path means an older server only when the projects path then
+        answers; if it too is 404, the project itself is missing.
+        """
+        project = quote(project_id, safe="")
+        known = self.metadata.peek("has_workspaces")
+        if known is not False:
+            try:
+                body = self.http.json(method, f"api/v3/workspaces/{project}/{suffix}", **kwargs)
+            except errors.NotFound:
+                if known:
+                    raise
+            else:
+                self.metadata.put("has_workspaces", True)
+                return body
+        body = self.http.json(method, f"api/v3/projects/{project}/{suffix}", **kwargs)
+        self.metadata.put("has_workspaces", False)
+        return body
+
+    def _uses_sprints(self) -> bool:
+        """Whether the server has sprints (/api/v3/sprints); versions stand in without them."""
+
+        def probe() -> bool:
+            try:
+                self.http.get("api/v3/sprints", params={"pageSize": 1})
+            except errors.NotFound:
+                return False
+            return True
+
+        return self.metadata.get("has_sprints", probe)
+
+    def _sprint_filter_name(self) -> str:
+        return "sprint" if self._uses_sprints() else "version"
+
+    def _sprint_links(self, sprint_id: str | None) -> dict[str, Any]:
+        if self._uses_sprints():
+            return {"sprint": {"href": href("sprints", sprint_id) if sprint_id else None}}
+        return {"version": {"href": href("versions", sprint_id) if sprint_id else None}}
+
+    def _status_table(self) -> dict[str, Status]:
+        def load() -> dict[str, Status]:
+            body = self.http.get("api/v3/statuses")
+            statuses = (parse_status(raw, slug=self.slug) for raw in collection_elements(body))
+            return {status.id: status for status in statuses}
+
+        return self.metadata.get("statuses", load)
+
+    def _types(self, project_id: str) -> list[Mapping[str, Any]]:
+        """The work package types a project offers."""
+
+        def load() -> list[Mapping[str, Any]]:
+            return collection_elements(self._in_workspace("GET", project_id, "types"))
+
+        return self.metadata.get(("types", project_id), load)
+
+    def _type_href(self, project_id: str, type_name: str) -> str:
+        types = self._types(project_id)
+        wanted = type_name.strip().lower()
+        for raw in types:
+            if str(raw.get("name") or "").strip().lower() == wanted or str(raw.get("id")) == type_name:
+                return href("types", str(raw["id"]))
+        names = ", ".join(str(raw.get("name")) for raw in types) or "none"
+        raise errors.InvalidInput(
+            f"OpenProject project {project_id} has no type {type_name!r}.",
+            field_errors={"type": f"choose one of: {names}"},
+        )
+
+    # --- work packages ------------------------------------------------------------------------
+
+    def _read_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
+        """Every element of a paged collection, up to MAX_PAGES pages."""
+
+        def fetch(number: int) -> tuple[list[Mapping[str, Any]], int | None]:
+            body = self.http.get(path, params={**(params or {}), "offset": number, "pageSize": MAX_PAGE_SIZE})
+            more = next_page(body, number, MAX_PAGE_SIZE) is not None
+            return collection_elements(body), number + 1 if more else None
+
+        return read_all(fetch, 1, max_pages=MAX_PAGES)
+
+    def _tasks_from(self, elements: Sequence[Mapping[str, Any]]) -> list[Task]:
+        statuses = self._status_table()
+        parent_ids = {pid for raw in elements if (pid := link_id(links_of(raw).get("parent")))}
+        epic_ids = self._epics_among(parent_ids)
+        return [
+            parse_work_package(
+                raw, slug=self.slug, base_url=self.base_url, statuses=statuses, epic_ids=epic_ids
+            )
+            for raw in elements
+        ]
+
+    def _epics_among(self, work_package_ids: set[str]) -> set[str]:
+        """Which of these work packages are Epics (one request per hundred ids)."""
+        ids = sorted(work_package_ids, key=lambda value: (len(value), value))
+        epics: set[str] = set()
+        for start in range(0, len(ids), MAX_PAGE_SIZE):
+            chunk = ids[start : start + MAX_PAGE_SIZE]
+            body = self.http.get(
+                "api/v3/work_packages",
+                params={
+                    "filters": filters_param(filter_of("id", "=", chunk)),
+                    "offset": 1,
+                    "pageSize": len(chunk),
+                },
+            )
+            for raw in collection_elements(body):
+                if is_epic_type((links_of(raw).get("type") or {}).get("title")):
+                    epics.add(str(raw["id"]))
+        return epics
+
+    def _get_work_package(self, task_id: str) -> Mapping[str, Any]:
+        return self.http.get(work_package_path(task_id))
+
+    def _patch_work_package(
+        self, task_id: str, payload: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> Mapping[str, Any]:
+        """PATCH with the current lockVersion; on a conflict, re-read and try once more."""
+        if current is None:
+            current = self._get_work_package(task_id)
+        try:
+            return self.http.patch(
+                work_package_path(task_id), json={**payload, "lockVersion": current.get("lockVersion")}
+            )
+        except errors.Conflict:
+            # Someone saved in between: our fields are still what the caller asked for.
+            current = self._get_work_package(task_id)
+        return self.http.patch(
+            work_package_path(task_id), json={**payload, "lockVersion": current.get("lockVersion")}
+        )
+
+    def _allowed_statuses(self, task_id: str, current: Mapping[str, Any]) -> list[Status]:
+        # The form only computes (it saves nothing), so it is safe to retry like a read.
+        form = self.http.post(
+            f"{work_package_path(task_id)}/form",
+            json={"lockVersion": current.get("lockVersion")},
+            idempotent=True,
+        )
+        return parse_allowed_statuses(form, slug=self.slug, statuses=self._status_table())
+
+    def _activities(self, task_id: str) -> list[Mapping[str, Any]]:
+        return collection_elements(self.http.get(f"{work_package_path(task_id)}/activities"))
