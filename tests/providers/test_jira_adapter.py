@@ -10,6 +10,7 @@ import pytest
 from portal.core.providers import errors
 from portal.core.providers.base import (
     ME,
+    ConnectionConfig,
     PageRequest,
     PriorityLevel,
     SprintState,
@@ -20,6 +21,8 @@ from portal.core.providers.base import (
     TaskSort,
 )
 from portal.core.providers.jira import JiraAdapter
+from portal.core.providers.metadata import MetadataCache
+from tests.contract.suite import TEST_POLICY
 from tests.fakes.jira import (
     DECOY_STORY_POINTS_FIELD,
     DONE,
@@ -380,3 +383,85 @@ def test_story_points_need_a_board_that_estimates_in_them(adapter: JiraAdapter):
 def test_due_dates_round_trip(adapter: JiraAdapter):
     task = adapter.update_task("BETA-1", TaskChanges(due=date(2026, 2, 28)))
     assert task.due == date(2026, 2, 28)
+
+
+# --- metadata costs once ---------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def requests_made(fake: FakeJira, call) -> list[str]:
+    before = len(fake.requests)
+    call()
+    return [f"{r.method} {r.path}" for r in fake.requests[before:]]
+
+
+def test_site_metadata_is_read_once_per_connection_and_then_every_read_is_one_request(fake_jira: FakeJira):
+    clock = Clock()
+    cache = MetadataCache(ttl=300, clock=clock)
+    adapter = make_jira_adapter(fake_jira, metadata=cache)
+    cold = requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2"))
+    assert sorted(cold) == [
+        "GET /rest/agile/1.0/board",
+        "GET /rest/agile/1.0/board/1/configuration",
+        "GET /rest/api/3/field",
+        "GET /rest/api/3/issue/ALPHA-2",
+    ]
+    assert requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2")) == ["GET /rest/api/3/issue/ALPHA-2"]
+    # Another adapter of the same connection (the worker keeps several, the portal builds one a request).
+    other = make_jira_adapter(fake_jira, metadata=cache)
+    task = other.get_task("ALPHA-3")
+    assert task.story_points == 3 and task.sprint_ref == f"{SLUG}:2"
+    for call in (
+        lambda: other.get_task("ALPHA-3"),
+        lambda: other.list_tasks(TaskQuery(project_id="ALPHA"), PageRequest(limit=5)),
+        lambda: other.list_tasks(TaskQuery(epic_id="ALPHA-1"), PageRequest(limit=5)),
+        lambda: other.get_project("ALPHA"),  # asks JIRA afresh, and keeps the project's issue types
+    ):
+        assert len(requests_made(fake_jira, call)) == 1
+    other.current_user()
+    assert requests_made(fake_jira, other.current_user) == []
+    created = requests_made(
+        fake_jira, lambda: other.create_task("ALPHA", TaskDraft(title="Warm", story_points=2, sprint_id="2"))
+    )
+    assert [r.split()[0] for r in created] == ["POST", "GET"]  # the write, then its read-back
+    other.close()
+    # A while later the site is asked again, in case an administrator changed it.
+    clock.now += 301
+    assert len(requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2"))) == 4
+    adapter.close()
+
+
+def test_an_edited_connection_reads_the_site_afresh(fake_jira: FakeJira):
+    cache = MetadataCache()
+    adapter = make_jira_adapter(fake_jira, metadata=cache)
+    adapter.get_task("ALPHA-2")
+    email, token = fake_jira.credentials()
+    edited = JiraAdapter(
+        ConnectionConfig(
+            slug=SLUG, base_url=fake_jira.base_url, token=token, username=email, options={"note": "edited"}
+        ),
+        TEST_POLICY,
+        metadata=cache,
+    )
+    assert len(requests_made(fake_jira, lambda: edited.get_task("ALPHA-2"))) == 4
+    assert len(requests_made(fake_jira, lambda: edited.get_task("ALPHA-2"))) == 1
+    edited.close()
+    adapter.close()
+
+
+def test_a_board_reconfigured_in_jira_is_seen_after_the_ttl(fake_jira: FakeJira):
+    clock = Clock()
+    adapter = make_jira_adapter(fake_jira, metadata=MetadataCache(ttl=300, clock=clock))
+    assert adapter.get_task("ALPHA-3").story_points == 3
+    fake_jira.boards[1].estimation_field = DECOY_STORY_POINTS_FIELD
+    assert adapter.get_task("ALPHA-3").story_points == 3  # within the TTL: the cached field
+    clock.now += 301
+    assert adapter.get_task("ALPHA-3").story_points is None  # the decoy field holds nothing
+    adapter.close()

@@ -11,6 +11,7 @@ import pytest
 from portal.core.providers.base import ConnectionConfig
 from portal.core.providers.http import HttpPolicy
 from portal.core.providers.jira import JiraAdapter
+from portal.core.providers.metadata import MetadataCache
 from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract
 from tests.fakes.jira import FakeJira
 
@@ -33,7 +34,12 @@ def fake_jira(running_fake_jira: FakeJira) -> FakeJira:
 
 
 def make_jira_adapter(
-    fake: FakeJira, *, token: str | None = None, username: str | None = None, policy: HttpPolicy = TEST_POLICY
+    fake: FakeJira,
+    *,
+    token: str | None = None,
+    username: str | None = None,
+    policy: HttpPolicy = TEST_POLICY,
+    metadata: MetadataCache | None = None,
 ) -> JiraAdapter:
     email, real_token = fake.credentials()
     config = ConnectionConfig(
@@ -42,7 +48,7 @@ def make_jira_adapter(
         token=token if token is not None else real_token,
         username=username if username is not None else email,
     )
-    return JiraAdapter(config, policy)
+    return JiraAdapter(config, policy, metadata=metadata)
 
 
 def jira_contract_env(fake: FakeJira) -> ContractEnv:

@@ -25,6 +25,7 @@ from portal.core.providers.base import (
     TaskDraft,
     TaskQuery,
 )
+from portal.core.providers.metadata import MetadataCache
 from tests.fakes.base import LoggedResponse
 from tests.fakes.jira import FakeJira
 from tests.fakes.openapi import SpecValidator, pointer
@@ -155,7 +156,7 @@ def drive_every_operation(fake: FakeJira) -> None:
     adapter.list_comments(created.id, PageRequest(limit=10))
     sprints = adapter.list_sprints("ALPHA", SprintState.ACTIVE, PageRequest(limit=5))
     adapter.get_sprint(sprints.items[0].id)
-    fresh = make_jira_adapter(fake)  # knows no board yet, so it asks for the sprint's board
+    fresh = make_jira_adapter(fake, metadata=MetadataCache())  # knows no board: asks for the sprint's
     assert fresh.get_sprint(sprints.items[0].id).project_ref is not None
     fresh.close()
     adapter.sprint_tasks(sprints.items[0].id)

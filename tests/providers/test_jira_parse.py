@@ -19,15 +19,13 @@ from portal.core.providers.base import (
     TaskQuery,
     TaskSort,
 )
-from portal.core.providers.jira import (
-    build_task_jql,
+from portal.core.providers.dates import parse_timestamp
+from portal.core.providers.jira.parse import (
     current_sprint_id,
-    describe_jira_error,
     find_sprint_field,
-    jql_string,
-    jql_text,
     parse_comment,
     parse_epic,
+    parse_error,
     parse_estimation_field,
     parse_issue,
     parse_priority,
@@ -35,10 +33,11 @@ from portal.core.providers.jira import (
     parse_project_statuses,
     parse_sprint,
     parse_status,
-    parse_timestamp,
     parse_transition_targets,
     parse_user,
 )
+from portal.core.providers.jira.query import build_task_jql, jql_string, jql_text
+from portal.core.providers.vendor import describe_json_error
 
 SLUG = "acme"
 BASE = "https://acme.atlassian.net"
@@ -445,6 +444,7 @@ def response(status_code: int, body: object) -> requests.Response:
 
 
 def test_jira_errors_join_messages_and_keep_field_errors():
+    describe_jira_error = describe_json_error(parse_error)
     body = {
         "errorMessages": ["Issue type is required.", "Project is archived."],
         "errors": {"summary": "Too long."},

@@ -1,0 +1,432 @@
+"""JIRA Cloud behind the ProviderAdapter protocol: REST v3 and Agile 1.0, Basic auth (email + API token)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from .. import errors
+from ..adf import markdown_to_adf
+from ..base import (
+    Comment,
+    ConnectionConfig,
+    Epic,
+    Page,
+    PageRequest,
+    Priority,
+    Project,
+    Sprint,
+    SprintState,
+    Status,
+    Task,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+    User,
+    make_ref,
+)
+from ..dates import user_timezone
+from ..http import HttpPolicy
+from ..paging import after, cursor_numbers, make_cursor, next_offset, offset_from, page_size, read_all
+from .metadata import JiraSite
+from .parse import (
+    is_epic_type,
+    parse_comment,
+    parse_epic,
+    parse_issue,
+    parse_priority,
+    parse_project,
+    parse_project_statuses,
+    parse_sprint,
+    parse_transition_targets,
+    parse_user,
+)
+from .query import (
+    EPIC_DETAIL_FIELDS,
+    EPIC_FIELDS,
+    JQL_CATEGORY_NAMES,
+    MAX_SEARCH_PAGE,
+    TASK_DETAIL_FIELDS,
+    TASK_FIELDS,
+    build_task_jql,
+    change_fields,
+    draft_fields,
+    epics_jql,
+    keys_jql,
+    one_parent,
+    path,
+    project_of_key,
+    sprint_number,
+)
+
+RECONCILE_LIMIT = 50  # JIRA reconciles at most 50 issue ids per search
+
+
+class JiraAdapter(JiraSite):
+    """JIRA Cloud through REST v3 and Agile 1.0."""
+
+    def __init__(self, config: ConnectionConfig, policy: HttpPolicy, **context: Any):
+        super().__init__(config, policy, **context)
+        # Issues written through this adapter; searches ask JIRA to reconcile them so
+        # a list right after a write sees it (the search index lags behind).
+        self._written_issue_ids: deque[int] = deque(maxlen=RECONCILE_LIMIT)
+
+    def _remember_write(self, issue_id: Any) -> None:
+        if str(issue_id).isdigit() and int(issue_id) not in self._written_issue_ids:
+            self._written_issue_ids.append(int(issue_id))
+
+    # --- projects ----------------------------------------------------------------------
+    def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
+        start = offset_from(page)
+        params: dict[str, Any] = {
+            "startAt": start,
+            "maxResults": page_size(page, 100),
+            "orderBy": "key",
+            "expand": "description",
+        }
+        if text:
+            params["query"] = text
+        data = self.http.get("/rest/api/3/project/search", params=params)
+        values = data.get("values") or []
+        projects = [parse_project(raw, self.slug, self.base_url) for raw in values]
+        last = data.get("isLast", True) or not values
+        return Page(projects, next_cursor=None if last else str(start + len(values)), total=data.get("total"))
+
+    def get_project(self, project_id: str) -> Project:
+        return parse_project(self.project(project_id, fresh=True), self.slug, self.base_url)
+
+    def list_statuses(self, project_id: str) -> list[Status]:
+        data = self.http.get(f"/rest/api/3/project/{path(project_id)}/statuses")
+        return parse_project_statuses(data, self.slug)
+
+    def list_priorities(self, project_id: str | None = None) -> list[Priority]:
+        # Atlassian's document marks /priority/search deprecated, but its successor (priority
+        # schemes) can't be asked for one project's priorities; this is the endpoint that can.
+        params: dict[str, Any] = {"maxResults": 100}
+        if project_id:
+            params["projectId"] = str(self.project(project_id)["id"])
+
+        def fetch(start: int) -> tuple[list[Any], int | None]:
+            data = self.http.get("/rest/api/3/priority/search", params={**params, "startAt": start})
+            values = data.get("values") or []
+            return values, None if data.get("isLast", True) else start + len(values)
+
+        return [p for raw in read_all(fetch, 0) if (p := parse_priority(raw)) is not None]
+
+    def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
+        # JIRA searches at most the first thousand matching users; one page covers them.
+        params: dict[str, Any] = {"maxResults": 1000}
+        if project_id:
+            params["project"] = project_id
+            if text:
+                params["query"] = text
+            data = self.http.get("/rest/api/3/user/assignable/search", params=params)
+        elif text:
+            data = self.http.get("/rest/api/3/user/search", params={**params, "query": text})
+        else:
+            data = self.http.get("/rest/api/3/users/search", params={**params, "startAt": 0})
+        users = []
+        for raw in data if isinstance(data, list) else []:
+            # App and customer accounts can't take work; deactivated people neither.
+            if raw.get("accountType", "atlassian") != "atlassian" or raw.get("active") is False:
+                continue
+            user = parse_user(raw, self.slug, self.base_url)
+            if user is not None:
+                users.append(user)
+        return users
+
+    # --- reading tasks ---------------------------------------------------------------------
+    def _search(
+        self, jql: str, fields: Sequence[str], limit: int, cursor: str | None = None
+    ) -> tuple[list, str | None]:
+        body: dict[str, Any] = {"jql": jql, "fields": list(dict.fromkeys(fields)), "maxResults": limit}
+        if cursor:
+            body["nextPageToken"] = cursor
+        if self._written_issue_ids:
+            body["reconcileIssues"] = list(self._written_issue_ids)
+        # A search changes nothing, so it may be retried although it is a POST.
+        data = self.http.post("/rest/api/3/search/jql", json=body, idempotent=True)
+        token = data.get("nextPageToken")
+        if data.get("isLast") is True:
+            token = None
+        return list(data.get("issues") or []), token
+
+    def _task_fields(self, *, detail: bool, story_points_field: str | None) -> list[str]:
+        fields = list(TASK_DETAIL_FIELDS if detail else TASK_FIELDS)
+        fields.extend(field for field in (self.sprint_field(), story_points_field) if field)
+        return fields
+
+    def _tasks_from(
+        self, issues: list[Mapping[str, Any]], requested: Sequence[str], board_field: str | None = None
+    ) -> list[Task]:
+        """Parse issues, each with its project's story-point field (or the sprint board's).
+
+        A field that was not requested (issues of another project in a cross-project
+        list) is fetched for those issues with one more search.
+        """
+        sprint_field = self.sprint_field()
+        field_by_key: dict[str, str | None] = {}
+        missing: dict[str, list[str]] = {}
+        for raw in issues:
+            if board_field:
+                field_by_key[raw["key"]] = board_field
+                continue
+            field = self.story_points_field(((raw.get("fields") or {}).get("project") or {}).get("key"))
+            field_by_key[raw["key"]] = field
+            if field and field not in requested:
+                missing.setdefault(field, []).append(raw["key"])
+        if missing:
+            keys = sorted({key for group in missing.values() for key in group})
+            extra, _ = self._search(keys_jql(keys), list(missing), limit=len(keys))
+            values = {raw["key"]: raw.get("fields") or {} for raw in extra}
+            for raw in issues:
+                raw.setdefault("fields", {}).update(values.get(raw["key"], {}))
+        return [
+            parse_issue(
+                raw,
+                self.slug,
+                self.base_url,
+                sprint_field=sprint_field,
+                story_points_field=field_by_key[raw["key"]],
+            )
+            for raw in issues
+        ]
+
+    def _sprint_board_field(self, sprint_id: str) -> tuple[Mapping[str, Any], str | None]:
+        sprint = self.http.get(f"/rest/agile/1.0/sprint/{path(sprint_id)}")
+        board_id = sprint.get("originBoardId")
+        return sprint, self.board_estimation_field(str(board_id)) if board_id is not None else None
+
+    def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        if query.categories and not query.categories & set(JQL_CATEGORY_NAMES):
+            # Only UNKNOWN asked for: JIRA files practically every status under one of its three
+            # categories, so this matches nothing here, as it does for the other providers.
+            return Page([], next_cursor=None)
+        zone = user_timezone(self.current_user().extra.get("timeZone")) if query.updated_since else None
+        jql = build_task_jql(query, user_zone=zone)
+        board_field = None
+        if query.sprint_id:
+            _, board_field = self._sprint_board_field(query.sprint_id)
+            story_points_field = board_field
+        elif query.project_id:
+            story_points_field = self.story_points_field(query.project_id)
+        elif query.epic_id:
+            story_points_field = self.story_points_field(project_of_key(query.epic_id))
+        else:
+            story_points_field = None
+        fields = self._task_fields(detail=False, story_points_field=story_points_field)
+        issues, token = self._search(jql, fields, page_size(page, MAX_SEARCH_PAGE), page.cursor)
+        return Page(self._tasks_from(issues, fields, board_field), next_cursor=token)
+
+    def _get_issue(self, task_id: str, fields: Sequence[str]) -> dict[str, Any]:
+        return self.http.get(f"/rest/api/3/issue/{path(task_id)}", params={"fields": ",".join(fields)})
+
+    def get_task(self, task_id: str) -> Task:
+        guess = self.story_points_field(project_of_key(task_id))
+        fields = self._task_fields(detail=True, story_points_field=guess)
+        raw = self._get_issue(task_id, fields)
+        actual = self.story_points_field(((raw.get("fields") or {}).get("project") or {}).get("key"))
+        if actual and actual not in fields:  # a numeric id, or an issue moved to another project
+            raw.setdefault("fields", {}).update(self._get_issue(task_id, [actual]).get("fields") or {})
+        return parse_issue(
+            raw, self.slug, self.base_url, sprint_field=self.sprint_field(), story_points_field=actual
+        )
+
+    def available_statuses(self, task_id: str) -> list[Status]:
+        return parse_transition_targets(self._transitions(task_id), self.slug)
+
+    def _transitions(self, task_id: str) -> Any:
+        return self.http.get(f"/rest/api/3/issue/{path(task_id)}/transitions")
+
+    # --- writing tasks ----------------------------------------------------------------------
+    def _issue_type_id(self, project: Mapping[str, Any], wanted: str | None, parent_id: str | None) -> str:
+        types = [t for t in project.get("issueTypes") or [] if isinstance(t, Mapping)]
+        if wanted:
+            for issue_type in types:
+                if str(issue_type.get("name", "")).lower() == wanted.strip().lower():
+                    return str(issue_type["id"])
+            names = ", ".join(str(t.get("name")) for t in types)
+            raise errors.InvalidInput(
+                f"JIRA project {project.get('key')} has no issue type {wanted!r}.",
+                field_errors={"type": f"choose one of: {names}"},
+            )
+        if parent_id:
+            parent = self._get_issue(parent_id, ["issuetype"])
+            if not is_epic_type((parent.get("fields") or {}).get("issuetype")):
+                # Under a standard issue only a sub-task can live.
+                for issue_type in types:
+                    if issue_type.get("subtask"):
+                        return str(issue_type["id"])
+        standard = [t for t in types if not t.get("subtask") and t.get("hierarchyLevel", 0) == 0]
+        for issue_type in standard:
+            if str(issue_type.get("name", "")).lower() == "task":
+                return str(issue_type["id"])
+        if standard:
+            return str(standard[0]["id"])
+        raise errors.InvalidInput(f"JIRA project {project.get('key')} offers no issue type to create.")
+
+    def create_task(self, project_id: str, draft: TaskDraft) -> Task:
+        project = self.project(project_id)
+        parent_key = one_parent(draft.parent_id, draft.epic_id)
+        fields = draft_fields(draft)
+        fields["project"] = {"key": project["key"]}
+        fields["issuetype"] = {"id": self._issue_type_id(project, draft.type, parent_key)}
+        if parent_key:
+            fields["parent"] = {"key": parent_key}
+        if draft.story_points is not None:
+            fields[self.require_story_points_field(project["key"])] = draft.story_points
+        if draft.sprint_id:
+            fields[self.require_sprint_field()] = sprint_number(draft.sprint_id)
+        created = self.http.post("/rest/api/3/issue", json={"fields": fields})
+        self._remember_write(created.get("id"))
+        return self.get_task(str(created["key"]))
+
+    def update_task(self, task_id: str, changes: TaskChanges) -> Task:
+        changed = changes.changed()
+        fields = change_fields(changes)
+        if "story_points" in changed:
+            project_key = project_of_key(task_id) or self._project_key_of(task_id)
+            fields[self.require_story_points_field(project_key)] = changed["story_points"]
+        if fields:
+            self.http.put(f"/rest/api/3/issue/{path(task_id)}", json={"fields": fields})
+        if "sprint_id" in changed:
+            issues = {"issues": [task_id]}
+            if changed["sprint_id"]:
+                self.http.post(
+                    f"/rest/agile/1.0/sprint/{sprint_number(changed['sprint_id'])}/issue", json=issues
+                )
+            else:
+                self.http.post("/rest/agile/1.0/backlog/issue", json=issues)
+        return self._written(task_id)
+
+    def _project_key_of(self, task_id: str) -> str | None:
+        project = ((self._get_issue(task_id, ["project"]).get("fields") or {}).get("project")) or {}
+        return project.get("key")
+
+    def _written(self, task_id: str) -> Task:
+        task = self.get_task(task_id)
+        self._remember_write(task.extra.get("issue_id"))
+        return task
+
+    def set_task_status(self, task_id: str, status: Status) -> Task:
+        data = self._transitions(task_id)
+        transitions = [t for t in (data or {}).get("transitions") or [] if t.get("isAvailable") is not False]
+
+        def target(transition: Mapping[str, Any]) -> Mapping[str, Any]:
+            return transition.get("to") or {}
+
+        chosen = next((t for t in transitions if str(target(t).get("id")) == status.id), None) or next(
+            (t for t in transitions if str(target(t).get("name", "")).lower() == status.name.lower()), None
+        )
+        if chosen is None:
+            reachable = ", ".join(sorted({str(target(t).get("name")) for t in transitions})) or "none"
+            raise errors.InvalidInput(
+                f"JIRA's workflow has no transition from {task_id}'s current status to {status.name!r}.",
+                field_errors={"status": f"reachable now: {reachable}"},
+            )
+        self.http.post(
+            f"/rest/api/3/issue/{path(task_id)}/transitions", json={"transition": {"id": chosen["id"]}}
+        )
+        task = self._written(task_id)
+        if task.status is None or task.status.id != str(target(chosen).get("id")):
+            now = task.status.name if task.status else "an unknown status"
+            raise errors.Conflict(
+                f"JIRA accepted the transition to {status.name!r}, but {task_id} is now in {now!r} "
+                "(a workflow rule may have moved it on)."
+            )
+        return task
+
+    def assign_task(self, task_id: str, user_id: str | None) -> Task:
+        self.http.put(f"/rest/api/3/issue/{path(task_id)}/assignee", json={"accountId": user_id})
+        return self._written(task_id)
+
+    def delete_task(self, task_id: str) -> None:
+        self.http.delete(f"/rest/api/3/issue/{path(task_id)}")
+
+    # --- comments ------------------------------------------------------------------------------
+    def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
+        start = offset_from(page)
+        data = self.http.get(
+            f"/rest/api/3/issue/{path(task_id)}/comment",
+            params={"startAt": start, "maxResults": page_size(page, 100), "orderBy": "created"},
+        )
+        values = data.get("comments") or []
+        comments = [parse_comment(raw, self.slug, self.base_url, task_id) for raw in values]
+        total = data.get("total")
+        cursor = next_offset(start, len(values), total) if isinstance(total, int) else None
+        return Page(comments, next_cursor=cursor, total=total)
+
+    def add_comment(self, task_id: str, body: str) -> Comment:
+        data = self.http.post(
+            f"/rest/api/3/issue/{path(task_id)}/comment", json={"body": markdown_to_adf(body)}
+        )
+        return parse_comment(data, self.slug, self.base_url, task_id)
+
+    # --- sprints ------------------------------------------------------------------------------
+    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
+        """The sprints of the project's scrum boards, board after board; the cursor is (board, startAt)."""
+        boards = self.scrum_boards(project_id)
+        board_ids = {str(board["id"]) for board in boards}
+        position, start = cursor_numbers(page.cursor, 2) or (0, 0)
+        project_ref = make_ref(self.slug, project_id.upper())
+        params: dict[str, Any] = {"maxResults": page_size(page, 50)}
+        if state is not None and state != SprintState.UNKNOWN:
+            params["state"] = state.value
+        while position < len(boards):
+            board_id = str(boards[position]["id"])
+            data = self.http.get(
+                f"/rest/agile/1.0/board/{board_id}/sprint", params={**params, "startAt": start}
+            )
+            values = data.get("values") or []
+            sprints = [
+                parse_sprint(raw, self.slug, self.base_url, project_ref)
+                for raw in values
+                # A sprint shared with another board of the project is listed once, by its own board.
+                if str(raw.get("originBoardId", board_id)) == board_id
+                or str(raw.get("originBoardId")) not in board_ids
+            ]
+            start += len(values)
+            if data.get("isLast", True) or not values:
+                position, start = position + 1, 0
+            cursor = make_cursor(position, start) if position < len(boards) else None
+            if sprints or cursor is None:
+                return Page(sprints, next_cursor=cursor)
+        return Page([], next_cursor=None)
+
+    def get_sprint(self, sprint_id: str) -> Sprint:
+        data = self.http.get(f"/rest/agile/1.0/sprint/{path(sprint_id)}")
+        board_id = data.get("originBoardId")
+        project_key = self.board_project(str(board_id)) if board_id is not None else None
+        project_ref = make_ref(self.slug, project_key) if project_key else None
+        return parse_sprint(data, self.slug, self.base_url, project_ref)
+
+    def sprint_tasks(self, sprint_id: str) -> list[Task]:
+        sprint, board_field = self._sprint_board_field(sprint_id)
+        fields = self._task_fields(detail=False, story_points_field=board_field)
+        sprint_ref = make_ref(self.slug, str(sprint["id"]))
+
+        def fetch(start: int) -> tuple[list[Mapping[str, Any]], int | None]:
+            data = self.http.get(
+                f"/rest/agile/1.0/sprint/{path(sprint_id)}/issue",
+                params={"startAt": start, "maxResults": 100, "fields": ",".join(fields)},
+            )
+            values = data.get("issues") or []
+            return values, after(start, len(values), data.get("total"))
+
+        tasks = self._tasks_from(read_all(fetch, 0), fields, board_field)
+        # In this sprint's burndown every task counts as this sprint's, whichever sprint it moved on to.
+        return [replace(task, sprint_ref=sprint_ref) for task in tasks]
+
+    # --- epics ----------------------------------------------------------------------------------
+    def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
+        limit = page_size(page, MAX_SEARCH_PAGE)
+        issues, token = self._search(epics_jql(project_id), EPIC_FIELDS, limit, page.cursor)
+        return Page([parse_epic(raw, self.slug, self.base_url) for raw in issues], next_cursor=token)
+
+    def get_epic(self, epic_id: str) -> Epic:
+        raw = self._get_issue(epic_id, EPIC_DETAIL_FIELDS)
+        if not is_epic_type((raw.get("fields") or {}).get("issuetype")):
+            raise errors.NotFound(f"JIRA issue {epic_id} is not an epic.")
+        return parse_epic(raw, self.slug, self.base_url)

@@ -1,0 +1,136 @@
+"""The JIRA site's own configuration, looked up once and kept with the connection's metadata.
+
+Which custom field holds sprints, each project's issue types, its scrum boards and
+the story-point field their estimation settings name: a task read needs all of
+them, and they change only when an administrator reconfigures the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from requests.auth import HTTPBasicAuth
+
+from .. import errors
+from ..base import User
+from ..paging import read_all
+from ..vendor import VendorAdapter
+from .parse import find_sprint_field, parse_error, parse_estimation_field, parse_user
+from .query import path
+
+MAX_BOARD_PAGE = 50  # JIRA's page size for boards
+
+
+class JiraSite(VendorAdapter):
+    """The JIRA adapter's plumbing: credentials, the current user, and the site's metadata."""
+
+    provider_type: ClassVar[str] = "jira"
+    vendor: ClassVar[str] = "JIRA"
+    needs_username: ClassVar[bool] = True
+    base_url_example: ClassVar[str] = "https://your-site.atlassian.net"
+
+    parse_error = staticmethod(parse_error)
+
+    def credentials(self) -> dict[str, Any]:
+        """Basic auth with the account email and the API token; AuthenticationFailed without an email."""
+        if not self._config.username:
+            raise errors.AuthenticationFailed(
+                "JIRA Cloud needs the account's email address as the username beside the API token."
+            )
+        return {"auth": HTTPBasicAuth(self._config.username, self._config.token)}
+
+    def fetch_current_user(self) -> User:
+        data = self.http.get("/rest/api/3/myself")
+        user = parse_user(data, self.slug, self.base_url)
+        if user is None:
+            raise self.not_this_product()
+        return user
+
+    def sprint_field(self) -> str | None:
+        """The id of the Jira Software sprint field, or None on a site without it."""
+        return self.metadata.get(
+            "sprint_field", lambda: find_sprint_field(self.http.get("/rest/api/3/field"))
+        )
+
+    def require_sprint_field(self) -> str:
+        """The sprint field's id; NotSupported on a site without Jira Software."""
+        field = self.sprint_field()
+        if field is None:
+            raise errors.NotSupported("This JIRA site has no sprint field (Jira Software is not enabled).")
+        return field
+
+    def project(self, project_id: str, *, fresh: bool = False) -> Mapping[str, Any]:
+        """The raw project, its issue types included (by key or id); `fresh` asks JIRA again."""
+        key = ("project", project_id.upper())
+        if fresh:
+            self.metadata.drop(key)
+        project = self.metadata.get(key, lambda: self.http.get(f"/rest/api/3/project/{path(project_id)}"))
+        self.metadata.put(("project", str(project["key"]).upper()), project)
+        return project
+
+    def scrum_boards(self, project_key: str) -> list[Mapping[str, Any]]:
+        """The project's scrum boards, oldest first."""
+        key = project_key.upper()
+
+        def load() -> list[Mapping[str, Any]]:
+            def fetch(start: int) -> tuple[list[Mapping[str, Any]], int | None]:
+                params = {"projectKeyOrId": project_key, "type": "scrum", "startAt": start}
+                data = self.http.get("/rest/agile/1.0/board", params={**params, "maxResults": MAX_BOARD_PAGE})
+                values = data.get("values") or []
+                return values, None if data.get("isLast", True) else start + len(values)
+
+            boards = sorted(read_all(fetch, 0), key=lambda board: int(board.get("id", 0)))
+            for board in boards:
+                self.metadata.put(("board_project", str(board["id"])), key)
+            return boards
+
+        return self.metadata.get(("scrum_boards", key), load)
+
+    def board_project(self, board_id: str) -> str | None:
+        """The key of the project a board belongs to (None for a board of no project)."""
+
+        def load() -> str | None:
+            board = self.http.get(f"/rest/agile/1.0/board/{path(board_id)}")
+            return (board.get("location") or {}).get("projectKey")
+
+        return self.metadata.get(("board_project", board_id), load)
+
+    def board_estimation_field(self, board_id: str) -> str | None:
+        """The story-point field a board estimates in (None for time or issue-count estimation)."""
+
+        def load() -> str | None:
+            return parse_estimation_field(
+                self.http.get(f"/rest/agile/1.0/board/{path(board_id)}/configuration")
+            )
+
+        return self.metadata.get(("board_estimation", board_id), load)
+
+    def story_points_field(self, project_key: str | None) -> str | None:
+        """The story-point field of the project's first scrum board that estimates in one."""
+        if not project_key:
+            return None
+
+        def load() -> str | None:
+            try:
+                boards = self.scrum_boards(project_key)
+            except (errors.NotFound, errors.PermissionDenied):
+                # Without Jira Software, or without access to the boards, there are no story points.
+                return None
+            for board in boards:
+                field = self.board_estimation_field(str(board["id"]))
+                if field:
+                    return field
+            return None
+
+        return self.metadata.get(("story_points_field", project_key.upper()), load)
+
+    def require_story_points_field(self, project_key: str | None) -> str:
+        """The story-point field; NotSupported when no scrum board of the project estimates in points."""
+        field = self.story_points_field(project_key)
+        if field is None:
+            raise errors.NotSupported(
+                f"No scrum board of JIRA project {project_key} estimates in story points, so there is no "
+                "story-point field to set."
+            )
+        return field
