@@ -23,7 +23,8 @@ from portal.core.providers.base import (
     TaskQuery,
     TaskSort,
 )
-from portal.core.providers.clickup import FILTER_SCAN_PAGES, ClickUpAdapter
+from portal.core.providers.clickup import ClickUpAdapter
+from portal.core.providers.clickup.adapter import FILTER_SCAN_PAGES
 from portal.core.providers.http import HttpPolicy
 from portal.core.providers.registry import adapter_class
 from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract

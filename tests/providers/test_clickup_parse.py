@@ -17,18 +17,12 @@ from portal.core.providers.base import (
     TaskChanges,
     TaskDraft,
 )
-from portal.core.providers.clickup import (
+from portal.core.providers.clickup.comments import comment_markdown, parse_comment
+from portal.core.providers.clickup.parse import (
     ListPlace,
     SpaceInfo,
-    api_root,
-    comment_markdown,
-    create_task_body,
-    due_millis,
     is_sprint_folder,
-    page_slice,
-    parse_comment,
     parse_due,
-    parse_millis,
     parse_priority,
     parse_project,
     parse_space,
@@ -38,9 +32,10 @@ from portal.core.providers.clickup import (
     parse_user,
     place_from_list,
     sprint_state,
-    update_task_body,
-    user_timezone,
 )
+from portal.core.providers.clickup.query import api_root, create_task_body, due_millis, update_task_body
+from portal.core.providers.dates import parse_millis, user_timezone
+from portal.core.providers.paging import page_of
 
 SLUG = "cu"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -469,11 +464,11 @@ def test_api_root_accepts_the_base_url_with_or_without_the_api_path():
 
 
 def test_offset_pages_and_their_cursors():
-    first = page_slice(list(range(5)), PageRequest(limit=2))
-    assert first.items == [0, 1] and first.next_cursor == "o:2" and first.total == 5
-    last = page_slice(list(range(5)), PageRequest(limit=2, cursor="o:4"))
+    first = page_of(list(range(5)), PageRequest(limit=2))
+    assert first.items == [0, 1] and first.next_cursor == "2" and first.total == 5
+    last = page_of(list(range(5)), PageRequest(limit=2, cursor="4"))
     assert last.items == [4] and last.next_cursor is None
     with pytest.raises(errors.InvalidInput):
-        page_slice([1], PageRequest(cursor="t:1:2"))
+        page_of([1], PageRequest(cursor="t:1:2"))
     with pytest.raises(errors.InvalidInput):
-        page_slice([1], PageRequest(cursor="o:-1"))
+        page_of([1], PageRequest(cursor="-1"))
