@@ -30,7 +30,8 @@ from portal.core.providers.base import (
     TaskQuery,
     TaskSort,
 )
-from portal.core.providers.local import LocalAdapter, parse_priority
+from portal.core.providers.local import LocalAdapter
+from portal.core.providers.local.parse import parse_priority
 from portal.core.providers.registry import build_adapter
 from portal.core.tracker import service
 from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, _all_pages

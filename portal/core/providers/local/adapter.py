@@ -1,28 +1,10 @@
-"""The built-in team tracker as a provider: the interface of JIRA and the others, over our own database.
-
-How the tracker maps onto the domain model:
-- Projects: the native id is the project key ("DEMO").
-- Tasks: the native id is the task key ("DEMO-12"); types are task, bug, story and epic.
-- Statuses belong to a project and carry their own category (to do, in progress,
-  done); a status given to set_task_status or a task query is matched by name.
-- Priorities are lowest ... highest, mapped 1:1 onto PriorityLevel; "none" is no priority.
-- People are the instance's active users (native id = the user id); the current
-  user is the connection's owner.
-- Sprints: native id = the sprint id; whole UTC days, a sprint covers its end day.
-- Epics are tasks of type epic; a task joins one through its `epic` field.
-- done_at is kept by the tracker itself: set when a task enters a done status.
-- Browser URLs point at the portal's tracker pages under `config.base_url`.
-
-The adapter makes no network requests: `policy` is accepted for the common
-constructor and not used. Each call runs in its own short database session.
-"""
+"""The built-in tracker behind the ProviderAdapter protocol, over our own database."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -30,18 +12,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
-from portal.core.models import (
-    TrackerComment,
-    TrackerProject,
-    TrackerSprint,
-    TrackerStatus,
-    TrackerTask,
-)
+from portal.core.models import TrackerProject, TrackerSprint, TrackerTask
 from portal.core.models import User as UserRecord
 from portal.core.tracker import service
 
-from . import errors
-from .base import (
+from .. import errors
+from ..base import (
     ME,
     CheckResult,
     Comment,
@@ -61,10 +37,24 @@ from .base import (
     TaskDraft,
     TaskQuery,
     User,
-    make_ref,
 )
-from .http import HttpPolicy
-from .paging import next_offset, offset_from
+from ..http import HttpPolicy
+from ..paging import next_offset, offset_from, page_size
+from .parse import (
+    PRIORITY_BY_LEVEL,
+    PRIORITY_LEVELS,
+    STATUS_CATEGORIES,
+    invalid_input,
+    native_int,
+    parse_comment,
+    parse_epic,
+    parse_priority,
+    parse_project,
+    parse_sprint,
+    parse_status,
+    parse_task,
+    parse_user,
+)
 
 R = TypeVar("R")
 
@@ -72,163 +62,10 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
 
-PRIORITY_LEVELS = {
-    "lowest": PriorityLevel.LOWEST,
-    "low": PriorityLevel.LOW,
-    "medium": PriorityLevel.MEDIUM,
-    "high": PriorityLevel.HIGH,
-    "highest": PriorityLevel.HIGHEST,
-    "none": PriorityLevel.NONE,
-}
-PRIORITY_BY_LEVEL = {level: name for name, level in PRIORITY_LEVELS.items()}
-
-STATUS_CATEGORIES = {
-    "todo": StatusCategory.TODO,
-    "in_progress": StatusCategory.IN_PROGRESS,
-    "done": StatusCategory.DONE,
-}
-SPRINT_STATES = {"future": SprintState.FUTURE, "active": SprintState.ACTIVE, "closed": SprintState.CLOSED}
-
-# The service's field names, as the domain model and TaskDraft/TaskChanges call them.
-FIELD_NAMES = {
-    "status": "status",
-    "assignee": "assignee_id",
-    "due": "due",
-    "parent": "parent_id",
-    "epic": "epic_id",
-    "sprint": "sprint_id",
-}
-
-
-# --- pure parsers: tracker rows -> domain objects ---------------------------------------------
-
-
-def parse_user(slug: str, user: UserRecord) -> User:
-    return User(ref=make_ref(slug, user.id), id=str(user.id), name=user.display_name, email=user.email)
-
-
-def parse_priority(name: str) -> Priority | None:
-    """A task's priority; None when it has none."""
-    if name == "none":
-        return None
-    return Priority(id=name, name=name.capitalize(), level=PRIORITY_LEVELS.get(name, PriorityLevel.UNKNOWN))
-
-
-def parse_status(slug: str, status: TrackerStatus) -> Status:
-    return Status(
-        ref=make_ref(slug, status.id),
-        id=str(status.id),
-        name=status.name,
-        category=STATUS_CATEGORIES.get(status.category, StatusCategory.UNKNOWN),
-        extra={"position": status.position},
-    )
-
-
-def parse_project(slug: str, base_url: str, project: TrackerProject) -> Project:
-    return Project(
-        ref=make_ref(slug, project.key),
-        id=project.key,
-        key=project.key,
-        name=project.name,
-        url=f"{base_url}/projects/{project.key}",
-        description=project.description,
-    )
-
-
-def parse_task(slug: str, base_url: str, task: TrackerTask) -> Task:
-    key = task.key
-    return Task(
-        ref=make_ref(slug, key),
-        id=key,
-        key=key,
-        title=task.title,
-        url=f"{base_url}/tasks/{key}",
-        status=parse_status(slug, task.status),
-        project_ref=make_ref(slug, task.project.key),
-        description=task.description,
-        type=task.type,
-        priority=parse_priority(task.priority),
-        assignee=parse_user(slug, task.assignee) if task.assignee is not None else None,
-        reporter=parse_user(slug, task.reporter) if task.reporter is not None else None,
-        due=task.due_date,
-        created_at=task.created_at,
-        updated_at=task.updated_at,
-        done_at=task.done_at,
-        estimate_hours=task.estimate_hours,
-        story_points=task.story_points,
-        parent_ref=make_ref(slug, task.parent.key) if task.parent is not None else None,
-        epic_ref=make_ref(slug, task.epic.key) if task.epic is not None else None,
-        sprint_ref=make_ref(slug, task.sprint_id) if task.sprint_id is not None else None,
-    )
-
-
-def parse_epic(slug: str, base_url: str, task: TrackerTask) -> Epic:
-    key = task.key
-    return Epic(
-        ref=make_ref(slug, key),
-        id=key,
-        key=key,
-        title=task.title,
-        url=f"{base_url}/tasks/{key}",
-        status=parse_status(slug, task.status),
-        description=task.description,
-        project_ref=make_ref(slug, task.project.key),
-    )
-
-
-def sprint_bounds(sprint: TrackerSprint) -> tuple[datetime | None, datetime | None]:
-    """A sprint's whole days as UTC datetimes: from the start day's first second to the end day's last."""
-    start = datetime.combine(sprint.start_date, time.min, UTC) if sprint.start_date else None
-    end = datetime.combine(sprint.end_date, time(23, 59, 59), UTC) if sprint.end_date else None
-    return start, end
-
-
-def parse_sprint(slug: str, base_url: str, sprint: TrackerSprint) -> Sprint:
-    start, end = sprint_bounds(sprint)
-    return Sprint(
-        ref=make_ref(slug, sprint.id),
-        id=str(sprint.id),
-        name=sprint.name,
-        state=SPRINT_STATES.get(sprint.state, SprintState.UNKNOWN),
-        url=f"{base_url}/projects/{sprint.project.key}/tasks?sprint={sprint.id}",
-        start=start,
-        end=end,
-        completed_at=sprint.completed_at,
-        goal=sprint.goal,
-        project_ref=make_ref(slug, sprint.project.key),
-    )
-
-
-def parse_comment(slug: str, base_url: str, task_key: str, comment: TrackerComment) -> Comment:
-    return Comment(
-        ref=make_ref(slug, comment.id),
-        id=str(comment.id),
-        body=comment.body,
-        author=parse_user(slug, comment.author) if comment.author is not None else None,
-        created_at=comment.created_at,
-        url=f"{base_url}/tasks/{task_key}#comment-{comment.id}",
-        extra={"task_ref": make_ref(slug, task_key)},
-    )
-
-
-def invalid_input(exc: service.InvalidTrackerInput) -> errors.InvalidInput:
-    """The tracker's refusal as the provider error, with field names as TaskDraft calls them."""
-    fields = {FIELD_NAMES.get(name, name): message for name, message in exc.field_errors.items()}
-    return errors.InvalidInput("The team tracker refused the values given", field_errors=fields)
-
-
-def _native_int(value: str | None, field: str) -> int | None:
-    if value is None or value == "":
-        return None
-    text = str(value).strip()
-    if not text.isdigit():
-        raise errors.InvalidInput(
-            f"{field} must be a number", field_errors={field: f"{text[:40]!r} is not a number"}
-        )
-    return int(text)
-
 
 class LocalAdapter:
+    """The built-in tracker, acting as the connection's owner."""
+
     provider_type: ClassVar[str] = "local"
     needs_username: ClassVar[bool] = False
     base_url_example: ClassVar[str] = ""
@@ -273,6 +110,24 @@ class LocalAdapter:
         with self._session() as session:
             return work(session)
 
+    def _paged(
+        self,
+        page: PageRequest,
+        find: Callable[[Session, int, int], service.ResultPage[Any]],
+        parse: Callable[[Any], R],
+    ) -> Page[R]:
+        """One page of what `find(session, offset, limit)` finds, parsed."""
+        offset, limit = offset_from(page), page_size(page, MAX_PAGE_SIZE)
+
+        def work(session: Session) -> Page[R]:
+            found = find(session, offset, limit)
+            items = [parse(row) for row in found.items]
+            return Page(
+                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
+            )
+
+        return self._read(work)
+
     def _task(self, session: Session, task_id: str) -> TrackerTask:
         return service.get_task(session, task_id)
 
@@ -296,16 +151,10 @@ class LocalAdapter:
     # --- projects, statuses, priorities, people -------------------------------------------------
 
     def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
-        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
+        def find(session: Session, offset: int, limit: int) -> service.ResultPage[TrackerProject]:
+            return service.list_projects(session, text=text, offset=offset, limit=limit)
 
-        def work(session: Session) -> Page[Project]:
-            found = service.list_projects(session, text=text, offset=offset, limit=limit)
-            items = [parse_project(self.slug, self.base_url, p) for p in found.items]
-            return Page(
-                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
-            )
-
-        return self._read(work)
+        return self._paged(page, find, lambda project: parse_project(self.slug, self.base_url, project))
 
     def get_project(self, project_id: str) -> Project:
         return self._read(
@@ -341,7 +190,7 @@ class LocalAdapter:
         if query.assignee == ME:
             assignee_id = self.user_id
         elif query.assignee:
-            assignee_id = _native_int(query.assignee, "assignee")
+            assignee_id = native_int(query.assignee, "assignee")
         epic_id = service.get_task(session, query.epic_id).id if query.epic_id else None
         categories = frozenset(
             name for name, category in STATUS_CATEGORIES.items() if category in query.categories
@@ -358,7 +207,7 @@ class LocalAdapter:
             status_names=tuple(s.name for s in query.statuses),
             categories=categories,
             text=query.text,
-            sprint_id=_native_int(query.sprint_id, "sprint_id"),
+            sprint_id=native_int(query.sprint_id, "sprint_id"),
             epic_id=epic_id,
             updated_since=query.updated_since,
             sort=str(query.sort),
@@ -366,19 +215,14 @@ class LocalAdapter:
         )
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
-        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
-
         if query.categories and not query.categories - {StatusCategory.UNKNOWN}:
+            offset_from(page)  # a foreign cursor is refused all the same
             return Page(items=[], total=0)  # every tracker status has a known category
 
-        def work(session: Session) -> Page[Task]:
-            found = service.find_tasks(session, self._task_filter(session, query), offset=offset, limit=limit)
-            items = [parse_task(self.slug, self.base_url, t) for t in found.items]
-            return Page(
-                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
-            )
+        def find(session: Session, offset: int, limit: int) -> service.ResultPage[TrackerTask]:
+            return service.find_tasks(session, self._task_filter(session, query), offset=offset, limit=limit)
 
-        return self._read(work)
+        return self._paged(page, find, lambda task: parse_task(self.slug, self.base_url, task))
 
     def get_task(self, task_id: str) -> Task:
         return self._read(lambda session: parse_task(self.slug, self.base_url, self._task(session, task_id)))
@@ -409,9 +253,9 @@ class LocalAdapter:
             elif name == "priority":
                 values["priority"] = self._priority_name(value, problems)
             elif name == "assignee_id":
-                values["assignee_id"] = _native_int(value, "assignee_id")
+                values["assignee_id"] = native_int(value, "assignee_id")
             elif name == "sprint_id":
-                values["sprint_id"] = _native_int(value, "sprint_id")
+                values["sprint_id"] = native_int(value, "sprint_id")
             elif name in ("parent_id", "epic_id"):
                 values[name] = self._referenced_task_id(session, value, name, problems)
             elif name == "labels":
@@ -485,7 +329,7 @@ class LocalAdapter:
     def assign_task(self, task_id: str, user_id: str | None) -> Task:
         with self._session() as session:
             task = self._task(session, task_id)
-            assignee_id = self.user_id if user_id == ME else _native_int(user_id, "assignee_id")
+            assignee_id = self.user_id if user_id == ME else native_int(user_id, "assignee_id")
             task = service.update_task(session, task, {"assignee_id": assignee_id}, actor_id=self.user_id)
             return self._task_result(session, task)
 
@@ -496,17 +340,13 @@ class LocalAdapter:
     # --- comments -------------------------------------------------------------------------------
 
     def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
-        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
-
-        def work(session: Session) -> Page[Comment]:
+        def find(session: Session, offset: int, limit: int) -> service.ResultPage[Comment]:
             task = self._task(session, task_id)
             found = service.list_comments(session, task, offset=offset, limit=limit)
-            items = [parse_comment(self.slug, self.base_url, task.key, c) for c in found.items]
-            return Page(
-                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
-            )
+            comments = [parse_comment(self.slug, self.base_url, task.key, c) for c in found.items]
+            return service.ResultPage(comments, found.total)
 
-        return self._read(work)
+        return self._paged(page, find, lambda comment: comment)
 
     def add_comment(self, task_id: str, body: str) -> Comment:
         with self._session() as session:
@@ -523,21 +363,17 @@ class LocalAdapter:
         return service.get_sprint(session, int(text))
 
     def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
-        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
         if state == SprintState.UNKNOWN:
+            offset_from(page)  # a foreign cursor is refused all the same
             return Page(items=[], total=0)  # every tracker sprint has a known state
 
-        def work(session: Session) -> Page[Sprint]:
+        def find(session: Session, offset: int, limit: int) -> service.ResultPage[TrackerSprint]:
             project = service.get_project(session, project_id)
-            found = service.list_sprints(
+            return service.list_sprints(
                 session, project, state=str(state) if state else None, offset=offset, limit=limit
             )
-            items = [parse_sprint(self.slug, self.base_url, s) for s in found.items]
-            return Page(
-                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
-            )
 
-        return self._read(work)
+        return self._paged(page, find, lambda sprint: parse_sprint(self.slug, self.base_url, sprint))
 
     def get_sprint(self, sprint_id: str) -> Sprint:
         return self._read(
@@ -552,17 +388,12 @@ class LocalAdapter:
         return self._read(work)
 
     def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
-        offset, limit = offset_from(page), min(page.limit, MAX_PAGE_SIZE)
-
-        def work(session: Session) -> Page[Epic]:
-            project = service.get_project(session, project_id)
-            found = service.list_epics(session, project, offset=offset, limit=limit)
-            items = [parse_epic(self.slug, self.base_url, t) for t in found.items]
-            return Page(
-                items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
+        def find(session: Session, offset: int, limit: int) -> service.ResultPage[TrackerTask]:
+            return service.list_epics(
+                session, service.get_project(session, project_id), offset=offset, limit=limit
             )
 
-        return self._read(work)
+        return self._paged(page, find, lambda epic: parse_epic(self.slug, self.base_url, epic))
 
     def get_epic(self, epic_id: str) -> Epic:
         def work(session: Session) -> Epic:
