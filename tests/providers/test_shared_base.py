@@ -27,6 +27,7 @@ from portal.core.providers.dates import (
     user_timezone,
     utc_stamp,
 )
+from portal.core.providers.lineage import version_state
 from portal.core.providers.metadata import MetadataCache
 from portal.core.providers.paging import (
     cursor_numbers,
@@ -37,7 +38,7 @@ from portal.core.providers.paging import (
     read_all,
 )
 from portal.core.providers.vendor import describe_json_error
-from portal.core.providers.vocabulary import priority_level, status_category, version_state
+from portal.core.providers.vocabulary import priority_level, status_category
 
 # --- dates ---------------------------------------------------------------------------------------------
 

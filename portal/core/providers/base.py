@@ -11,7 +11,7 @@ runs them in threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
@@ -153,6 +153,12 @@ class Epic:
     description: str | None = None
     project_ref: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, task: Task, extra: dict[str, Any] | None = None) -> Epic:
+        """The epic that a task of an epic type is (with the task's extra, unless `extra` is given)."""
+        shared = {f.name: getattr(task, f.name) for f in fields(cls) if f.name != "extra"}
+        return cls(**shared, extra=dict(task.extra if extra is None else extra))
 
 
 @dataclass

@@ -43,12 +43,23 @@ def describe_json_error(parse: Any) -> Any:
 
 
 class VendorAdapter:
-    """What every vendor adapter shares; subclasses implement the ProviderAdapter operations."""
+    """What every vendor adapter shares; subclasses implement the ProviderAdapter operations.
+
+    A vendor's adapter names itself where it is declared:
+    `class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine")`.
+    """
 
     provider_type: ClassVar[str]  # the registry's name: "jira"
     vendor: ClassVar[str]  # the product in messages: "JIRA"
     needs_username: ClassVar[bool] = False  # JIRA needs the account email beside the token
     base_url_example: ClassVar[str] = ""  # shown in forms: "https://your-site.atlassian.net"
+
+    def __init_subclass__(cls, *, provider_type: str = "", vendor: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if provider_type:
+            cls.provider_type = provider_type
+        if vendor:
+            cls.vendor = vendor
 
     def __init__(
         self,

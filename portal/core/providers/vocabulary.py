@@ -8,12 +8,8 @@ a level or a category, and anything else is UNKNOWN rather than a guess.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date
-from typing import Any, TypeVar
 
-from .base import PriorityLevel, SprintState, StatusCategory
-
-D = TypeVar("D", bound=date)
+from .base import PriorityLevel, StatusCategory
 
 
 def normalized(name: str) -> str:
@@ -49,15 +45,3 @@ def status_category(
     if is_closed is not None and is_default:
         return StatusCategory.TODO
     return StatusCategory.UNKNOWN
-
-
-def version_state(status: Any, start: D | None, now: D) -> SprintState:
-    """The state of a Redmine or OpenProject version standing in for a sprint.
-
-    Closed versions are CLOSED; open and locked ones FUTURE before their start, ACTIVE from then on.
-    """
-    if status == "closed":
-        return SprintState.CLOSED
-    if status in ("open", "locked"):
-        return SprintState.FUTURE if start is not None and start > now else SprintState.ACTIVE
-    return SprintState.UNKNOWN

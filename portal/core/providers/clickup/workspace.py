@@ -33,11 +33,9 @@ TEAM_NOT_AUTHORIZED = "OAUTH_027"  # ClickUp's 401 for a Workspace or object the
 TEAMS_KEY = ("teams",)
 
 
-class ClickUpWorkspace(VendorAdapter):
+class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp"):
     """Calls to ClickUp API v2 with a personal token, in the connection's Workspace."""
 
-    provider_type: ClassVar[str] = "clickup"
-    vendor: ClassVar[str] = "ClickUp"
     base_url_example: ClassVar[str] = "https://api.clickup.com"
 
     parse_error = staticmethod(parse_error)

@@ -22,11 +22,9 @@ from .query import path
 MAX_BOARD_PAGE = 50  # JIRA's page size for boards
 
 
-class JiraSite(VendorAdapter):
+class JiraSite(VendorAdapter, provider_type="jira", vendor="JIRA"):
     """The JIRA adapter's plumbing: credentials, the current user, and the site's metadata."""
 
-    provider_type: ClassVar[str] = "jira"
-    vendor: ClassVar[str] = "JIRA"
     needs_username: ClassVar[bool] = True
     base_url_example: ClassVar[str] = "https://your-site.atlassian.net"
 

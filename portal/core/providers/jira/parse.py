@@ -328,20 +328,8 @@ def parse_issue(
 
 
 def parse_epic(data: Mapping[str, Any], slug: str, base_url: str) -> Epic:
-    key = str(data["key"])
-    fields = data.get("fields") or {}
-    project = fields.get("project") or {}
-    return Epic(
-        ref=make_ref(slug, key),
-        id=key,
-        key=key,
-        title=fields.get("summary") or "",
-        url=f"{base_url}/browse/{quote(key, safe='')}",
-        status=parse_status(fields.get("status"), slug),
-        description=adf_to_markdown(fields.get("description")) if "description" in fields else None,
-        project_ref=make_ref(slug, project["key"]) if project.get("key") else None,
-        extra={"issue_id": str(data.get("id", ""))},
-    )
+    """An issue of an epic type as an Epic."""
+    return Epic.of(parse_issue(data, slug, base_url))
 
 
 def parse_error(body: Any) -> tuple[str | None, dict[str, str]]:

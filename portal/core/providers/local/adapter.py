@@ -110,18 +110,22 @@ class LocalAdapter:
         with self._session() as session:
             return work(session)
 
+    def _one(self, parse: Callable[[str, str, Any], R], find: Callable[[Session], Any]) -> R:
+        """What `find(session)` finds, parsed with this connection's slug and base URL."""
+        return self._read(lambda session: parse(self.slug, self.base_url, find(session)))
+
     def _paged(
         self,
         page: PageRequest,
         find: Callable[[Session, int, int], service.ResultPage[Any]],
-        parse: Callable[[Any], R],
+        parse: Callable[[str, str, Any], R],
     ) -> Page[R]:
-        """One page of what `find(session, offset, limit)` finds, parsed."""
+        """One page of what `find(session, offset, limit)` finds, parsed as `_one` parses."""
         offset, limit = offset_from(page), page_size(page, MAX_PAGE_SIZE)
 
         def work(session: Session) -> Page[R]:
             found = find(session, offset, limit)
-            items = [parse(row) for row in found.items]
+            items = [parse(self.slug, self.base_url, row) for row in found.items]
             return Page(
                 items=items, next_cursor=next_offset(offset, len(items), found.total), total=found.total
             )
@@ -154,12 +158,10 @@ class LocalAdapter:
         def find(session: Session, offset: int, limit: int) -> service.ResultPage[TrackerProject]:
             return service.list_projects(session, text=text, offset=offset, limit=limit)
 
-        return self._paged(page, find, lambda project: parse_project(self.slug, self.base_url, project))
+        return self._paged(page, find, parse_project)
 
     def get_project(self, project_id: str) -> Project:
-        return self._read(
-            lambda session: parse_project(self.slug, self.base_url, service.get_project(session, project_id))
-        )
+        return self._one(parse_project, lambda session: service.get_project(session, project_id))
 
     def list_statuses(self, project_id: str) -> list[Status]:
         def work(session: Session) -> list[Status]:
@@ -222,10 +224,10 @@ class LocalAdapter:
         def find(session: Session, offset: int, limit: int) -> service.ResultPage[TrackerTask]:
             return service.find_tasks(session, self._task_filter(session, query), offset=offset, limit=limit)
 
-        return self._paged(page, find, lambda task: parse_task(self.slug, self.base_url, task))
+        return self._paged(page, find, parse_task)
 
     def get_task(self, task_id: str) -> Task:
-        return self._read(lambda session: parse_task(self.slug, self.base_url, self._task(session, task_id)))
+        return self._one(parse_task, lambda session: self._task(session, task_id))
 
     def available_statuses(self, task_id: str) -> list[Status]:
         """Every other status of the task's project: the tracker has no workflow rules."""
@@ -346,7 +348,7 @@ class LocalAdapter:
             comments = [parse_comment(self.slug, self.base_url, task.key, c) for c in found.items]
             return service.ResultPage(comments, found.total)
 
-        return self._paged(page, find, lambda comment: comment)
+        return self._paged(page, find, lambda _slug, _base_url, comment: comment)
 
     def add_comment(self, task_id: str, body: str) -> Comment:
         with self._session() as session:
@@ -373,12 +375,10 @@ class LocalAdapter:
                 session, project, state=str(state) if state else None, offset=offset, limit=limit
             )
 
-        return self._paged(page, find, lambda sprint: parse_sprint(self.slug, self.base_url, sprint))
+        return self._paged(page, find, parse_sprint)
 
     def get_sprint(self, sprint_id: str) -> Sprint:
-        return self._read(
-            lambda session: parse_sprint(self.slug, self.base_url, self._sprint(session, sprint_id))
-        )
+        return self._one(parse_sprint, lambda session: self._sprint(session, sprint_id))
 
     def sprint_tasks(self, sprint_id: str) -> list[Task]:
         def work(session: Session) -> list[Task]:
@@ -393,7 +393,7 @@ class LocalAdapter:
                 session, service.get_project(session, project_id), offset=offset, limit=limit
             )
 
-        return self._paged(page, find, lambda epic: parse_epic(self.slug, self.base_url, epic))
+        return self._paged(page, find, parse_epic)
 
     def get_epic(self, epic_id: str) -> Epic:
         def work(session: Session) -> Epic:

@@ -111,17 +111,7 @@ def parse_task(slug: str, base_url: str, task: TrackerTask) -> Task:
 
 
 def parse_epic(slug: str, base_url: str, task: TrackerTask) -> Epic:
-    key = task.key
-    return Epic(
-        ref=make_ref(slug, key),
-        id=key,
-        key=key,
-        title=task.title,
-        url=f"{base_url}/tasks/{key}",
-        status=parse_status(slug, task.status),
-        description=task.description,
-        project_ref=make_ref(slug, task.project.key),
-    )
+    return Epic.of(parse_task(slug, base_url, task))
 
 
 def parse_sprint(slug: str, base_url: str, sprint: TrackerSprint) -> Sprint:

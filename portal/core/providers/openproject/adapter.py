@@ -70,11 +70,9 @@ MAX_PAGE_SIZE = 100  # what we ask for when reading a whole collection
 BY_ID = sort_param(("id", "asc"))
 
 
-class OpenProjectAdapter(VendorAdapter):
+class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="OpenProject"):
     """OpenProject through API v3 (HAL+JSON; Basic auth as `apikey` with the API token as password)."""
 
-    provider_type: ClassVar[str] = "openproject"
-    vendor: ClassVar[str] = "OpenProject"
     base_url_example: ClassVar[str] = "https://openproject.example.com"
 
     parse_error = staticmethod(parse_error)

@@ -23,20 +23,9 @@ from ..base import (
     make_ref,
 )
 from ..dates import day_start, parse_date, parse_timestamp
+from ..lineage import PRIORITY_LEVELS, identified_project, numbered_task, numbered_user, version_state
 
 EPIC_TYPE_NAME = "epic"
-
-# OpenProject's default priority names (and common renames); others are UNKNOWN.
-PRIORITY_LEVELS = {
-    "lowest": PriorityLevel.LOWEST,
-    "low": PriorityLevel.LOW,
-    "normal": PriorityLevel.MEDIUM,
-    "medium": PriorityLevel.MEDIUM,
-    "high": PriorityLevel.HIGH,
-    "highest": PriorityLevel.HIGHEST,
-    "urgent": PriorityLevel.HIGHEST,
-    "immediate": PriorityLevel.HIGHEST,
-}
 
 # Open status names that clearly say "not started" or "being worked on" (OpenProject's defaults
 # and common renames). A status flagged isDefault is where new work packages start: TODO.
@@ -151,14 +140,8 @@ def parse_user(raw: Mapping[str, Any], *, slug: str, base_url: str) -> User:
     extra = {key: raw[key] for key in ("login", "admin", "status") if raw.get(key) is not None}
     if raw.get("_type") and raw["_type"] != "User":
         extra["kind"] = raw["_type"]
-    return User(
-        ref=make_ref(slug, raw["id"]),
-        id=str(raw["id"]),
-        name=str(name or raw.get("login") or raw["id"]),
-        email=raw.get("email") or None,
-        url=f"{base_url}/users/{raw['id']}",
-        extra=extra,
-    )
+    name = str(name or raw.get("login") or raw["id"])
+    return numbered_user(raw, slug=slug, base_url=base_url, name=name, email=raw.get("email"), extra=extra)
 
 
 def parse_user_link(link: Any, *, slug: str, base_url: str) -> User | None:
@@ -237,7 +220,6 @@ def priority_from_link(link: Any) -> Priority:
 
 def parse_project(raw: Mapping[str, Any], *, slug: str, base_url: str) -> Project:
     """A project (or another workspace: program, portfolio) from workspaces or projects endpoints."""
-    identifier = str(raw.get("identifier") or raw["id"])
     extra: dict[str, Any] = {}
     for key in ("active", "public", "createdAt", "updatedAt"):
         if raw.get(key) is not None:
@@ -247,15 +229,8 @@ def parse_project(raw: Mapping[str, Any], *, slug: str, base_url: str) -> Projec
     parent_id = link_id(links_of(raw).get("parent"))
     if parent_id:
         extra["parent_ref"] = make_ref(slug, parent_id)
-    return Project(
-        ref=make_ref(slug, raw["id"]),
-        id=str(raw["id"]),
-        key=identifier,
-        name=str(raw.get("name") or identifier),
-        url=f"{base_url}/projects/{identifier}",
-        description=raw_text(raw.get("description")) or None,
-        extra=extra,
-    )
+    description = raw_text(raw.get("description")) or None
+    return identified_project(raw, slug=slug, base_url=base_url, description=description, extra=extra)
 
 
 def is_epic_type(type_name: Any) -> bool:
@@ -296,11 +271,9 @@ def parse_work_package(
     if "sprint" in links and link_id(links.get("version")):
         extra["version"] = links["version"].get("title")
     story_points = raw.get("storyPoints")
-    return Task(
-        ref=make_ref(slug, task_id),
-        id=task_id,
-        key=f"#{task_id}",
-        title=str(raw.get("subject") or ""),
+    return numbered_task(
+        raw,
+        slug=slug,
         url=f"{base_url}/work_packages/{task_id}",
         status=status_from_link(links.get("status"), slug=slug, statuses=statuses),
         project_ref=make_ref(slug, project_id) if project_id else None,
@@ -324,17 +297,7 @@ def parse_work_package(
 def parse_epic(raw: Mapping[str, Any], *, slug: str, base_url: str, statuses: Mapping[str, Status]) -> Epic:
     """A work package of the type Epic."""
     task = parse_work_package(raw, slug=slug, base_url=base_url, statuses=statuses)
-    return Epic(
-        ref=task.ref,
-        id=task.id,
-        key=task.key,
-        title=task.title,
-        url=task.url,
-        status=task.status,
-        description=task.description,
-        project_ref=task.project_ref,
-        extra={"type": task.type, **task.extra},
-    )
+    return Epic.of(task, extra={"type": task.type, **task.extra})
 
 
 def parse_allowed_statuses(
@@ -446,7 +409,7 @@ def parse_version(raw: Mapping[str, Any], *, slug: str, base_url: str, today: da
         ref=make_ref(slug, raw["id"]),
         id=str(raw["id"]),
         name=str(raw.get("name") or raw["id"]),
-        state=vocabulary.version_state(raw.get("status"), start, today),
+        state=version_state(raw.get("status"), start, today),
         url=f"{base_url}/versions/{raw['id']}",
         start=day_start(start),
         end=day_start(end),

@@ -43,11 +43,9 @@ NO_STORY_POINTS = "Redmine has no story points; use estimate_hours."
 NO_EPIC_PARENT = "Redmine has no epics; use parent_id to nest the task under another."
 
 
-class RedmineAdapter(VendorAdapter):
+class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
     """Redmine through its REST API (JSON, the key in `X-Redmine-API-Key`)."""
 
-    provider_type: ClassVar[str] = "redmine"
-    vendor: ClassVar[str] = "Redmine"
     base_url_example: ClassVar[str] = "https://redmine.example.com"
 
     parse_error = staticmethod(parse_error)

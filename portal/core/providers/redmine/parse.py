@@ -10,7 +10,6 @@ from .. import vocabulary
 from ..base import (
     Comment,
     Priority,
-    PriorityLevel,
     Project,
     Sprint,
     Status,
@@ -20,15 +19,7 @@ from ..base import (
     make_ref,
 )
 from ..dates import day_end, day_start, parse_date, parse_timestamp
-
-# Redmine's default priority names; other names (renamed or translated) are UNKNOWN.
-PRIORITY_LEVELS = {
-    "low": PriorityLevel.LOW,
-    "normal": PriorityLevel.MEDIUM,
-    "high": PriorityLevel.HIGH,
-    "urgent": PriorityLevel.HIGHEST,
-    "immediate": PriorityLevel.HIGHEST,
-}
+from ..lineage import PRIORITY_LEVELS, identified_project, numbered_task, numbered_user, version_state
 
 # Open status names that clearly say "not started" or "being worked on".
 TODO_STATUS_NAMES = frozenset({"new", "open", "to do", "todo", "backlog", "reopened", "not started"})
@@ -75,13 +66,8 @@ def parse_user(raw: Mapping[str, Any], *, slug: str, base_url: str) -> User:
     last = (raw.get("lastname") or "").strip()
     name = raw.get("name") or " ".join(part for part in (first, last) if part) or raw.get("login") or ""
     extra = {key: raw[key] for key in ("login", "admin", "status") if key in raw}
-    return User(
-        ref=make_ref(slug, raw["id"]),
-        id=str(raw["id"]),
-        name=str(name),
-        email=raw.get("mail") or None,
-        url=f"{base_url}/users/{raw['id']}",
-        extra=extra,
+    return numbered_user(
+        raw, slug=slug, base_url=base_url, name=str(name), email=raw.get("mail"), extra=extra
     )
 
 
@@ -117,7 +103,6 @@ def parse_priority(raw: Mapping[str, Any]) -> Priority:
 
 
 def parse_project(raw: Mapping[str, Any], *, slug: str, base_url: str) -> Project:
-    identifier = str(raw.get("identifier") or raw["id"])
     extra: dict[str, Any] = {}
     for key in ("status", "is_public", "homepage", "created_on", "updated_on"):
         if raw.get(key) not in (None, ""):
@@ -125,15 +110,8 @@ def parse_project(raw: Mapping[str, Any], *, slug: str, base_url: str) -> Projec
     if raw.get("parent"):
         extra["parent_ref"] = make_ref(slug, raw["parent"]["id"])
         extra["parent_name"] = raw["parent"].get("name")
-    return Project(
-        ref=make_ref(slug, raw["id"]),
-        id=str(raw["id"]),
-        key=identifier,
-        name=str(raw.get("name") or identifier),
-        url=f"{base_url}/projects/{identifier}",
-        description=raw.get("description") or None,
-        extra=extra,
-    )
+    description = raw.get("description") or None
+    return identified_project(raw, slug=slug, base_url=base_url, description=description, extra=extra)
 
 
 def _issue_extra(raw: Mapping[str, Any], closed_on: datetime | None) -> dict[str, Any]:
@@ -180,11 +158,9 @@ def parse_issue(
     def ref_of(key: str) -> str | None:
         return make_ref(slug, raw[key]["id"]) if raw.get(key) else None
 
-    return Task(
-        ref=make_ref(slug, issue_id),
-        id=issue_id,
-        key=f"#{issue_id}",
-        title=str(raw.get("subject") or ""),
+    return numbered_task(
+        raw,
+        slug=slug,
         url=f"{base_url}/issues/{issue_id}",
         status=status,
         project_ref=ref_of("project"),
@@ -262,7 +238,7 @@ def parse_version(raw: Mapping[str, Any], *, slug: str, base_url: str, now: date
         ref=make_ref(slug, raw["id"]),
         id=str(raw["id"]),
         name=str(raw.get("name") or ""),
-        state=vocabulary.version_state(status, start, now or datetime.now(UTC)),
+        state=version_state(status, start, now or datetime.now(UTC)),
         url=f"{base_url}/versions/{raw['id']}",
         start=start,
         end=day_end(due),
