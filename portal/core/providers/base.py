@@ -49,6 +49,8 @@ def make_ref(slug: str, native_id: str | int) -> str:
 
 @dataclass
 class User:
+    """A person on the vendor's side (an account, or a group where the vendor assigns to groups)."""
+
     ref: str
     id: str
     name: str
@@ -59,6 +61,8 @@ class User:
 
 @dataclass
 class Status:
+    """A workflow status with the category it counts in (UNKNOWN where the vendor does not say)."""
+
     ref: str
     id: str
     name: str
@@ -69,6 +73,8 @@ class Status:
 
 @dataclass
 class Priority:
+    """A priority as the vendor names it, with its level; `id` is None where the vendor has none."""
+
     id: str | None
     name: str
     level: PriorityLevel
@@ -77,6 +83,8 @@ class Priority:
 
 @dataclass
 class Project:
+    """Where tasks live: a JIRA or Redmine project, an OpenProject workspace, a ClickUp List."""
+
     ref: str
     id: str
     key: str
@@ -117,9 +125,11 @@ class Task:
 
 @dataclass
 class Comment:
+    """A comment on a task; `body` is Markdown."""
+
     ref: str
     id: str
-    body: str  # Markdown
+    body: str
     author: User | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -129,6 +139,8 @@ class Comment:
 
 @dataclass
 class Sprint:
+    """A sprint, or what stands for one (a Redmine or OpenProject version, a ClickUp sprint List)."""
+
     ref: str
     id: str
     name: str
@@ -144,6 +156,8 @@ class Sprint:
 
 @dataclass
 class Epic:
+    """A task of an epic type, as the parent of other tasks."""
+
     ref: str
     id: str
     key: str
@@ -291,8 +305,14 @@ class ConnectionConfig:
 class ProviderAdapter(Protocol):
     """What every provider implements. Ids are native ids (the part of a ref after the slug).
 
-    Every method raises only ProviderError subclasses (see errors.py) for vendor
-    failures; NotSupported for what the vendor or this configuration lacks.
+    Every method raises only ProviderError subclasses (errors.py), never a vendor's
+    or a library's own exception. Any call that reaches the vendor may raise:
+    AuthenticationFailed (the credentials were rejected), PermissionDenied (valid
+    credentials that may not do this), RateLimited (beyond the wait we allow),
+    Unavailable and its kinds Unreachable, TLSFailure and TimedOut, AddressNotAllowed
+    (the outbound address guard), and NotThisProduct (the URL answers as something
+    else). Each method's docstring names what it raises beyond those. A paged
+    method raises InvalidInput for a cursor this connection did not issue.
     """
 
     provider_type: ClassVar[str]  # "jira", "openproject", "clickup", "redmine", "local"
@@ -301,59 +321,128 @@ class ProviderAdapter(Protocol):
     slug: str
 
     def check(self) -> CheckResult:
-        """Call the vendor's current-user endpoint and describe who we are there."""
+        """Ask the vendor (never a cache) who the credentials belong to, and describe it.
+
+        Raises InvalidInput when a chosen option does not fit (a ClickUp Workspace the token can't see).
+        """
         ...
 
-    def current_user(self) -> User: ...
+    def current_user(self) -> User:
+        """The connection's own user (from the connection's metadata when known)."""
+        ...
 
-    def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]: ...
+    def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
+        """The projects this account sees, those whose name contains `text` when given."""
+        ...
 
-    def get_project(self, project_id: str) -> Project: ...
+    def get_project(self, project_id: str) -> Project:
+        """One project; NotFound when there is none this account sees."""
+        ...
 
-    def list_statuses(self, project_id: str) -> list[Status]: ...
+    def list_statuses(self, project_id: str) -> list[Status]:
+        """The statuses a project's tasks can have; NotFound for an unknown project where statuses are per project."""
+        ...
 
-    def list_priorities(self, project_id: str | None = None) -> list[Priority]: ...
+    def list_priorities(self, project_id: str | None = None) -> list[Priority]:
+        """The priorities a task can have (in the project); NotFound for an unknown project."""
+        ...
 
     def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
-        """People tasks in the project can be assigned to (all visible people without a project)."""
+        """People tasks in the project can be assigned to (all visible people without a project).
+
+        Raises NotFound for an unknown project, PermissionDenied where the vendor lists
+        everyone only to administrators (Redmine).
+        """
         ...
 
-    def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]: ...
+    def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        """The tasks that match `query`, sorted as it says.
 
-    def get_task(self, task_id: str) -> Task: ...
+        Raises InvalidInput for a malformed id in the query, NotSupported for a filter or
+        sort the vendor lacks (an epic where there are no epics), NotFound for an unknown
+        project or sprint where the vendor says so.
+        """
+        ...
+
+    def get_task(self, task_id: str) -> Task:
+        """One task in full, its description included; NotFound when there is none."""
+        ...
 
     def available_statuses(self, task_id: str) -> list[Status]:
-        """Statuses this task can move to now (workflow transitions where the vendor has them)."""
+        """Statuses this task can move to now (workflow transitions where the vendor has them).
+
+        Raises NotFound for an unknown task.
+        """
         ...
 
-    def create_task(self, project_id: str, draft: TaskDraft) -> Task: ...
+    def create_task(self, project_id: str, draft: TaskDraft) -> Task:
+        """Create a task and return it as the vendor stored it.
 
-    def update_task(self, task_id: str, changes: TaskChanges) -> Task: ...
+        Raises InvalidInput when the vendor or we refuse a value (with `field_errors`),
+        NotSupported for a field the vendor lacks (story points on Redmine, labels on
+        OpenProject), NotFound for an unknown project. Nothing is created then.
+        """
+        ...
+
+    def update_task(self, task_id: str, changes: TaskChanges) -> Task:
+        """Change the fields given (None clears one) and return the task as stored.
+
+        Raises what create_task raises, NotFound for an unknown task, and Conflict when
+        the task keeps changing underneath (OpenProject's lock version, twice).
+        """
+        ...
 
     def set_task_status(self, task_id: str, status: Status) -> Task:
-        """Move the task to `status` (one of available_statuses) and verify it took."""
+        """Move the task to `status` (one of available_statuses) and verify it took.
+
+        Raises InvalidInput when the workflow allows no such move (naming the statuses it
+        allows), Conflict when the vendor accepted the move but the task is elsewhere.
+        """
         ...
 
-    def assign_task(self, task_id: str, user_id: str | None) -> Task: ...
+    def assign_task(self, task_id: str, user_id: str | None) -> Task:
+        """Assign the task to a person (None: unassign); InvalidInput when they can't take it."""
+        ...
 
-    def delete_task(self, task_id: str) -> None: ...
+    def delete_task(self, task_id: str) -> None:
+        """Delete the task; NotFound when there is none."""
+        ...
 
-    def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]: ...
+    def list_comments(self, task_id: str, page: PageRequest) -> Page[Comment]:
+        """A task's comments; NotFound for an unknown task."""
+        ...
 
-    def add_comment(self, task_id: str, body: str) -> Comment: ...
+    def add_comment(self, task_id: str, body: str) -> Comment:
+        """Comment on a task in Markdown; InvalidInput for an empty comment, NotFound for an unknown task."""
+        ...
 
-    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]: ...
+    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
+        """A project's sprints, in `state` when given.
 
-    def get_sprint(self, sprint_id: str) -> Sprint: ...
+        Raises NotSupported where the project has no sprints (a ClickUp Space without
+        the Sprints ClickApp), NotFound for an unknown project.
+        """
+        ...
+
+    def get_sprint(self, sprint_id: str) -> Sprint:
+        """One sprint; NotFound when there is none."""
+        ...
 
     def sprint_tasks(self, sprint_id: str) -> list[Task]:
-        """Every task in the sprint, with story points, estimates and done_at filled where known."""
+        """Every task in the sprint, with story points, estimates and done_at filled where known.
+
+        Raises NotFound for an unknown sprint.
+        """
         ...
 
-    def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]: ...
+    def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
+        """A project's epics; NotSupported where the vendor has none (Redmine, ClickUp)."""
+        ...
 
-    def get_epic(self, epic_id: str) -> Epic: ...
+    def get_epic(self, epic_id: str) -> Epic:
+        """One epic; NotFound when the task is none or not an epic, NotSupported as list_epics."""
+        ...
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections; raises nothing."""
         ...

@@ -7,11 +7,21 @@ contain a credential.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProviderError(Exception):
-    """Base class. `kind` is a stable name used in audit rows and tool results."""
+    """Base class. `kind` is a stable name used in audit rows and tool results.
+
+    Every subclass names its own kind where it is declared (`kind="not_found"`), so
+    none inherits its parent's by accident.
+    """
 
     kind = "provider_error"
+
+    def __init_subclass__(cls, *, kind: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.kind = kind
 
     def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
@@ -22,32 +32,24 @@ class ProviderError(Exception):
         return self.message
 
 
-class AuthenticationFailed(ProviderError):
+class AuthenticationFailed(ProviderError, kind="authentication_failed"):
     """The vendor rejected the stored credentials."""
 
-    kind = "authentication_failed"
 
-
-class PermissionDenied(ProviderError):
+class PermissionDenied(ProviderError, kind="permission_denied"):
     """The credentials are valid but may not do this."""
 
-    kind = "permission_denied"
+
+class NotFound(ProviderError, kind="not_found"):
+    """No such object, or none this account may see."""
 
 
-class NotFound(ProviderError):
-    kind = "not_found"
-
-
-class Conflict(ProviderError):
+class Conflict(ProviderError, kind="conflict"):
     """The object changed underneath us (lock versions, duplicate names)."""
 
-    kind = "conflict"
 
-
-class InvalidInput(ProviderError):
+class InvalidInput(ProviderError, kind="invalid_input"):
     """The vendor refused the values given; `field_errors` maps field to the vendor's message."""
-
-    kind = "invalid_input"
 
     def __init__(
         self, message: str, *, field_errors: dict[str, str] | None = None, status: int | None = None
@@ -62,45 +64,37 @@ class InvalidInput(ProviderError):
         return f"{self.message} ({details})"
 
 
-class RateLimited(ProviderError):
-    kind = "rate_limited"
+class RateLimited(ProviderError, kind="rate_limited"):
+    """The vendor asks us to slow down; `retry_after` is how many seconds it said to wait, if it did."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = 429):
         super().__init__(message, status=status)
         self.retry_after = retry_after
 
 
-class Unavailable(ProviderError):
+class Unavailable(ProviderError, kind="unavailable"):
     """The vendor could not be reached or answered with a server error."""
 
-    kind = "unavailable"
+
+class Unreachable(Unavailable, kind="unreachable"):
+    """No connection could be made (the name does not resolve, or the server refuses)."""
 
 
-class Unreachable(Unavailable):
-    kind = "unreachable"
+class TLSFailure(Unavailable, kind="tls_failure"):
+    """The https handshake failed (the certificate, or not https at all)."""
 
 
-class TLSFailure(Unavailable):
-    kind = "tls_failure"
+class TimedOut(Unavailable, kind="timed_out"):
+    """The vendor did not answer within the read timeout."""
 
 
-class TimedOut(Unavailable):
-    kind = "timed_out"
-
-
-class NotThisProduct(ProviderError):
+class NotThisProduct(ProviderError, kind="not_this_product"):
     """The URL answers, but not as this vendor's API would (wrong URL or another product)."""
 
-    kind = "not_this_product"
 
-
-class NotSupported(ProviderError):
+class NotSupported(ProviderError, kind="not_supported"):
     """This provider has no such operation (or not in this configuration)."""
 
-    kind = "not_supported"
 
-
-class AddressNotAllowed(ProviderError):
+class AddressNotAllowed(ProviderError, kind="address_not_allowed"):
     """The outbound address guard refused the URL (server-side request forgery protection)."""
-
-    kind = "address_not_allowed"

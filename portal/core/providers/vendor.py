@@ -12,6 +12,7 @@ the connection's metadata cache. A vendor package supplies only what is its own
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -19,14 +20,18 @@ import requests
 
 from . import errors
 from .base import CheckResult, ConnectionConfig, User
-from .http import HttpPolicy, ProviderHttp
+from .http import ErrorDescriber, HttpPolicy, ProviderHttp
 from .metadata import SHARED, ConnectionMetadata, MetadataCache
 
 ME_KEY = ("me",)
 """The metadata key of the connection's own user."""
 
 
-def describe_json_error(parse: Any) -> Any:
+ErrorParser = Callable[[Any], tuple[str | None, dict[str, str]]]
+"""A vendor's reading of a decoded error body: (message, field errors)."""
+
+
+def describe_json_error(parse: ErrorParser) -> ErrorDescriber:
     """An error describer for ProviderHttp: the body decoded as JSON, then read by `parse(body)`.
 
     A body that is not JSON has no message to give: (None, {}).
