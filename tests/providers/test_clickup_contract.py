@@ -26,6 +26,7 @@ from portal.core.providers.base import (
 from portal.core.providers.clickup import ClickUpAdapter
 from portal.core.providers.clickup.adapter import FILTER_SCAN_PAGES
 from portal.core.providers.http import HttpPolicy
+from portal.core.providers.metadata import MetadataCache
 from portal.core.providers.registry import adapter_class
 from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract
 from tests.fakes.base import FakeRequest
@@ -478,3 +479,35 @@ def test_due_dates_written_read_back_on_the_same_day(clickup_fake, make_adapter)
         due = date.today() + timedelta(days=offset)
         task = adapter.create_task(clickup_fake.backlog.id, TaskDraft(title=f"Due {offset}", due=due))
         assert adapter.get_task(task.id).due == due
+
+
+# --- metadata costs once ---------------------------------------------------------------------------
+
+
+def requests_made(fake: ClickUpFake, call) -> list[str]:
+    before = len(fake.requests)
+    call()
+    return [f"{r.method} {r.path}" for r in fake.requests[before:]]
+
+
+def test_the_hierarchy_is_read_once_per_connection_then_a_read_is_one_request(clickup_fake):
+    cache = MetadataCache()
+    config = ConnectionConfig(
+        slug=SLUG, base_url=clickup_fake.base_url, token=TOKEN, options={"team_id": clickup_fake.team.id}
+    )
+    task = clickup_fake.add_task(clickup_fake.backlog, "Counted")
+    adapter = ClickUpAdapter(config, TEST_POLICY, metadata=cache)
+    cold = requests_made(clickup_fake, lambda: adapter.get_task(task.id))
+    assert cold[0] == f"GET /api/v2/task/{task.id}" and len(cold) == 4  # then the user, spaces and folders
+    adapter.list_tasks(TaskQuery(project_id=clickup_fake.backlog.id), PageRequest(limit=2))
+    other = ClickUpAdapter(config, TEST_POLICY, metadata=cache)  # another adapter of the connection
+    for call in (
+        lambda: other.get_task(task.id),
+        lambda: other.list_tasks(TaskQuery(project_id=clickup_fake.backlog.id), PageRequest(limit=2)),
+    ):
+        assert len(requests_made(clickup_fake, call)) == 1
+    made = requests_made(clickup_fake, lambda: adapter.list_statuses(clickup_fake.backlog.id))
+    assert len(made) == 1  # the List, with its statuses
+    assert requests_made(clickup_fake, lambda: other.list_statuses(clickup_fake.backlog.id)) == []
+    other.close()
+    adapter.close()

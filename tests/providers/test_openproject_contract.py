@@ -22,6 +22,7 @@ from portal.core.providers.base import (
     TaskQuery,
 )
 from portal.core.providers.http import HttpPolicy
+from portal.core.providers.metadata import MetadataCache
 from portal.core.providers.openproject import OpenProjectAdapter
 from portal.core.providers.registry import build_adapter
 from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, _all_pages
@@ -476,3 +477,36 @@ def test_internal_address_refusal_names_the_setting(fake):
     with pytest.raises(errors.AddressNotAllowed, match="ALLOWED_PROVIDER_HOSTS"):
         adapter.list_projects(PageRequest())
     assert not fake.requests
+
+
+# --- metadata costs once ---------------------------------------------------------------------------
+
+
+def requests_made(fake: FakeOpenProject, call) -> list[str]:
+    before = len(fake.requests)
+    call()
+    return [f"{r.method} {r.path}" for r in fake.requests[before:]]
+
+
+def test_statuses_and_what_the_server_offers_are_read_once_per_connection(fake):
+    cache = MetadataCache()
+    config = ConnectionConfig(slug=SLUG, base_url=fake.base_url, token=fake_op.TOKEN)
+    adapter = OpenProjectAdapter(config, TEST_POLICY, metadata=cache)
+    child = str(fake.done_in_sprint_id)  # its parent is the epic
+    cold = requests_made(fake, lambda: adapter.get_task(child))
+    assert len(cold) == 3  # the work package, the statuses, and whether its parent is an epic
+    sprint_query = TaskQuery(project_id="1", sprint_id="2")
+    adapter.list_tasks(sprint_query, PageRequest(limit=10))  # learns that the server has sprints
+    other = OpenProjectAdapter(config, TEST_POLICY, metadata=cache)  # another adapter of the connection
+    assert other.get_task(child).epic_ref == f"{SLUG}:{fake.epic_id}"
+    for call in (
+        lambda: other.get_task(child),
+        lambda: other.list_tasks(sprint_query, PageRequest(limit=10)),
+        lambda: other.list_tasks(TaskQuery(categories=frozenset({StatusCategory.DONE})), PageRequest()),
+        lambda: other.current_user(),
+    ):
+        assert len(requests_made(fake, call)) == 1
+    assert requests_made(fake, lambda: other.list_statuses("1")) == []  # the statuses are kept
+    assert requests_made(fake, other.current_user) == []
+    other.close()
+    adapter.close()

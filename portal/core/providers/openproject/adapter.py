@@ -449,11 +449,13 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         ]
 
     def _epics_among(self, work_package_ids: set[str]) -> set[str]:
-        """Which of these work packages are Epics (one request per hundred ids)."""
-        ids = sorted(work_package_ids, key=lambda value: (len(value), value))
-        epics: set[str] = set()
-        for start in range(0, len(ids), MAX_PAGE_SIZE):
-            chunk = ids[start : start + MAX_PAGE_SIZE]
+        """Which of these work packages are Epics (asked once per hundred unknown ids, then kept a while)."""
+        unknown = sorted(
+            (wp for wp in work_package_ids if self.metadata.peek(("is_epic", wp)) is None),
+            key=lambda value: (len(value), value),
+        )
+        for start in range(0, len(unknown), MAX_PAGE_SIZE):
+            chunk = unknown[start : start + MAX_PAGE_SIZE]
             body = self.http.get(
                 "api/v3/work_packages",
                 params={
@@ -463,9 +465,9 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
                 },
             )
             for raw in collection_elements(body):
-                if is_epic_type((links_of(raw).get("type") or {}).get("title")):
-                    epics.add(str(raw["id"]))
-        return epics
+                is_epic = is_epic_type((links_of(raw).get("type") or {}).get("title"))
+                self.metadata.put(("is_epic", str(raw["id"])), is_epic)
+        return {wp for wp in work_package_ids if self.metadata.peek(("is_epic", wp)) is True}
 
     def _get_work_package(self, task_id: str) -> Mapping[str, Any]:
         return self.http.get(work_package_path(task_id))
