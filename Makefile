@@ -40,6 +40,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/worker_bench.py
+	$(BIN)/python benchmarks/provider_requests.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

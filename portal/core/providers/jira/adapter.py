@@ -194,11 +194,6 @@ class JiraAdapter(JiraSite):
             for raw in issues
         ]
 
-    def _sprint_board_field(self, sprint_id: str) -> tuple[Mapping[str, Any], str | None]:
-        sprint = self.http.get(f"/rest/agile/1.0/sprint/{path(sprint_id)}")
-        board_id = sprint.get("originBoardId")
-        return sprint, self.board_estimation_field(str(board_id)) if board_id is not None else None
-
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
         if query.categories and not query.categories & set(JQL_CATEGORY_NAMES):
             # Only UNKNOWN asked for: JIRA files practically every status under one of its three
@@ -208,7 +203,7 @@ class JiraAdapter(JiraSite):
         jql = build_task_jql(query, user_zone=zone)
         board_field = None
         if query.sprint_id:
-            _, board_field = self._sprint_board_field(query.sprint_id)
+            board_field = self.sprint_estimation_field(query.sprint_id)
             story_points_field = board_field
         elif query.project_id:
             story_points_field = self.story_points_field(query.project_id)
@@ -403,9 +398,9 @@ class JiraAdapter(JiraSite):
         return parse_sprint(data, self.slug, self.base_url, project_ref)
 
     def sprint_tasks(self, sprint_id: str) -> list[Task]:
-        sprint, board_field = self._sprint_board_field(sprint_id)
+        board_field = self.sprint_estimation_field(sprint_id)
         fields = self._task_fields(detail=False, story_points_field=board_field)
-        sprint_ref = make_ref(self.slug, str(sprint["id"]))
+        sprint_ref = make_ref(self.slug, self.sprint_identity(sprint_id)[0])
 
         def fetch(start: int) -> tuple[list[Mapping[str, Any]], int | None]:
             data = self.http.get(

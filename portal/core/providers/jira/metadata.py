@@ -94,6 +94,21 @@ class JiraSite(VendorAdapter, provider_type="jira", vendor="JIRA"):
 
         return self.metadata.get(("board_project", board_id), load)
 
+    def sprint_identity(self, sprint_id: str) -> tuple[str, str | None]:
+        """A sprint's own id and the id of the board it was made on (None for none); NotFound."""
+
+        def load() -> tuple[str, str | None]:
+            sprint = self.http.get(f"/rest/agile/1.0/sprint/{path(sprint_id)}")
+            board_id = sprint.get("originBoardId")
+            return str(sprint["id"]), str(board_id) if board_id is not None else None
+
+        return self.metadata.get(("sprint", sprint_id), load)
+
+    def sprint_estimation_field(self, sprint_id: str) -> str | None:
+        """The story-point field of the board the sprint was made on."""
+        board_id = self.sprint_identity(sprint_id)[1]
+        return self.board_estimation_field(board_id) if board_id is not None else None
+
     def board_estimation_field(self, board_id: str) -> str | None:
         """The story-point field a board estimates in (None for time or issue-count estimation)."""
 

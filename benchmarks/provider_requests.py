@@ -1,0 +1,112 @@
+"""Provider requests per adapter call, cold and warm, against the vendor fakes.
+
+Cold: a fresh metadata cache and a fresh adapter, as right after the worker
+starts. Warm: the same call again from another adapter of the same connection,
+with the connection's metadata (fields, boards, statuses, hierarchy) cached.
+
+    .venv/bin/python benchmarks/provider_requests.py
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live with the tests
+
+from portal.core.providers.base import ConnectionConfig, PageRequest, TaskQuery  # noqa: E402
+from portal.core.providers.clickup import ClickUpAdapter  # noqa: E402
+from portal.core.providers.http import HttpPolicy  # noqa: E402
+from portal.core.providers.jira import JiraAdapter  # noqa: E402
+from portal.core.providers.metadata import MetadataCache  # noqa: E402
+from portal.core.providers.openproject import OpenProjectAdapter  # noqa: E402
+from tests.fakes import clickup as fake_clickup  # noqa: E402
+from tests.fakes import openproject as fake_openproject  # noqa: E402
+from tests.fakes.jira import FakeJira  # noqa: E402
+
+POLICY = HttpPolicy(allowed_hosts=("127.0.0.1",))
+Call = Callable[[Any], object]
+
+
+def jira() -> tuple[Any, Callable[[], ConnectionConfig], type, dict[str, Call]]:
+    fake = FakeJira()
+    fake.start()
+    email, token = fake.credentials()
+    calls: dict[str, Call] = {
+        "get_task": lambda a: a.get_task("ALPHA-2"),
+        "list_tasks (project)": lambda a: a.list_tasks(TaskQuery(project_id="ALPHA"), PageRequest(limit=10)),
+        "list_tasks (sprint)": lambda a: a.list_tasks(TaskQuery(sprint_id="2"), PageRequest(limit=10)),
+        "list_statuses": lambda a: a.list_statuses("ALPHA"),
+        "list_sprints": lambda a: a.list_sprints("ALPHA", None, PageRequest(limit=10)),
+        "current_user": lambda a: a.current_user(),
+    }
+    return fake, lambda: ConnectionConfig("jira", fake.base_url, token, username=email), JiraAdapter, calls
+
+
+def openproject() -> tuple[Any, Callable[[], ConnectionConfig], type, dict[str, Call]]:
+    fake = fake_openproject.FakeOpenProject()
+    fake.start()
+    child = str(fake.done_in_sprint_id)
+    calls: dict[str, Call] = {
+        "get_task": lambda a: a.get_task(child),
+        "list_tasks (project)": lambda a: a.list_tasks(TaskQuery(project_id="1"), PageRequest(limit=10)),
+        "list_tasks (sprint)": lambda a: a.list_tasks(TaskQuery(sprint_id="2"), PageRequest(limit=10)),
+        "list_statuses": lambda a: a.list_statuses("1"),
+        "list_sprints": lambda a: a.list_sprints("1", None, PageRequest(limit=10)),
+        "current_user": lambda a: a.current_user(),
+    }
+
+    def config() -> ConnectionConfig:
+        return ConnectionConfig("op", fake.base_url, fake_openproject.TOKEN)
+
+    return fake, config, OpenProjectAdapter, calls
+
+
+def clickup() -> tuple[Any, Callable[[], ConnectionConfig], type, dict[str, Call]]:
+    fake = fake_clickup.ClickUpFake()
+    fake.start()
+    task = fake.add_task(fake.backlog, "Measured")
+    backlog, sprint = fake.backlog.id, fake.current_sprint.id
+    calls: dict[str, Call] = {
+        "get_task": lambda a: a.get_task(task.id),
+        "list_tasks (project)": lambda a: a.list_tasks(TaskQuery(project_id=backlog), PageRequest(limit=10)),
+        "list_tasks (sprint)": lambda a: a.list_tasks(TaskQuery(sprint_id=sprint), PageRequest(limit=10)),
+        "list_statuses": lambda a: a.list_statuses(backlog),
+        "list_sprints": lambda a: a.list_sprints(backlog, None, PageRequest(limit=10)),
+        "current_user": lambda a: a.current_user(),
+    }
+
+    def config() -> ConnectionConfig:
+        return ConnectionConfig("cu", fake.base_url, fake_clickup.TOKEN, options={"team_id": fake.team.id})
+
+    return fake, config, ClickUpAdapter, calls
+
+
+def requests_for(fake: Any, adapter: Any, call: Call) -> int:
+    before = len(fake.requests)
+    call(adapter)
+    return len(fake.requests) - before
+
+
+def main() -> None:
+    print(f"{'vendor':<12} {'call':<22} {'cold':>5} {'warm':>5}")
+    for name, setup in (("JIRA", jira), ("OpenProject", openproject), ("ClickUp", clickup)):
+        fake, config, adapter_class, calls = setup()
+        try:
+            for label, call in calls.items():
+                cache = MetadataCache()
+                first = adapter_class(config(), POLICY, metadata=cache)
+                cold = requests_for(fake, first, call)
+                second = adapter_class(config(), POLICY, metadata=cache)
+                warm = requests_for(fake, second, call)
+                print(f"{name:<12} {label:<22} {cold:>5} {warm:>5}")
+                first.close()
+                second.close()
+        finally:
+            fake.stop()
+
+
+if __name__ == "__main__":
+    main()
