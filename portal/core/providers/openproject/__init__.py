@@ -15,7 +15,8 @@ How OpenProject maps onto the domain model:
   only in sprint_tasks, where a burndown needs it.
 
 Modules: `parse` (HAL+JSON to our types), `query` (filters, sort orders, page
-numbers, the values of writes), `adapter` (the API calls).
+numbers, the values of writes), `server` (credentials, the user, and what the
+server offers, cached), `adapter` (the operations).
 """
 
 from .adapter import OpenProjectAdapter

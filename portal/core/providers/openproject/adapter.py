@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
-
-from requests.auth import HTTPBasicAuth
 
 from .. import errors
 from ..base import (
@@ -28,7 +26,6 @@ from ..base import (
     User,
 )
 from ..paging import MAX_PAGES, page_of, page_size, read_all
-from ..vendor import VendorAdapter
 from .parse import (
     collection_elements,
     is_comment,
@@ -39,11 +36,9 @@ from .parse import (
     parse_comment,
     parse_done_at,
     parse_epic,
-    parse_error,
     parse_priority,
     parse_project,
     parse_sprint,
-    parse_status,
     parse_user,
     parse_version,
     parse_work_package,
@@ -64,30 +59,14 @@ from .query import (
     task_sort,
     work_package_path,
 )
+from .server import OpenProjectServer
 
-API_USER = "apikey"  # OpenProject's Basic-auth user name for API tokens
 MAX_PAGE_SIZE = 100  # what we ask for when reading a whole collection
 BY_ID = sort_param(("id", "asc"))
 
 
-class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="OpenProject"):
-    """OpenProject through API v3 (HAL+JSON; Basic auth as `apikey` with the API token as password)."""
-
-    base_url_example: ClassVar[str] = "https://openproject.example.com"
-
-    parse_error = staticmethod(parse_error)
-
-    def credentials(self) -> dict[str, Any]:
-        return {"auth": HTTPBasicAuth(API_USER, self._config.token)}
-
-    def fetch_current_user(self) -> User:
-        try:
-            body = self.http.get("api/v3/users/me")
-        except errors.NotFound:
-            raise self.no_api_here() from None
-        if not isinstance(body, Mapping) or body.get("_type") != "User" or "id" not in body:
-            raise self.not_this_product()
-        return parse_user(body, slug=self.slug, base_url=self.base_url)
+class OpenProjectAdapter(OpenProjectServer):
+    """OpenProject's operations: projects, work packages, comments (activities), sprints, epics."""
 
     # --- projects, statuses, priorities, people --------------------------------------------
 
@@ -96,7 +75,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         params: dict[str, Any] = {"offset": number, "pageSize": size, "sortBy": BY_ID}
         if text:
             params["filters"] = filters_param(filter_of("name_and_identifier", "~", [text]))
-        body = self._workspace_collection(params)
+        body = self.workspace_collection(params)
         projects = [
             parse_project(raw, slug=self.slug, base_url=self.base_url) for raw in collection_elements(body)
         ]
@@ -106,7 +85,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         if project_id.isdigit() and self.metadata.peek("has_workspaces") is not False:
             # Through the workspaces collection, so programs and portfolios listed above resolve too.
             params = {"filters": filters_param(filter_of("id", "=", [project_id])), "pageSize": 1}
-            body = self._workspace_collection(params, only_workspaces=True)
+            body = self.workspace_collection(params, only_workspaces=True)
             if body is not None:
                 found = collection_elements(body)
                 if not found:
@@ -119,7 +98,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
 
     def list_statuses(self, project_id: str) -> list[Status]:
         # OpenProject's statuses are global; the workflow per type and role limits the moves.
-        return list(self._status_table().values())
+        return list(self.status_table().values())
 
     def list_priorities(self, project_id: str | None = None) -> list[Priority]:
         body = self.http.get("api/v3/priorities")
@@ -127,7 +106,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
 
     def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
         if project_id:
-            body = self._in_workspace("GET", project_id, "available_assignees")
+            body = self.in_workspace("GET", project_id, "available_assignees")
         else:
             body = self.http.get(
                 "api/v3/principals", params={"filters": filters_param(filter_of("type", "=", ["User"]))}
@@ -148,7 +127,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
         number, size = page_number(page), page_size(page, MAX_USER_PAGE_SIZE)
-        filters = task_filters(query, self._status_table(), self._sprint_filter_name)
+        filters = task_filters(query, self.status_table(), self.sprint_filter_name)
         if filters is None:  # the status and category filters exclude every status
             return Page([], None, 0)
         params = {
@@ -158,7 +137,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
             "pageSize": size,
         }
         if query.project_id:
-            body = self._in_workspace("GET", query.project_id, "work_packages", params=params)
+            body = self.in_workspace("GET", query.project_id, "work_packages", params=params)
         else:
             body = self.http.get("api/v3/work_packages", params=params)
         tasks = self._tasks_from(collection_elements(body))
@@ -178,7 +157,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         if draft.description is not None:
             payload["description"] = {"raw": draft.description}
         if draft.type:
-            links["type"] = {"href": self._type_href(project_id, draft.type)}
+            links["type"] = {"href": self.type_href(project_id, draft.type)}
         if draft.priority is not None:
             links["priority"] = {"href": priority_href(draft.priority)}
         if draft.assignee_id:
@@ -193,10 +172,10 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         if parent:
             links["parent"] = {"href": href("work_packages", parent)}
         if draft.sprint_id:
-            links.update(self._sprint_links(draft.sprint_id))
+            links.update(self.sprint_links(draft.sprint_id))
         if links:
             payload["_links"] = links
-        body = self._in_workspace("POST", project_id, "work_packages", json=payload)
+        body = self.in_workspace("POST", project_id, "work_packages", json=payload)
         return self._tasks_from([body])[0]
 
     def update_task(self, task_id: str, changes: TaskChanges) -> Task:
@@ -224,7 +203,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
             parent = parent_id(changed.get("parent_id"), changed.get("epic_id"))
             links["parent"] = {"href": href("work_packages", parent) if parent else None}
         if "sprint_id" in changed:
-            links.update(self._sprint_links(changed["sprint_id"]))
+            links.update(self.sprint_links(changed["sprint_id"]))
         if links:
             payload["_links"] = links
         return self._tasks_from([self._patch_work_package(task_id, payload)])[0]
@@ -279,13 +258,13 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
     # --- sprints and epics -------------------------------------------------------------------
 
     def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
-        if self._uses_sprints():
+        if self.uses_sprints():
             sprints = [
                 parse_sprint(raw, slug=self.slug, base_url=self.base_url)
                 for raw in self._read_all(f"api/v3/projects/{quote(project_id, safe='')}/sprints")
             ]
         else:
-            body = self._in_workspace("GET", project_id, "versions")
+            body = self.in_workspace("GET", project_id, "versions")
             today = datetime.now(UTC).date()
             sprints = [
                 parse_version(raw, slug=self.slug, base_url=self.base_url, today=today)
@@ -296,25 +275,25 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         return page_of(sprints, page)
 
     def get_sprint(self, sprint_id: str) -> Sprint:
-        if self._uses_sprints():
+        if self.uses_sprints():
             raw = self.http.get(f"api/v3/sprints/{quote(sprint_id, safe='')}")
             return parse_sprint(raw, slug=self.slug, base_url=self.base_url)
         raw = self.http.get(f"api/v3/versions/{quote(sprint_id, safe='')}")
         return parse_version(raw, slug=self.slug, base_url=self.base_url, today=datetime.now(UTC).date())
 
     def sprint_tasks(self, sprint_id: str) -> list[Task]:
-        filters = filters_param(filter_of(self._sprint_filter_name(), "=", [sprint_id]))
+        filters = filters_param(filter_of(self.sprint_filter_name(), "=", [sprint_id]))
         tasks = self._tasks_from(
             self._read_all("api/v3/work_packages", {"filters": filters, "sortBy": BY_ID})
         )
-        closed_names = [s.name for s in self._status_table().values() if s.category == StatusCategory.DONE]
+        closed_names = [s.name for s in self.status_table().values() if s.category == StatusCategory.DONE]
         for task in tasks:
             if task.status is not None and task.status.category == StatusCategory.DONE:
                 task.done_at = parse_done_at(self._activities(task.id), closed_names)
         return tasks
 
     def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
-        type_ids = [str(raw["id"]) for raw in self._types(project_id) if is_epic_type(raw.get("name"))]
+        type_ids = [str(raw["id"]) for raw in self.types(project_id) if is_epic_type(raw.get("name"))]
         if not type_ids:
             return Page([], None, 0)
         number, size = page_number(page), page_size(page, MAX_USER_PAGE_SIZE)
@@ -324,8 +303,8 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
             "offset": number,
             "pageSize": size,
         }
-        body = self._in_workspace("GET", project_id, "work_packages", params=params)
-        statuses = self._status_table()
+        body = self.in_workspace("GET", project_id, "work_packages", params=params)
+        statuses = self.status_table()
         epics = [
             parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=statuses)
             for raw in collection_elements(body)
@@ -336,94 +315,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         raw = self._get_work_package(epic_id)
         if not is_epic_type((links_of(raw).get("type") or {}).get("title")):
             raise errors.NotFound(f"OpenProject work package #{epic_id} is not an Epic.")
-        return parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=self._status_table())
-
-    # --- what this server offers (learnt on first use, kept with the metadata) ----------------
-
-    def _workspace_collection(self, params: Mapping[str, Any], *, only_workspaces: bool = False) -> Any:
-        """GET /api/v3/workspaces, or /api/v3/projects on servers before OpenProject 17.
-
-        With `only_workspaces`, None instead of the projects collection on an older server.
-        """
-        if self.metadata.peek("has_workspaces") is not False:
-            try:
-                body = self.http.get("api/v3/workspaces", params=params)
-            except errors.NotFound:
-                # A collection can't be missing: the server predates workspaces.
-                self.metadata.put("has_workspaces", False)
-            else:
-                self.metadata.put("has_workspaces", True)
-                return body
-        return None if only_workspaces else self.http.get("api/v3/projects", params=params)
-
-    def _in_workspace(self, method: str, project_id: str, suffix: str, **kwargs: Any) -> Any:
-        """Call /api/v3/workspaces/{id}/<suffix>, or /api/v3/projects/{id}/<suffix> on older servers.
-
-        A 404 on the workspaces path means an older server only when the projects path then
-        answers; if it too is 404, the project itself is missing.
-        """
-        project = quote(project_id, safe="")
-        known = self.metadata.peek("has_workspaces")
-        if known is not False:
-            try:
-                body = self.http.json(method, f"api/v3/workspaces/{project}/{suffix}", **kwargs)
-            except errors.NotFound:
-                if known:
-                    raise
-            else:
-                self.metadata.put("has_workspaces", True)
-                return body
-        body = self.http.json(method, f"api/v3/projects/{project}/{suffix}", **kwargs)
-        self.metadata.put("has_workspaces", False)
-        return body
-
-    def _uses_sprints(self) -> bool:
-        """Whether the server has sprints (/api/v3/sprints); versions stand in without them."""
-
-        def probe() -> bool:
-            try:
-                self.http.get("api/v3/sprints", params={"pageSize": 1})
-            except errors.NotFound:
-                return False
-            return True
-
-        return self.metadata.get("has_sprints", probe)
-
-    def _sprint_filter_name(self) -> str:
-        return "sprint" if self._uses_sprints() else "version"
-
-    def _sprint_links(self, sprint_id: str | None) -> dict[str, Any]:
-        if self._uses_sprints():
-            return {"sprint": {"href": href("sprints", sprint_id) if sprint_id else None}}
-        return {"version": {"href": href("versions", sprint_id) if sprint_id else None}}
-
-    def _status_table(self) -> dict[str, Status]:
-        def load() -> dict[str, Status]:
-            body = self.http.get("api/v3/statuses")
-            statuses = (parse_status(raw, slug=self.slug) for raw in collection_elements(body))
-            return {status.id: status for status in statuses}
-
-        return self.metadata.get("statuses", load)
-
-    def _types(self, project_id: str) -> list[Mapping[str, Any]]:
-        """The work package types a project offers."""
-
-        def load() -> list[Mapping[str, Any]]:
-            return collection_elements(self._in_workspace("GET", project_id, "types"))
-
-        return self.metadata.get(("types", project_id), load)
-
-    def _type_href(self, project_id: str, type_name: str) -> str:
-        types = self._types(project_id)
-        wanted = type_name.strip().lower()
-        for raw in types:
-            if str(raw.get("name") or "").strip().lower() == wanted or str(raw.get("id")) == type_name:
-                return href("types", str(raw["id"]))
-        names = ", ".join(str(raw.get("name")) for raw in types) or "none"
-        raise errors.InvalidInput(
-            f"OpenProject project {project_id} has no type {type_name!r}.",
-            field_errors={"type": f"choose one of: {names}"},
-        )
+        return parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=self.status_table())
 
     # --- work packages ------------------------------------------------------------------------
 
@@ -438,7 +330,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
         return read_all(fetch, 1, max_pages=MAX_PAGES)
 
     def _tasks_from(self, elements: Sequence[Mapping[str, Any]]) -> list[Task]:
-        statuses = self._status_table()
+        statuses = self.status_table()
         parent_ids = {pid for raw in elements if (pid := link_id(links_of(raw).get("parent")))}
         epic_ids = self._epics_among(parent_ids)
         return [
@@ -496,7 +388,7 @@ class OpenProjectAdapter(VendorAdapter, provider_type="openproject", vendor="Ope
             json={"lockVersion": current.get("lockVersion")},
             idempotent=True,
         )
-        return parse_allowed_statuses(form, slug=self.slug, statuses=self._status_table())
+        return parse_allowed_statuses(form, slug=self.slug, statuses=self.status_table())
 
     def _activities(self, task_id: str) -> list[Mapping[str, Any]]:
         return collection_elements(self.http.get(f"{work_package_path(task_id)}/activities"))
