@@ -12,27 +12,67 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
 from portal.core.providers import errors
 from portal.core.providers.base import (
+    BACKLOG,
     ME,
+    FieldType,
+    LinkKind,
     PageRequest,
     PriorityLevel,
     ProviderAdapter,
+    SprintChanges,
+    SprintDraft,
     SprintState,
     StatusCategory,
     TaskChanges,
     TaskDraft,
     TaskQuery,
+    WorklogDraft,
+    WorklogQuery,
 )
 from portal.core.providers.http import HttpPolicy
 
 TEST_POLICY = HttpPolicy(
     allowed_hosts=("127.0.0.1",), connect_timeout=2, read_timeout=1, max_rate_limit_wait=3, backoff=0.01
 )
+
+
+class VendorProbe(Protocol):
+    """Reads (and, for history, changes) the vendor's own state behind the adapter's back.
+
+    Writes made through the adapter are checked here, not through the adapter's own reads.
+    For a fake this reads the fake's state; for Redmine, its API as an administrator; for
+    the built-in tracker, its tables.
+    """
+
+    def sprint_of(self, task_id: str) -> str | None:
+        """The native id of the sprint the vendor has the task in, None for the backlog."""
+        ...
+
+    def sprint(self, sprint_id: str) -> dict[str, Any]:
+        """The sprint as the vendor keeps it: {"name": str, "state": a SprintState value, "goal": str | None}."""
+        ...
+
+    def linked(self, task_id: str) -> set[str]:
+        """Native ids of the tasks linked to this one, in either direction."""
+        ...
+
+    def logged_hours(self, task_id: str) -> float:
+        """The total time logged on the task, in hours."""
+        ...
+
+    def field_value(self, task_id: str, field_id: str) -> Any:
+        """The task's value of a custom field: an option's name (or names), None when empty."""
+        ...
+
+    def retitle(self, task_id: str, title: str) -> None:
+        """Change the task's title behind the adapter's back (the change its history must show)."""
+        ...
 
 
 @dataclass
@@ -59,7 +99,17 @@ class ContractEnv:
     sprint_id: str | None = None
     # An epic with at least one child task: native epic id; None where the vendor has no epics.
     epic_id: str | None = None
+    # The vendor's own state, for checking writes of the sprint-work operations.
+    probe: VendorProbe | None = None
+    # Sprint-work operations this vendor lacks, which must raise NotSupported naming the vendor:
+    # "start_sprint", "links", "worklogs", "worklog_search", "history", "custom_fields", "native_query".
+    unsupported: frozenset[str] = frozenset()
+    # The vendor's name as messages give it ("JIRA", "Redmine", "the team tracker").
+    vendor: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # extra keys used by the sprint-work tests:
+    #   "option_field": the name of a custom single-choice field of the project (with >= 2 values);
+    #   "native_query": fn(title_prefix) -> a native query matching the tasks whose title starts so.
 
 
 def _all_pages(fetch: Callable[[PageRequest], Any], limit: int, max_pages: int = 50) -> list[Any]:
@@ -376,3 +426,269 @@ class ProviderContract:
             except errors.ProviderError as exc:
                 assert token not in str(exc) and not re.search(re.escape(token[-12:]), repr(exc))
             contract_env.extra["clear_faults"]()
+
+
+def _unsupported(env: ContractEnv, operation: str) -> bool:
+    """True when the vendor lacks `operation`; the test then checks the refusal names the vendor."""
+    return operation in env.unsupported
+
+
+def _assert_names_vendor(env: ContractEnv, caught: pytest.ExceptionInfo) -> None:
+    assert env.vendor and env.vendor.lower() in str(caught.value).lower(), (
+        f"a refusal must name the vendor ({env.vendor!r}): {caught.value}"
+    )
+
+
+def _probe(env: ContractEnv) -> VendorProbe:
+    assert env.probe is not None, "the sprint-work tests need the vendor probe"
+    return env.probe
+
+
+class SprintWorkContract:
+    """The sprint-work operations (create/start/close sprints, moves, links, worklogs,
+    history, custom fields, native queries), every write checked through the vendor's state.
+
+    Mixed into ProviderContract subclasses: `class TestRedmineContract(ProviderContract, SprintWorkContract)`.
+    """
+
+    # --- sprints ---------------------------------------------------------------
+    def test_create_sprint_is_stored_as_future(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        start = date.today() + timedelta(days=14)
+        sprint = adapter.create_sprint(
+            contract_env.project_id,
+            SprintDraft(
+                name="Contract sprint A", start=start, end=start + timedelta(days=13), goal="Ship it"
+            ),
+        )
+        assert sprint.ref == f"{contract_env.slug}:{sprint.id}"
+        assert sprint.state == SprintState.FUTURE
+        stored = _probe(contract_env).sprint(sprint.id)
+        assert stored["name"] == "Contract sprint A"
+        assert stored["state"] == SprintState.FUTURE
+        listed = _all_pages(
+            lambda page: adapter.list_sprints(contract_env.project_id, SprintState.FUTURE, page), limit=50
+        )
+        assert sprint.id in {s.id for s in listed}
+
+    def test_create_sprint_refuses_an_empty_name_and_reversed_dates(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        with pytest.raises(errors.InvalidInput):
+            adapter.create_sprint(contract_env.project_id, SprintDraft(name=" "))
+        with pytest.raises(errors.InvalidInput):
+            adapter.create_sprint(
+                contract_env.project_id,
+                SprintDraft(name="Backwards", start=date.today(), end=date.today() - timedelta(days=1)),
+            )
+
+    def test_update_sprint_renames_it(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        sprint = adapter.create_sprint(contract_env.project_id, SprintDraft(name="Contract sprint B"))
+        updated = adapter.update_sprint(sprint.id, SprintChanges(name="Contract sprint B2"))
+        assert updated.name == "Contract sprint B2"
+        assert _probe(contract_env).sprint(sprint.id)["name"] == "Contract sprint B2"
+
+    def test_move_to_sprint_and_back_to_the_backlog(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        probe = _probe(contract_env)
+        sprint = adapter.create_sprint(contract_env.project_id, SprintDraft(name="Contract sprint C"))
+        first, second = contract_env.seed_tasks(2, title_prefix="Move")
+        missing = contract_env.extra.get("missing_task_id", "999999")
+        outcomes = adapter.move_to_sprint([first, missing, second], sprint.id)
+        assert [o.task_id for o in outcomes] == [first, missing, second]
+        assert outcomes[0].error is None and outcomes[2].error is None
+        assert isinstance(outcomes[1].error, errors.ProviderError)
+        assert probe.sprint_of(first) == sprint.id and probe.sprint_of(second) == sprint.id
+        assert {t.id for t in adapter.sprint_tasks(sprint.id)} >= {first, second}
+        outcomes = adapter.move_to_sprint([first], BACKLOG)
+        assert outcomes[0].error is None
+        assert probe.sprint_of(first) is None
+        assert probe.sprint_of(second) == sprint.id
+
+    def test_move_to_an_unknown_sprint_is_not_found(self, contract_env: ContractEnv):
+        (task,) = contract_env.seed_tasks(1, title_prefix="MoveNowhere")
+        with pytest.raises(errors.NotFound):
+            contract_env.adapter.move_to_sprint([task], contract_env.extra.get("missing_sprint_id", "987654"))
+        assert _probe(contract_env).sprint_of(task) is None
+
+    def test_start_then_close_moves_open_tasks(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        probe = _probe(contract_env)
+        sprint = adapter.create_sprint(
+            contract_env.project_id,
+            SprintDraft(name="Contract sprint D", start=date.today(), end=date.today() + timedelta(days=13)),
+        )
+        open_task, done_task = contract_env.seed_tasks(2, title_prefix="Close")
+        adapter.move_to_sprint([open_task, done_task], sprint.id)
+        done = next(s for s in adapter.available_statuses(done_task) if s.category == StatusCategory.DONE)
+        adapter.set_task_status(done_task, done)
+        if _unsupported(contract_env, "start_sprint"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.ACTIVE))
+            _assert_names_vendor(contract_env, caught)
+        else:
+            started = adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.ACTIVE))
+            assert started.state == SprintState.ACTIVE
+            assert probe.sprint(sprint.id)["state"] == SprintState.ACTIVE
+        with pytest.raises(errors.InvalidInput):  # open tasks, and nowhere said to move them
+            adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.CLOSED))
+        assert probe.sprint(sprint.id)["state"] != SprintState.CLOSED
+        closed = adapter.update_sprint(
+            sprint.id, SprintChanges(state=SprintState.CLOSED, move_open_to=BACKLOG)
+        )
+        assert closed.state == SprintState.CLOSED
+        assert probe.sprint(sprint.id)["state"] == SprintState.CLOSED
+        assert probe.sprint_of(open_task) is None
+        assert probe.sprint_of(done_task) == sprint.id
+
+    # --- links -------------------------------------------------------------------
+    def test_link_types_include_blocks_and_relates(self, contract_env: ContractEnv):
+        if _unsupported(contract_env, "links"):
+            with pytest.raises(errors.NotSupported) as caught:
+                contract_env.adapter.list_link_types()
+            _assert_names_vendor(contract_env, caught)
+            return
+        kinds = {t.kind for t in contract_env.adapter.list_link_types()}
+        assert {LinkKind.BLOCKS, LinkKind.RELATES} <= kinds
+
+    def test_blocking_link_reads_from_both_sides_and_filters_blocked_tasks(self, contract_env: ContractEnv):
+        if _unsupported(contract_env, "links"):
+            return  # test_link_types_include_blocks_and_relates checks the refusal
+        adapter = contract_env.adapter
+        probe = _probe(contract_env)
+        blocker, blocked, free = contract_env.seed_tasks(3, title_prefix="Blocking")
+        blocks = next(t for t in adapter.list_link_types() if t.kind == LinkKind.BLOCKS)
+        link = adapter.link_tasks(blocked, blocker, blocks, outward=False)  # blocked "is blocked by" blocker
+        assert link.kind == LinkKind.BLOCKED_BY
+        assert link.ref == f"{contract_env.slug}:{link.id}"
+        assert blocker in probe.linked(blocked) and blocked in probe.linked(blocker)
+        from_blocker = [
+            item for item in adapter.list_links(blocker) if item.other_ref.endswith(f":{blocked}")
+        ]
+        assert [item.kind for item in from_blocker] == [LinkKind.BLOCKS]
+        query = TaskQuery(project_id=contract_env.project_id, blocked=True, text="Blocking")
+        ids = {t.id for t in _all_pages(lambda page: adapter.list_tasks(query, page), limit=50)}
+        assert blocked in ids and blocker not in ids and free not in ids
+        done = next(s for s in adapter.available_statuses(blocker) if s.category == StatusCategory.DONE)
+        adapter.set_task_status(blocker, done)
+        ids = {t.id for t in _all_pages(lambda page: adapter.list_tasks(query, page), limit=50)}
+        assert blocked not in ids, "a task whose blocker is done is no longer blocked"
+        adapter.unlink_tasks(link.id)
+        assert blocker not in probe.linked(blocked)
+        assert not [item for item in adapter.list_links(blocked) if item.other_ref.endswith(f":{blocker}")]
+        with pytest.raises(errors.NotFound):
+            adapter.unlink_tasks(link.id)
+
+    def test_linking_a_task_to_itself_is_refused(self, contract_env: ContractEnv):
+        if _unsupported(contract_env, "links"):
+            return
+        (task,) = contract_env.seed_tasks(1, title_prefix="SelfLink")
+        relates = next(t for t in contract_env.adapter.list_link_types() if t.kind == LinkKind.RELATES)
+        with pytest.raises(errors.InvalidInput):
+            contract_env.adapter.link_tasks(task, task, relates)
+        assert not _probe(contract_env).linked(task)
+
+    # --- logged work --------------------------------------------------------------
+    def test_log_work_and_read_it_back(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task,) = contract_env.seed_tasks(1, title_prefix="Worklog")
+        if _unsupported(contract_env, "worklogs"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.log_work(task, WorklogDraft(hours=1.5))
+            _assert_names_vendor(contract_env, caught)
+            return
+        logged = adapter.log_work(task, WorklogDraft(hours=1.5, comment="Paired on the **fix**."))
+        assert logged.hours == pytest.approx(1.5)
+        assert logged.task_ref == f"{contract_env.slug}:{task}"
+        assert _probe(contract_env).logged_hours(task) == pytest.approx(1.5)
+        worklogs = _all_pages(lambda page: adapter.list_worklogs(task, page), limit=10)
+        assert [w.hours for w in worklogs] == [pytest.approx(1.5)]
+        assert "**fix**" in (worklogs[0].comment or "")
+        with pytest.raises(errors.InvalidInput):
+            adapter.log_work(task, WorklogDraft(hours=0))
+        assert _probe(contract_env).logged_hours(task) == pytest.approx(1.5)
+
+    def test_search_worklogs_of_a_person_over_days(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        if _unsupported(contract_env, "worklogs") or _unsupported(contract_env, "worklog_search"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.search_worklogs(
+                    WorklogQuery(user_id=ME, since=date.today(), until=date.today()), PageRequest()
+                )
+            _assert_names_vendor(contract_env, caught)
+            return
+        (task,) = contract_env.seed_tasks(1, title_prefix="WorklogSearch")
+        logged = adapter.log_work(task, WorklogDraft(hours=2))
+        query = WorklogQuery(
+            user_id=ME,
+            since=date.today() - timedelta(days=1),
+            until=date.today() + timedelta(days=1),
+            project_id=contract_env.project_id,
+        )
+        found = _all_pages(lambda page: adapter.search_worklogs(query, page), limit=50)
+        assert logged.id in {w.id for w in found}
+        past = WorklogQuery(
+            user_id=ME,
+            since=date.today() - timedelta(days=30),
+            until=date.today() - timedelta(days=20),
+            project_id=contract_env.project_id,
+        )
+        assert logged.id not in {
+            w.id for w in _all_pages(lambda page: adapter.search_worklogs(past, page), limit=50)
+        }
+
+    # --- history -------------------------------------------------------------------
+    def test_history_shows_a_change_made_elsewhere(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        (task,) = contract_env.seed_tasks(1, title_prefix="History")
+        if _unsupported(contract_env, "history"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.task_history(task, PageRequest())
+            _assert_names_vendor(contract_env, caught)
+            return
+        _probe(contract_env).retitle(task, "History renamed")
+        entries = _all_pages(lambda page: adapter.task_history(task, page), limit=2)
+        renamed = [e for e in entries if e.new == "History renamed"]
+        assert renamed, [(e.field, e.old, e.new) for e in entries]
+        assert renamed[0].old and renamed[0].old.startswith("History")
+        assert renamed[0].at is not None
+        stamps = [e.at for e in entries]
+        assert stamps == sorted(stamps), "history is oldest first"
+
+    # --- fields --------------------------------------------------------------------
+    def test_custom_option_field_is_listed_and_set(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        if _unsupported(contract_env, "custom_fields"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.list_fields(contract_env.project_id)
+            _assert_names_vendor(contract_env, caught)
+            return
+        fields = adapter.list_fields(contract_env.project_id)
+        name = contract_env.extra["option_field"]
+        option = next((f for f in fields if f.name.lower() == name.lower()), None)
+        assert option is not None, [f.name for f in fields]
+        assert option.custom and option.settable and option.type == FieldType.OPTION
+        assert len(option.allowed) >= 2
+        created = adapter.create_task(
+            contract_env.project_id, TaskDraft(title="Custom field", fields={option.id: option.allowed[0]})
+        )
+        probe = _probe(contract_env)
+        assert probe.field_value(created.id, option.id) == option.allowed[0]
+        adapter.update_task(created.id, TaskChanges(fields={option.id: option.allowed[1]}))
+        assert probe.field_value(created.id, option.id) == option.allowed[1]
+        adapter.update_task(created.id, TaskChanges(fields={option.id: None}))
+        assert probe.field_value(created.id, option.id) in (None, "", [])
+        assert any(not f.custom and not f.settable for f in fields), "standard fields are listed too"
+
+    # --- native queries -------------------------------------------------------------
+    def test_native_query_is_passed_through(self, contract_env: ContractEnv):
+        adapter = contract_env.adapter
+        if _unsupported(contract_env, "native_query"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.list_tasks(TaskQuery(native_query="anything"), PageRequest())
+            _assert_names_vendor(contract_env, caught)
+            return
+        seeded = set(contract_env.seed_tasks(3, title_prefix="Native"))
+        query = TaskQuery(native_query=contract_env.extra["native_query"]("Native"))
+        found = {t.id for t in _all_pages(lambda page: adapter.list_tasks(query, page), limit=2)}
+        assert seeded <= found

@@ -16,6 +16,40 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+from .unset import UNSET
+from .work import (
+    BACKLOG,
+    FieldDef,
+    FieldType,
+    HistoryEntry,
+    LinkKind,
+    LinkType,
+    MoveOutcome,
+    SprintChanges,
+    SprintDraft,
+    TaskLink,
+    Worklog,
+    WorklogDraft,
+    WorklogQuery,
+)
+
+__all__ = [  # the sprint-work types live in work.py; adapters import them from here like the rest
+    "BACKLOG",
+    "UNSET",
+    "FieldDef",
+    "FieldType",
+    "HistoryEntry",
+    "LinkKind",
+    "LinkType",
+    "MoveOutcome",
+    "SprintChanges",
+    "SprintDraft",
+    "TaskLink",
+    "Worklog",
+    "WorklogDraft",
+    "WorklogQuery",
+]
+
 T = TypeVar("T")
 
 
@@ -222,25 +256,12 @@ class TaskQuery:
     updated_since: datetime | None = None
     sort: TaskSort = TaskSort.UPDATED
     descending: bool = True
-
-
-class _Unset:
-    _instance: _Unset | None = None
-
-    def __new__(cls) -> _Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET: Any = _Unset()
-"""Marks a TaskChanges field that is not being changed (None means clear it)."""
+    # Only tasks blocked now: with a BLOCKED_BY link to a task that is not done.
+    blocked: bool = False
+    # The vendor's own query, passed through whole and never spliced into ours: JQL for
+    # JIRA, a JSON filter array for OpenProject, a saved query id (or query string) for
+    # Redmine, a view id for ClickUp. With it, no other filter is set (the tools refuse that).
+    native_query: str | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +280,9 @@ class TaskDraft:
     epic_id: str | None = None
     sprint_id: str | None = None
     labels: tuple[str, ...] = ()
+    # The vendor's own fields by FieldDef.id, values already checked against list_fields
+    # (OPTION/OPTIONS as allowed names, USER/USERS as native user ids, dates as date).
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -274,6 +298,7 @@ class TaskChanges:
     parent_id: Any = UNSET  # str | None
     epic_id: Any = UNSET  # str | None
     sprint_id: Any = UNSET  # str | None
+    fields: Any = UNSET  # dict[str, Any]: by FieldDef.id, as TaskDraft.fields; a None value clears one
 
     def changed(self) -> dict[str, Any]:
         return {name: value for name, value in self.__dict__.items() if value is not UNSET}
@@ -441,6 +466,84 @@ class ProviderAdapter(Protocol):
 
     def get_epic(self, epic_id: str) -> Epic:
         """One epic; NotFound when the task is none or not an epic, NotSupported as list_epics."""
+        ...
+
+    # --- sprint work -------------------------------------------------------------------
+    # Each of these raises NotSupported, naming the vendor and what to use instead, where
+    # the vendor's API lacks the capability (ClickUp has no task history; Redmine versions
+    # can't be "started"), and NotFound for an unknown task, sprint or project.
+
+    def create_sprint(self, project_id: str, draft: SprintDraft) -> Sprint:
+        """Create a future sprint in the project and return it as stored.
+
+        Raises InvalidInput for an empty name or an end before the start.
+        """
+        ...
+
+    def update_sprint(self, sprint_id: str, changes: SprintChanges) -> Sprint:
+        """Change a sprint's fields, start it (state ACTIVE) or close it (state CLOSED).
+
+        Closing moves the sprint's open tasks to `changes.move_open_to` first. Raises
+        InvalidInput for a move the vendor forbids (starting a closed sprint, a second
+        active sprint where only one may run, closing with open tasks and no
+        `move_open_to`), naming what is allowed.
+        """
+        ...
+
+    def move_to_sprint(self, task_ids: list[str], sprint_id: str) -> list[MoveOutcome]:
+        """Move tasks into a sprint (a native id) or out of every sprint (BACKLOG).
+
+        One outcome per task, in the order given; a task that can't move (unknown, in
+        another project) gets its error there and the others still move. Raises NotFound
+        for an unknown sprint (nothing moves then).
+        """
+        ...
+
+    def list_link_types(self) -> list[LinkType]:
+        """The kinds of link this connection offers (the generic ones mapped onto the vendor's)."""
+        ...
+
+    def list_links(self, task_id: str) -> list[TaskLink]:
+        """A task's links to other tasks, as read from it."""
+        ...
+
+    def link_tasks(
+        self, task_id: str, other_id: str, link_type: LinkType, *, outward: bool = True
+    ) -> TaskLink:
+        """Link two tasks and return the link as read from `task_id`.
+
+        `link_type` comes from list_link_types; `outward` True makes `task_id` the source
+        (it "blocks" the other), False the target (it "is blocked by" the other). Raises
+        InvalidInput for a link of a task to itself, Conflict for a link that exists.
+        """
+        ...
+
+    def unlink_tasks(self, link_id: str) -> None:
+        """Remove a link (the id of a TaskLink); NotFound when there is none."""
+        ...
+
+    def log_work(self, task_id: str, draft: WorklogDraft) -> Worklog:
+        """Log time on a task; InvalidInput for hours that are not positive."""
+        ...
+
+    def list_worklogs(self, task_id: str, page: PageRequest) -> Page[Worklog]:
+        """Time logged on a task, oldest first."""
+        ...
+
+    def search_worklogs(self, query: WorklogQuery, page: PageRequest) -> Page[Worklog]:
+        """Time one person logged over a range of days (within a project when given), oldest first."""
+        ...
+
+    def task_history(self, task_id: str, page: PageRequest) -> Page[HistoryEntry]:
+        """What changed on a task, oldest first: one entry per changed field."""
+        ...
+
+    def list_fields(self, project_id: str, task_type: str | None = None) -> list[FieldDef]:
+        """The fields a task of the project (and type, where fields depend on it) can have.
+
+        Standard fields are listed with settable=False (tools set them by their own
+        arguments); custom fields with their type and allowed values.
+        """
         ...
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ import requests
 from . import errors
 from .base import CheckResult, ConnectionConfig, User
 from .http import ErrorDescriber, HttpPolicy, ProviderHttp
+from .lacking import LacksSprintWork
 from .metadata import SHARED, ConnectionMetadata, MetadataCache
 
 ME_KEY = ("me",)
@@ -47,7 +48,7 @@ def describe_json_error(parse: ErrorParser) -> ErrorDescriber:
     return describe
 
 
-class VendorAdapter:
+class VendorAdapter(LacksSprintWork):
     """What every vendor adapter shares; subclasses implement the ProviderAdapter operations.
 
     A vendor's adapter names itself where it is declared:

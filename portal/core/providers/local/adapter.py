@@ -39,6 +39,7 @@ from ..base import (
     User,
 )
 from ..http import HttpPolicy
+from ..lacking import LacksSprintWork
 from ..paging import next_offset, offset_from, page_size
 from .parse import (
     PRIORITY_BY_LEVEL,
@@ -63,10 +64,11 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 100
 
 
-class LocalAdapter:
+class LocalAdapter(LacksSprintWork):
     """The built-in tracker, acting as the connection's owner."""
 
     provider_type: ClassVar[str] = "local"
+    vendor: ClassVar[str] = "The team tracker"
     needs_username: ClassVar[bool] = False
     base_url_example: ClassVar[str] = ""
 
@@ -263,6 +265,9 @@ class LocalAdapter:
             elif name == "labels":
                 if value:
                     raise errors.NotSupported("The team tracker has no labels.")
+            elif name == "fields":
+                if value:
+                    raise errors.NotSupported("The team tracker has no custom fields.")
             else:  # a field added to TaskDraft/TaskChanges that this adapter does not know yet
                 raise errors.NotSupported(f"The team tracker can't set {name!r}.")
         if problems:
