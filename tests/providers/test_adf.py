@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
+import time
 
 import pytest
 
+from portal.core.markdown import MARKDOWN_MAX_CHARS
 from portal.core.providers.adf import adf_to_markdown, markdown_to_adf
+from tests.markdown_inputs import ADVERSARIAL, OFF_SITE_TRICKS, adversarial, browser_target
 
 
 def doc(*blocks: dict) -> dict:
@@ -116,7 +120,7 @@ def test_code_keeps_only_a_link_beside_it():
 
 def test_other_spellings_read_the_same():
     assert markdown_to_adf("__bold__ _it_ * item") == markdown_to_adf("**bold** *it* \\* item")
-    assert markdown_to_adf("* a\n+ b") == markdown_to_adf("- a\n- b")
+    assert markdown_to_adf("* a\n* b") == markdown_to_adf("+ a\n+ b") == markdown_to_adf("- a\n- b")
     assert markdown_to_adf("trailing  \nbreak") == markdown_to_adf("trailing\nbreak")
     assert markdown_to_adf("backslash\\\nbreak") == markdown_to_adf("backslash\nbreak")
     assert markdown_to_adf("1) one\n2) two") == markdown_to_adf("1. one\n2. two")
@@ -274,3 +278,93 @@ def test_odd_markdown_never_raises():
         adf = markdown_to_adf(markdown)
         assert adf["type"] == "doc"
         assert isinstance(adf_to_markdown(adf), str)
+
+
+# --- hostile Markdown: bounded work, safe links ------------------------------------------------------
+
+
+def texts_of(node) -> list[str]:
+    """Every text node's text, in document order, with a newline for each break and paragraph."""
+    if node.get("type") == "text":
+        return [node["text"]]
+    if node.get("type") == "hardBreak":
+        return ["\n"]
+    parts = [part for child in node.get("content") or [] for part in texts_of(child)]
+    return parts + ["\n"] if node.get("type") == "paragraph" else parts
+
+
+def link_hrefs(node) -> list[str]:
+    found = [mark["attrs"]["href"] for mark in node.get("marks") or [] if mark.get("type") == "link"]
+    return found + [href for child in node.get("content") or [] for href in link_hrefs(child)]
+
+
+@pytest.mark.parametrize("unit", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_a_200k_adversarial_text_converts_in_under_a_second(unit):
+    text = adversarial(unit, 200_000)
+    started = time.perf_counter()
+    adf = markdown_to_adf(text)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0, f"{elapsed:.2f}s"
+    # Past the bound the text goes as plain paragraphs: every character, no marks.
+    assert {block["type"] for block in adf["content"]} == {"paragraph"}
+    assert link_hrefs(adf) == []
+    assert re.sub(r"\s+", "", "".join(texts_of(adf))) == re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize(
+    "name", ["open brackets", "image openers", "emphasis per line", "emphasis never closed"]
+)
+def test_adversarial_text_at_the_bound_converts_as_markdown_in_linear_time(name):
+    text = adversarial(ADVERSARIAL[name], MARKDOWN_MAX_CHARS)
+    started = time.perf_counter()
+    adf = markdown_to_adf(text)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 5.0, f"{elapsed:.2f}s"  # under a second on an idle machine; minutes before
+    assert adf["content"] and isinstance(adf_to_markdown(adf), str)
+
+
+def test_emphasis_on_every_line_is_still_read_at_the_bound():
+    adf = markdown_to_adf(adversarial("*a*\n", MARKDOWN_MAX_CHARS))
+    first = adf["content"][0]["content"][0]
+    assert first == text("a", "em")
+
+
+@pytest.mark.parametrize("markdown", OFF_SITE_TRICKS.values(), ids=OFF_SITE_TRICKS.keys())
+def test_no_link_spelling_leads_off_the_jira_site(markdown):
+    for href in link_hrefs(markdown_to_adf(markdown)):
+        assert browser_target(href, "https://acme.atlassian.net/browse/X-1") == (
+            "https",
+            "acme.atlassian.net",
+        )
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x](data:text/html,<script>alert(1)</script>)",
+        "[x][r]\n\n[r]: vbscript:msgbox(1)",
+        "<file:///etc/passwd>",
+    ],
+)
+def test_unsafe_links_stay_text(markdown):
+    adf = markdown_to_adf(markdown)
+    assert link_hrefs(adf) == []
+    assert adf_to_markdown(adf)  # the words are still there
+
+
+def test_a_tab_inside_a_scheme_does_not_make_a_script_link():
+    # markdown-it percent-encodes the tab, so a browser reads a relative path, not javascript:.
+    for href in link_hrefs(markdown_to_adf("[x](<java\tscript:alert(1)>)")):
+        assert browser_target(href, "https://acme.atlassian.net/browse/X-1")[0] == "https"
+
+
+def test_raw_html_is_text():
+    adf = markdown_to_adf("<b>bold?</b>\n\n<div>\nblock\n</div>")
+    assert "".join(texts_of(adf)) == "<b>bold?</b>\n<div>\nblock\n</div>\n"
+
+
+def test_nesting_too_deep_for_the_reader_keeps_every_word():
+    adf = markdown_to_adf("> " * 30 + "deep words")
+    assert "deep words" in "".join(texts_of(adf))

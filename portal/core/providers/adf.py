@@ -3,12 +3,14 @@
 Markdown is the text format in and out of every adapter; JIRA stores descriptions
 and comments as ADF documents. Both directions are pure functions:
 
-- `markdown_to_adf(text)` understands paragraphs, ATX headings, bold, italic,
-  strike-through, inline code, fenced code blocks with a language, links and
-  autolinks, bullet and numbered lists (nested), block quotes, rules and hard
-  breaks. A single newline inside a paragraph is kept as a line break (a JIRA
-  `hardBreak`), since people who write one in a ticket mean one; a trailing
-  backslash or two trailing spaces mean the same.
+- `markdown_to_adf(text)` reads CommonMark with markdown-it (portal.core.markdown:
+  raw HTML stays text, only safe link addresses become links, a text over the
+  size bound goes as plain paragraphs) and writes ADF over its token stream:
+  paragraphs, headings, bold, italic, strike-through, inline code, code blocks
+  with a language, links and autolinks, bullet and numbered lists (nested),
+  block quotes, rules and hard breaks. A single newline inside a paragraph is
+  kept as a line break (a JIRA `hardBreak`), since people who write one in a
+  ticket mean one; a trailing backslash or two trailing spaces mean the same.
 - `adf_to_markdown(doc)` writes the same constructs back in one canonical
   spelling (`**bold**`, `*italic*`, `- ` bullets, `1. ` numbers), so a Markdown
   text written in that spelling survives the round trip unchanged. Nodes with no
@@ -24,177 +26,102 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from markdown_it.token import Token
+
+from ..markdown import (
+    MARKDOWN_MAX_CHARS,
+    NotReadAsMarkdown,
+    markdown_parser,
+    parse_markdown,
+    plain_paragraphs,
+)
+
 Node = dict[str, Any]
 Mark = dict[str, Any]
 
 # --- Markdown -> ADF ---------------------------------------------------------------
 
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)[^`]*$")
-_HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
-_RULE = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_QUOTE = re.compile(r"^ {0,3}> ?(?P<text>.*)$")
-_LIST_ITEM = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|(?P<number>\d{1,9})[.)])(?P<gap>[ \t]+|$)(?P<text>.*)$"
-)
+# The writer below escapes "<" only where it would start an autolink.
 _AUTOLINK = re.compile(r"<(?P<url>(?:https?://|mailto:)[^\s<>]+)>")
-# Characters a backslash may escape (CommonMark's ASCII punctuation).
-_ESCAPABLE = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+_BLOCK_OPENERS = {
+    "paragraph_open": "paragraph",
+    "heading_open": "heading",
+    "bullet_list_open": "bulletList",
+    "ordered_list_open": "orderedList",
+    "list_item_open": "listItem",
+    "blockquote_open": "blockquote",
+}
+# ADF refuses these nodes empty: they get one empty paragraph.
+_NEEDS_CONTENT = ("listItem", "blockquote")
+_INLINE_MARKS = {"strong_open": "strong", "em_open": "em", "s_open": "strike", "link_open": "link"}
 
 
 def markdown_to_adf(text: str | None) -> Node | None:
-    """An ADF document for Markdown `text`; None for None."""
+    """An ADF document for Markdown `text`; None for None.
+
+    The text is read by markdown-it (CommonMark, see portal.core.markdown); a text
+    too long or too deeply nested for that is sent as plain paragraphs instead.
+    """
     if text is None:
         return None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n")
-    return {"type": "doc", "version": 1, "content": _parse_blocks(lines)}
+    try:
+        tokens = parse_markdown(text, linkify=False)
+    except NotReadAsMarkdown:
+        return {"type": "doc", "version": 1, "content": _plain_blocks(text)}
+    return {"type": "doc", "version": 1, "content": _blocks_of(tokens)}
 
 
-def _starts_block(line: str) -> bool:
-    """True when `line` begins a block that interrupts a paragraph."""
-    if _FENCE.match(line) or _HEADING.match(line) or _QUOTE.match(line) or _RULE.match(line):
-        return True
-    item = _LIST_ITEM.match(line)
-    # As in CommonMark, only a bullet or a list starting at 1 interrupts a paragraph.
-    return bool(item and item.group("text").strip() and item.group("number") in (None, "1"))
-
-
-def _parse_blocks(lines: list[str]) -> list[Node]:
-    blocks: list[Node] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        fence = _FENCE.match(line)
-        if fence:
-            i = _parse_code_block(lines, i, fence, blocks)
-            continue
-        if _RULE.match(line):
-            blocks.append({"type": "rule"})
-            i += 1
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            level = len(heading.group("hashes"))
-            blocks.append(
-                {
-                    "type": "heading",
-                    "attrs": {"level": level},
-                    "content": parse_inline(heading.group("text") or ""),
-                }
-            )
-            i += 1
-            continue
-        if _QUOTE.match(line):
-            quoted = []
-            while i < len(lines) and (match := _QUOTE.match(lines[i])):
-                quoted.append(match.group("text"))
-                i += 1
-            blocks.append({"type": "blockquote", "content": _parse_blocks(quoted) or [_paragraph([])]})
-            continue
-        if _LIST_ITEM.match(line):
-            i = _parse_list(lines, i, blocks)
-            continue
-        paragraph = [line]
-        i += 1
-        while i < len(lines) and lines[i].strip() and not _starts_block(lines[i]):
-            paragraph.append(lines[i])
-            i += 1
-        blocks.append(_paragraph(parse_inline(_join_paragraph_lines(paragraph))))
+def _plain_blocks(text: str) -> list[Node]:
+    blocks = []
+    for lines in plain_paragraphs(text):
+        content: list[Node] = []
+        for n, line in enumerate(lines):
+            if n:
+                content.append({"type": "hardBreak"})
+            content.append(_text(line, ()))
+        blocks.append(_paragraph(content))
     return blocks
 
 
-def _parse_code_block(lines: list[str], i: int, fence: re.Match[str], blocks: list[Node]) -> int:
-    marker = fence.group("fence")
-    indent = len(fence.group("indent"))
-    code: list[str] = []
-    i += 1
-    while i < len(lines):
-        stripped = lines[i].strip()
-        if stripped.startswith(marker[0] * len(marker)) and set(stripped) == {marker[0]}:
-            i += 1
-            break
-        code.append(_dedent(lines[i], indent))
-        i += 1
+def _blocks_of(tokens: list[Token]) -> list[Node]:
+    """ADF blocks for markdown-it's block tokens (a flat stream of opens, closes and leaves)."""
+    root: Node = {"content": []}
+    stack = [root]
+    for token in tokens:
+        parent = stack[-1]
+        kind = _BLOCK_OPENERS.get(token.type)
+        if kind is not None:
+            node: Node = {"type": kind}
+            if kind == "heading":
+                node["attrs"] = {"level": int(token.tag[1])}
+            elif kind == "orderedList":
+                start = token.attrGet("start")
+                node["attrs"] = {"order": int(start) if isinstance(start, (int, str)) else 1}
+            node["content"] = []
+            parent["content"].append(node)
+            stack.append(node)
+        elif token.nesting == -1:
+            closed = stack.pop()
+            if closed["type"] in _NEEDS_CONTENT and not closed["content"]:
+                closed["content"].append(_paragraph([]))
+        elif token.type == "inline":
+            parent["content"].extend(_inline_of(token.children or []))
+        elif token.type in ("fence", "code_block"):
+            parent["content"].append(_code_block(token))
+        elif token.type == "hr":
+            parent["content"].append({"type": "rule"})
+    return root["content"]
+
+
+def _code_block(token: Token) -> Node:
     node: Node = {"type": "codeBlock"}
-    if fence.group("info"):
-        node["attrs"] = {"language": fence.group("info")}
-    node["content"] = [{"type": "text", "text": "\n".join(code)}] if any(code) else []
-    blocks.append(node)
-    return i
-
-
-def _parse_list(lines: list[str], i: int, blocks: list[Node]) -> int:
-    first = _LIST_ITEM.match(lines[i])
-    assert first is not None
-    ordered = first.group("number") is not None
-    base_indent = len(first.group("indent"))
-    items: list[Node] = []
-    while i < len(lines):
-        item = _LIST_ITEM.match(lines[i])
-        if (
-            item is None
-            or len(item.group("indent")) != base_indent
-            or (item.group("number") is not None) != ordered
-        ):
-            break
-        gap = len(item.group("gap"))
-        # A marker followed by 5+ spaces starts indented content; keep one space as the gap.
-        content_indent = base_indent + len(item.group("marker")) + (gap if 0 < gap <= 4 else 1)
-        body = [item.group("text")]
-        i += 1
-        previous_blank = False
-        while i < len(lines):
-            line = lines[i]
-            if not line.strip():
-                body.append("")
-                previous_blank = True
-                i += 1
-                continue
-            indent = len(line) - len(line.lstrip(" "))
-            nested = _LIST_ITEM.match(line)
-            if nested and indent <= base_indent:
-                break  # the next item of this list, or a list that follows it
-            if indent >= content_indent or nested:
-                body.append(_dedent(line, min(indent, content_indent)))
-            elif not previous_blank and not _starts_block(line):
-                body.append(line.strip())  # a lazy continuation of the item's paragraph
-            else:
-                break
-            previous_blank = False
-            i += 1
-        while body and not body[-1].strip():
-            body.pop()
-        items.append({"type": "listItem", "content": _parse_blocks(body) or [_paragraph([])]})
-        # A blank line between items keeps the list going; anything else ends it.
-        j = i
-        while j < len(lines) and not lines[j].strip():
-            j += 1
-        following = _LIST_ITEM.match(lines[j]) if j < len(lines) else None
-        if following and len(following.group("indent")) == base_indent:
-            i = j
-    node: Node = {"type": "orderedList" if ordered else "bulletList", "content": items}
-    if ordered:
-        start = int(first.group("number"))
-        node["attrs"] = {"order": start}
-    blocks.append(node)
-    return i
-
-
-def _dedent(line: str, width: int) -> str:
-    strip = min(width, len(line) - len(line.lstrip(" ")))
-    return line[strip:]
-
-
-def _join_paragraph_lines(lines: list[str]) -> str:
-    joined = []
-    for n, line in enumerate(lines):
-        line = line.strip(" ")
-        if n + 1 < len(lines) and line.endswith("\\") and not line.endswith("\\\\"):
-            line = line[:-1]  # a backslash hard break: the newline below is the break
-        joined.append(line.rstrip(" "))
-    return "\n".join(joined)
+    language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    if language:
+        node["attrs"] = {"language": language}
+    code = token.content[:-1] if token.content.endswith("\n") else token.content
+    node["content"] = [_text(code, ())] if code.strip("\n") else []
+    return node
 
 
 def _paragraph(content: list[Node]) -> Node:
@@ -203,7 +130,37 @@ def _paragraph(content: list[Node]) -> Node:
 
 def parse_inline(text: str) -> list[Node]:
     """ADF inline nodes (text with marks, hard breaks) for one block's Markdown text."""
-    nodes = _merge_texts(_parse_inline(text, ()))
+    if len(text) > MARKDOWN_MAX_CHARS:
+        return _merge_texts([_text(text, ())])
+    tokens = markdown_parser(linkify=False).parseInline(text)
+    return _inline_of(tokens[0].children or []) if tokens else []
+
+
+def _inline_of(children: list[Token]) -> list[Node]:
+    nodes: list[Node] = []
+    marks: list[Mark] = []  # open marks, outermost first
+    for token in children:
+        kind = token.type
+        if kind in _INLINE_MARKS:
+            mark: Mark = {"type": _INLINE_MARKS[kind]}
+            if kind == "link_open":
+                mark["attrs"] = {"href": str(token.attrGet("href") or "")}
+            marks.append(mark)
+        elif token.nesting == -1:
+            if marks:
+                marks.pop()
+        elif kind == "text":
+            nodes.append(_text(token.content, _distinct(marks)))
+        elif kind == "code_inline":
+            # ADF allows only a link beside the code mark.
+            kept = [mark for mark in _distinct(marks) if mark["type"] == "link"]
+            nodes.append(_text(token.content, (*kept, {"type": "code"})))
+        elif kind in ("softbreak", "hardbreak"):
+            # A single newline is kept as a break: people who write one in a ticket mean one.
+            nodes.append({"type": "hardBreak"})
+        elif token.content:
+            nodes.append(_text(token.content, _distinct(marks)))
+    nodes = _merge_texts(nodes)
     while nodes and nodes[0]["type"] == "hardBreak":
         nodes.pop(0)
     while nodes and nodes[-1]["type"] == "hardBreak":
@@ -211,87 +168,15 @@ def parse_inline(text: str) -> list[Node]:
     return nodes
 
 
-def _parse_inline(text: str, marks: tuple[Mark, ...]) -> list[Node]:
-    nodes: list[Node] = []
-    buffer: list[str] = []
-
-    def flush() -> None:
-        if buffer:
-            nodes.append(_text("".join(buffer), marks))
-            buffer.clear()
-
-    i = 0
-    n = len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
-            buffer.append(text[i + 1])
-            i += 2
-            continue
-        if char == "\n":
-            flush()
-            nodes.append({"type": "hardBreak"})
-            i += 1
-            continue
-        if char == "`":
-            run = _run_length(text, i, "`")
-            close = _find_code_close(text, i + run, run)
-            if close is None:
-                buffer.append("`" * run)
-                i += run
-                continue
-            code = text[i + run : close].replace("\n", " ")
-            if len(code) > 2 and code[0] == " " and code[-1] == " " and code.strip():
-                code = code[1:-1]
-            flush()
-            # ADF allows only a link beside the code mark.
-            kept = tuple(mark for mark in marks if mark["type"] == "link")
-            nodes.append(_text(code, (*kept, {"type": "code"})))
-            i = close + run
-            continue
-        if char == "[":
-            link = _match_link(text, i)
-            if link is not None:
-                label, href, end = link
-                flush()
-                nodes.extend(
-                    _parse_inline(label, _with_mark(marks, {"type": "link", "attrs": {"href": href}}))
-                )
-                i = end
-                continue
-        if char == "<":
-            auto = _AUTOLINK.match(text, i)
-            if auto:
-                flush()
-                url = auto.group("url")
-                nodes.append(_text(url, _with_mark(marks, {"type": "link", "attrs": {"href": url}})))
-                i = auto.end()
-                continue
-        if char in "*_~":
-            emphasis = _match_emphasis(text, i)
-            if emphasis is not None:
-                mark_type, inner_start, inner_end, end = emphasis
-                flush()
-                nodes.extend(
-                    _parse_inline(text[inner_start:inner_end], _with_mark(marks, {"type": mark_type}))
-                )
-                i = end
-                continue
-            run = _run_length(text, i, char)
-            buffer.append(char * run)
-            i += run
-            continue
-        buffer.append(char)
-        i += 1
-    flush()
-    return nodes
-
-
-def _with_mark(marks: tuple[Mark, ...], mark: Mark) -> tuple[Mark, ...]:
-    """`marks` plus `mark`, unless one of its kind is already there (`*a *b* c*` is one emphasis)."""
-    if any(existing["type"] == mark["type"] for existing in marks):
-        return marks
-    return (*marks, mark)
+def _distinct(marks: list[Mark]) -> list[Mark]:
+    """One mark of each type, link first (`*a *b* c*` is one emphasis; ADF refuses a mark twice)."""
+    seen: set[str] = set()
+    kept = []
+    for mark in sorted(marks, key=lambda mark: mark["type"] != "link"):
+        if mark["type"] not in seen:
+            seen.add(mark["type"])
+            kept.append(mark)
+    return kept
 
 
 def _text(value: str, marks: Iterable[Mark]) -> Node:
@@ -315,154 +200,6 @@ def _merge_texts(nodes: list[Node]) -> list[Node]:
                 continue
         merged.append(dict(node))
     return merged
-
-
-def _run_length(text: str, i: int, char: str) -> int:
-    end = i
-    while end < len(text) and text[end] == char:
-        end += 1
-    return end - i
-
-
-def _find_code_close(text: str, start: int, run: int) -> int | None:
-    i = start
-    while i < len(text):
-        if text[i] == "`":
-            length = _run_length(text, i, "`")
-            if length == run:
-                return i
-            i += length
-        else:
-            i += 1
-    return None
-
-
-def _skip_code_span(text: str, i: int) -> int:
-    """Index after the code span starting at `i`, or i + run when it never closes."""
-    run = _run_length(text, i, "`")
-    close = _find_code_close(text, i + run, run)
-    return i + run if close is None else close + run
-
-
-def _match_link(text: str, i: int) -> tuple[str, str, int] | None:
-    """(label, href, end) for `[label](href)` at `i`."""
-    depth = 0
-    j = i
-    while j < len(text):
-        char = text[j]
-        if char == "\\":
-            j += 2
-            continue
-        if char == "`":
-            j = _skip_code_span(text, j)
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                break
-        j += 1
-    else:
-        return None
-    if j + 1 >= len(text) or text[j + 1] != "(":
-        return None
-    label = text[i + 1 : j]
-    k = j + 2
-    while k < len(text) and text[k] == " ":
-        k += 1
-    href_chars: list[str] = []
-    if k < len(text) and text[k] == "<":
-        close = text.find(">", k)
-        if close < 0:
-            return None
-        href_chars.append(text[k + 1 : close])
-        k = close + 1
-    else:
-        parens = 0
-        while k < len(text):
-            char = text[k]
-            if char == "\\" and k + 1 < len(text) and text[k + 1] in _ESCAPABLE:
-                href_chars.append(text[k + 1])
-                k += 2
-                continue
-            if char in " \n":
-                break
-            if char == "(":
-                parens += 1
-            elif char == ")":
-                if parens == 0:
-                    break
-                parens -= 1
-            href_chars.append(char)
-            k += 1
-    # An optional title ("...") is accepted and dropped: ADF links have none.
-    title = re.match(r'\s+"(?:[^"\\]|\\.)*"', text[k:])
-    if title:
-        k += title.end()
-    while k < len(text) and text[k] == " ":
-        k += 1
-    if k >= len(text) or text[k] != ")":
-        return None
-    href = "".join(href_chars)
-    if not href:
-        return None
-    return label, href, k + 1
-
-
-def _match_emphasis(text: str, i: int) -> tuple[str, int, int, int] | None:
-    """(mark type, inner start, inner end, end) for emphasis opening at `i`, or None."""
-    char = text[i]
-    run = _run_length(text, i, char)
-    if char == "~":
-        if run != 2:
-            return None
-        delimiter, mark_type = "~~", "strike"
-    elif run >= 2:
-        delimiter, mark_type = char * 2, "strong"
-    else:
-        delimiter, mark_type = char, "em"
-    start = i + len(delimiter)
-    if start >= len(text) or text[start].isspace():
-        return None
-    if char == "_" and i > 0 and text[i - 1].isalnum():
-        return None  # snake_case: an underscore inside a word is not emphasis
-    close = _find_emphasis_close(text, start, delimiter)
-    if close is None:
-        return None
-    return mark_type, start, close, close + len(delimiter)
-
-
-def _find_emphasis_close(text: str, start: int, delimiter: str) -> int | None:
-    char = delimiter[0]
-    j = start
-    while j < len(text):
-        current = text[j]
-        if current == "\\":
-            j += 2
-            continue
-        if current == "`":
-            j = _skip_code_span(text, j)
-            continue
-        if current == "[":
-            link = _match_link(text, j)
-            if link is not None:
-                j = link[2]
-                continue
-        if current == char:
-            run = _run_length(text, j, char)
-            preceded_by_space = text[j - 1].isspace()
-            followed_by_word = j + run < len(text) and text[j + run].isalnum()
-            can_close = not preceded_by_space and j > start and not (char == "_" and followed_by_word)
-            if can_close and len(delimiter) == 1 and run != 2:
-                return j
-            if can_close and len(delimiter) == 2 and run >= 2:
-                # In `***x***` the strong delimiter closes after the inner emphasis.
-                return j + run - 2
-            j += run
-            continue
-        j += 1
-    return None
 
 
 # --- ADF -> Markdown ---------------------------------------------------------------
