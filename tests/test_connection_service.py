@@ -161,7 +161,7 @@ def test_a_new_connection_is_checked_then_saved_encrypted(session, user, vault, 
     assert row.slug == "acme-clickup"
     assert row.token_hint == TOKEN[-4:]
     assert TOKEN not in row.credentials_encrypted
-    assert vault.decrypt(row.credentials_encrypted) == {"token": TOKEN}  # stripped of the paste's whitespace
+    assert vault.decrypt(row.credentials_encrypted)["token"] == TOKEN  # stripped of the paste's whitespace
     assert row.last_check_ok is True and row.last_checked_at is not None
     assert row.last_check_summary == outcome.message and row.last_check_error is None
     assert [r.headers["authorization"] for r in clickup.requests] == [TOKEN, TOKEN]
@@ -227,7 +227,7 @@ def test_editing_with_a_blank_token_keeps_the_stored_one(session, user, vault, d
     assert outcome is not None and outcome.ok
     assert {r.headers["authorization"] for r in clickup.requests} == {TOKEN}
     assert row.base_url == clickup.base_url + "/api/v2"
-    assert vault.decrypt(row.credentials_encrypted) == {"token": TOKEN}
+    assert vault.decrypt(row.credentials_encrypted)["token"] == TOKEN
 
 
 def test_a_changed_option_is_checked_before_it_is_saved(session, user, vault, database, clickup):
@@ -269,7 +269,7 @@ def test_a_wrong_new_token_on_edit_keeps_the_old_one(session, user, vault, datab
         )
     session.rollback()
     assert "token" in caught.value.field_errors
-    assert vault.decrypt(session.get(ProviderConnection, row.id).credentials_encrypted) == {"token": TOKEN}
+    assert vault.decrypt(session.get(ProviderConnection, row.id).credentials_encrypted)["token"] == TOKEN
 
 
 def test_unreadable_stored_token_asks_for_it_again(session, user, vault, database, clickup):
@@ -289,7 +289,160 @@ def test_unreadable_stored_token_asks_for_it_again(session, user, vault, databas
     session.rollback()
     # Entering the token again repairs it under the new key.
     row, outcome = save(session, user, clickup_input(clickup), other_vault, database, existing=row)
-    assert outcome.ok and other_vault.decrypt(row.credentials_encrypted) == {"token": TOKEN}
+    assert outcome.ok and other_vault.decrypt(row.credentials_encrypted)["token"] == TOKEN
+
+
+# --- the stored token only goes where it was saved for -------------------------------------------
+
+
+@pytest.fixture
+def second_clickup() -> Iterator[ClickUpFake]:
+    """Another server (another port) that records whatever reaches it."""
+    fake = ClickUpFake()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+LOCALHOST_POLICY = replace(FAST_POLICY, allowed_hosts=("127.0.0.1", "localhost"))
+
+
+def moved_to(fake: ClickUpFake, second: ClickUpFake) -> dict[str, str]:
+    """The same fake under another host name, another port (a second server), and another scheme."""
+    port = fake.base_url.rsplit(":", 1)[1]
+    return {
+        "host": f"http://localhost:{port}",
+        "port": second.base_url,
+        "scheme": f"https://127.0.0.1:{port}",
+    }
+
+
+@pytest.mark.parametrize("change", ["host", "port", "scheme"])
+def test_a_new_server_with_a_blank_token_asks_for_the_token_and_sends_nothing(
+    session, user, vault, database, clickup, second_clickup, change
+):
+    row, _ = save(session, user, clickup_input(clickup), vault, database, policy=LOCALHOST_POLICY)
+    session.commit()
+    stored = (row.base_url, row.credentials_encrypted, row.last_checked_at)
+    clickup.requests.clear()
+    new_url = moved_to(clickup, second_clickup)[change]
+    for blank in ("", None, "  "):
+        with pytest.raises(service.ConnectionInputError) as caught:
+            save(
+                session,
+                user,
+                clickup_input(clickup, base_url=new_url, token=blank),
+                vault,
+                database,
+                policy=LOCALHOST_POLICY,
+                existing=row,
+            )
+        assert list(caught.value.field_errors) == ["token"]
+        assert caught.value.field_errors["token"] == (
+            f"The stored token is only sent to {clickup.base_url}, where it was saved. "
+            f"Enter the API token again to use {new_url}."
+        )
+        assert caught.value.outcome is None
+        session.rollback()
+    # No request of any kind reached either server, under any name.
+    assert clickup.requests == [] and second_clickup.requests == []
+    row = session.get(ProviderConnection, row.id)
+    assert (row.base_url, row.credentials_encrypted, row.last_checked_at) == stored
+
+
+def test_a_new_server_with_the_token_entered_again_is_saved_and_sealed_to_it(
+    session, user, vault, database, clickup, second_clickup
+):
+    row, _ = save(session, user, clickup_input(clickup), vault, database)
+    session.commit()
+    clickup.requests.clear()
+    row, outcome = save(session, user, clickup_input(second_clickup), vault, database, existing=row)
+    assert outcome.ok and clickup.requests == []
+    assert {r.headers["authorization"] for r in second_clickup.requests} == {TOKEN}
+    assert vault.decrypt(row.credentials_encrypted) == {
+        "token": TOKEN,
+        "origin": second_clickup.base_url,
+        "provider_type": "clickup",
+    }
+
+
+def test_the_same_server_under_another_path_or_spelling_keeps_the_token(
+    session, user, vault, database, clickup
+):
+    row, _ = save(session, user, clickup_input(clickup), vault, database)
+    session.commit()
+    port = clickup.base_url.rsplit(":", 1)[1]
+    for url in (clickup.base_url + "/api/v2", f"HTTP://127.0.0.1:{port}/"):
+        row, outcome = save(
+            session, user, clickup_input(clickup, base_url=url, token=""), vault, database, existing=row
+        )
+        assert outcome.ok
+    assert service.token_origin("https://Acme.Example:443/jira") == "https://acme.example"
+    assert service.token_origin("https://acme.example:8443") == "https://acme.example:8443"
+    assert service.token_origin("http://[::1]:8080/x") == "http://[::1]:8080"
+
+
+def test_another_provider_type_with_a_blank_token_asks_for_the_token(session, user, vault, database, clickup):
+    row, _ = save(session, user, clickup_input(clickup), vault, database)
+    session.commit()
+    clickup.requests.clear()
+    with pytest.raises(service.ConnectionInputError) as caught:
+        save(
+            session,
+            user,
+            clickup_input(clickup, provider_type="openproject", token=""),
+            vault,
+            database,
+            existing=row,
+        )
+    assert caught.value.field_errors == {
+        "token": "The stored token was saved for ClickUp. Enter the API token again for OpenProject."
+    }
+    assert clickup.requests == []
+    session.rollback()
+    assert session.get(ProviderConnection, row.id).provider_type == "clickup"
+
+
+def test_a_url_changed_behind_the_services_back_gets_no_token(
+    session, user, vault, database, clickup, second_clickup
+):
+    # Whatever writes the row (an older version, a hand edit of the database), the sealed token stays home.
+    row, _ = save(session, user, clickup_input(clickup), vault, database)
+    row.base_url = second_clickup.base_url
+    session.commit()
+    with pytest.raises(service.TokenNotForThisServer, match="never sent to"):
+        service.config_for(row, vault)
+    outcome = service.check_connection(row, vault, FAST_POLICY, database)
+    assert not outcome.ok and outcome.field == "token"
+    assert outcome.message == (
+        f"The stored token was saved for {clickup.base_url} and is never sent to {second_clickup.base_url}, "
+        "where this connection now points. Enter the token again to use this server."
+    )
+    assert not service.credentials_readable(row, vault)
+    assert service.list_connections(session, user.id, PORTAL_URL, vault)[1].state == "broken"
+    row.provider_type = "openproject"
+    row.base_url = clickup.base_url
+    with pytest.raises(service.TokenNotForThisServer, match="saved for ClickUp, not OpenProject"):
+        service.config_for(row, vault)
+    assert second_clickup.requests == []
+
+
+def test_credentials_stored_before_sealing_work_and_are_sealed_at_the_next_save(
+    session, user, vault, database, clickup
+):
+    row, _ = save(session, user, clickup_input(clickup), vault, database)
+    row.credentials_encrypted = vault.encrypt({"token": TOKEN})
+    session.commit()
+    assert service.config_for(row, vault).token == TOKEN
+    row, _ = save(
+        session,
+        user,
+        clickup_input(clickup, base_url=clickup.base_url + "/api", token=""),
+        vault,
+        database,
+        existing=row,
+    )
+    assert vault.decrypt(row.credentials_encrypted)["origin"] == clickup.base_url
 
 
 # --- checking ----------------------------------------------------------------------------------
@@ -424,7 +577,8 @@ def test_delete(session, user, vault, database, clickup):
 def test_rotate_credentials_reencrypts_readable_ones_and_names_the_rest(session, user, database, clickup):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     save(session, user, clickup_input(clickup, slug="one"), Vault([old]), database)
-    save(session, user, clickup_input(clickup, slug="two"), Vault([old]), database)
+    two, _ = save(session, user, clickup_input(clickup, slug="two"), Vault([old]), database)
+    two.credentials_encrypted = Vault([old]).encrypt({"token": TOKEN})  # stored before tokens were sealed
     save(
         session, user, clickup_input(clickup, slug="lost"), Vault([Fernet.generate_key().decode()]), database
     )
@@ -433,7 +587,11 @@ def test_rotate_credentials_reencrypts_readable_ones_and_names_the_rest(session,
     assert unreadable == ["connection 'lost' of ana@example.com"]
     by_slug = {row.slug: row for row in rows(session)}
     for slug in ("one", "two"):
-        assert Vault([new]).decrypt(by_slug[slug].credentials_encrypted) == {"token": TOKEN}
+        assert Vault([new]).decrypt(by_slug[slug].credentials_encrypted) == {
+            "token": TOKEN,
+            "origin": clickup.base_url,
+            "provider_type": "clickup",
+        }
         with pytest.raises(service.CredentialsUnreadable):
             Vault([old]).decrypt(by_slug[slug].credentials_encrypted)
 

@@ -2,6 +2,8 @@
 
 pm-portal add-connection EMAIL --type jira --slug acme-jira --url https://acme.atlassian.net \\
     --username ana@acme.com --token-stdin < token.txt
+pm-portal edit-connection EMAIL SLUG [--url URL] [--type TYPE] [--name NAME] [--username EMAIL] \\
+    [--option KEY=VALUE] [--token-stdin]
 pm-portal check-connection EMAIL SLUG
 pm-portal list-connections EMAIL
 pm-portal rotate-credentials
@@ -20,7 +22,7 @@ from flask.cli import with_appcontext
 
 from portal.core import accounts
 from portal.core.db import Database
-from portal.core.models import User
+from portal.core.models import ProviderConnection, User
 from portal.core.providers.registry import EXTERNAL_PROVIDER_TYPES, PROVIDER_LABELS
 from portal.core.services import connections as service
 from portal.extensions import db
@@ -152,6 +154,87 @@ def add_connection(
             )
 
 
+@click.command("edit-connection")
+@click.argument("email")
+@click.argument("slug")
+@click.option("--url", "base_url", default=None, help="A new address of the server.")
+@click.option(
+    "--type",
+    "provider_type",
+    default=None,
+    type=click.Choice(EXTERNAL_PROVIDER_TYPES),
+    help="A new PM system at that address.",
+)
+@click.option("--name", default=None, help="A new display name.")
+@click.option("--username", default=None, help="A new account email, where the vendor needs one (JIRA).")
+@click.option(
+    "--option",
+    "raw_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a vendor option, such as team_id=123 (others are kept).",
+)
+@click.option(
+    "--token-stdin",
+    is_flag=True,
+    help="Read a new API token from the first line of standard input; without it the stored token is kept, "
+    "which is only allowed while the server (scheme, host and port) and the type stay the same.",
+)
+@with_appcontext
+def edit_connection(
+    email: str,
+    slug: str,
+    base_url: str | None,
+    provider_type: str | None,
+    name: str | None,
+    username: str | None,
+    raw_options: tuple[str, ...],
+    token_stdin: bool,
+) -> None:
+    """Change a user's connection; a change the vendor would see is tested first (nothing is saved if it fails)."""
+    user = _user_or_fail(email)
+    row = _own_or_fail(user, slug)
+    provider_type = provider_type or row.provider_type
+    try:
+        options = dict(row.options or {}) | service.connection_options(provider_type, raw_options)
+    except service.ConnectionInputError as exc:
+        raise CommandError(_describe_problems(exc.field_errors)) from None
+    data = service.ConnectionInput(
+        provider_type=provider_type,
+        slug=row.slug,
+        name=name if name is not None else row.name,
+        base_url=base_url if base_url is not None else row.base_url,
+        username=username if username is not None else row.username,
+        token=_read_token(True) if token_stdin else "",  # blank keeps the stored token
+        options=options,
+        is_active=row.is_active,
+    )
+    vault, policy, database = _portal_parts()
+    try:
+        saved, outcome = service.save_connection(
+            db.session, user, data, vault=vault, policy=policy, database=database, existing=row
+        )
+    except service.ConnectionInputError as exc:
+        db.session.rollback()
+        problem = exc.outcome.message if exc.outcome is not None else _describe_problems(exc.field_errors)
+        if "token" in exc.field_errors and exc.outcome is None and not token_stdin:
+            problem += " Pass it on standard input with --token-stdin."
+        raise CommandError(problem) from None
+    db.session.commit()
+    click.echo(f"Saved {saved.slug} ({PROVIDER_LABELS[saved.provider_type]}) for {user.email}.")
+    if outcome is not None:
+        click.echo(outcome.message)
+
+
+def _own_or_fail(user: User, slug: str) -> ProviderConnection:
+    row = service.own_connection(db.session, user.id, slug)
+    if row is None:
+        raise CommandError(
+            f"{user.email} has no connection {slug!r}. See `pm-portal list-connections {user.email}`."
+        )
+    return row
+
+
 @click.command("check-connection")
 @click.argument("email")
 @click.argument("slug")
@@ -168,11 +251,7 @@ def check_connection(email: str, slug: str) -> None:
         finally:
             adapter.close()
     else:
-        row = service.own_connection(db.session, user.id, slug)
-        if row is None:
-            raise CommandError(
-                f"{user.email} has no connection {slug!r}. See `pm-portal list-connections {user.email}`."
-            )
+        row = _own_or_fail(user, slug)
         outcome = service.check_connection(row, vault, policy, database)
         db.session.commit()
     if not outcome.ok:
@@ -223,5 +302,5 @@ def rotate_credentials() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (add_connection, check_connection, list_connections, rotate_credentials):
+    for command in (add_connection, edit_connection, check_connection, list_connections, rotate_credentials):
         app.cli.add_command(command)

@@ -229,9 +229,11 @@ def edit(slug: str):
     if broken:
         form.token.description = "The stored token can't be decrypted: enter it again."
     elif row.token_hint:
-        form.token.description = f"Leave blank to keep the stored token (…{row.token_hint})."
+        form.token.description = (
+            f"Leave blank to keep the stored token (…{row.token_hint}) while the server stays the same."
+        )
     else:
-        form.token.description = "Leave blank to keep the stored token."
+        form.token.description = "Leave blank to keep the stored token while the server stays the same."
     picker, picker_problem = _offer_workspaces(row, form)
     problems = _show_errors(form, field_errors, picker=picker)
     return render_template(

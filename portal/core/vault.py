@@ -15,9 +15,10 @@ class VaultKeyError(Exception):
 class CredentialsUnreadable(Exception):
     """A stored credential can't be decrypted with any configured key."""
 
-    def __init__(self) -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            "The stored credentials can't be decrypted with the configured CREDENTIALS_KEY "
+            message
+            or "The stored credentials can't be decrypted with the configured CREDENTIALS_KEY "
             "(was the key changed?). Enter the token again to repair this connection."
         )
 

@@ -65,7 +65,7 @@ def test_add_connection_checks_then_saves(runner, app, ana, clickup):
         True,
     )
     assert TOKEN not in row.credentials_encrypted
-    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted) == {"token": TOKEN}
+    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted)["token"] == TOKEN
 
 
 def test_add_connection_names_the_connection_after_the_provider_and_host(runner, app, ana, clickup):
@@ -178,6 +178,91 @@ def test_list_connections(runner, app, ana, clickup):
 
 
 @pytest.fixture
+def second_clickup() -> Iterator[ClickUpFake]:
+    """Another server (another port) that records every request that reaches it."""
+    fake = ClickUpFake()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def edit(runner, *extra: str, token: str | None = None):
+    args = ["edit-connection", "ana@example.com", "acme-clickup", *extra]
+    if token is None:
+        return runner.invoke(args=args)
+    return runner.invoke(args=[*args, "--token-stdin"], input=token + "\n")
+
+
+def test_edit_connection_to_another_server_needs_the_token_and_sends_nothing(
+    runner, app, ana, clickup, second_clickup
+):
+    add(runner, clickup)
+    (before,) = stored(app)
+    clickup.requests.clear()
+    line = assert_one_error_line(
+        edit(runner, "--url", second_clickup.base_url),
+        f"the token: The stored token is only sent to {clickup.base_url}, where it was saved.",
+    )
+    assert line.endswith(
+        f"Enter the API token again to use {second_clickup.base_url}. "
+        "Pass it on standard input with --token-stdin."
+    )
+    assert second_clickup.requests == [] and clickup.requests == []
+    (after,) = stored(app)
+    assert (after.base_url, after.credentials_encrypted) == (before.base_url, before.credentials_encrypted)
+    # Typed again, the token goes to the new server, which is checked before the save.
+    result = edit(runner, "--url", second_clickup.base_url, "--name", "Moved", token=TOKEN)
+    assert result.exit_code == 0, result.output
+    assert "Saved acme-clickup (ClickUp) for ana@example.com." in result.stdout
+    assert "Connected to ClickUp workspace Acme" in result.stdout
+    assert {r.headers["authorization"] for r in second_clickup.requests} == {TOKEN}
+    assert clickup.requests == []
+    (after,) = stored(app)
+    assert (after.name, after.base_url) == ("Moved", second_clickup.base_url)
+
+
+def test_edit_connection_to_another_type_needs_the_token(runner, app, ana, clickup):
+    add(runner, clickup)
+    clickup.requests.clear()
+    assert_one_error_line(
+        edit(runner, "--type", "openproject"),
+        "the token: The stored token was saved for ClickUp. Enter the API token again for OpenProject.",
+    )
+    assert clickup.requests == [] and stored(app)[0].provider_type == "clickup"
+
+
+def test_edit_connection_on_the_same_server_keeps_the_token(runner, app, ana, clickup):
+    add(runner, clickup)
+    team = clickup.add_team("Acme Labs", [clickup.me_id])
+    result = edit(runner, "--url", clickup.base_url + "/api/v2", "--option", f"team_id={team.id}")
+    assert result.exit_code == 0, result.output
+    assert "Connected to ClickUp workspace Acme Labs" in result.stdout
+    (row,) = stored(app)
+    assert row.base_url == clickup.base_url + "/api/v2" and row.options == {"team_id": team.id}
+    assert_one_error_line(
+        runner.invoke(args=["edit-connection", "ana@example.com", "nope", "--name", "x"]),
+        "ana@example.com has no connection 'nope'.",
+    )
+
+
+def test_check_connection_never_sends_the_token_to_a_server_it_was_not_saved_for(
+    runner, app, ana, clickup, second_clickup
+):
+    add(runner, clickup)
+    with app.app_context():
+        row = db.session.scalars(select(ProviderConnection)).one()
+        row.base_url = second_clickup.base_url  # written behind the service's back
+        db.session.commit()
+    assert_one_error_line(
+        runner.invoke(args=["check-connection", "ana@example.com", "acme-clickup"]),
+        f"The stored token was saved for {clickup.base_url} and is never sent to {second_clickup.base_url}",
+    )
+    assert second_clickup.requests == []
+    listing = runner.invoke(args=["list-connections", "ana@example.com"])
+    assert "\tbroken\tbroken: enter the token again" in listing.output
+
+
+@pytest.fixture
 def app_with_keys(schema, database_url, app_config):
     """Builds a second portal on the same database with another CREDENTIALS_KEY."""
     apps = []
@@ -205,7 +290,7 @@ def test_rotate_credentials_reencrypts_with_the_newest_key(runner, app, ana, cli
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "Re-encrypted 2 credentials with the newest key."
     for row in stored(app):
-        assert Vault([new]).decrypt(row.credentials_encrypted) == {"token": TOKEN}
+        assert Vault([new]).decrypt(row.credentials_encrypted)["token"] == TOKEN
         with pytest.raises(CredentialsUnreadable):
             Vault([old]).decrypt(row.credentials_encrypted)
     # The old key can now be dropped: a portal with the new key alone still works.
@@ -230,12 +315,13 @@ def test_a_wrong_key_breaks_connections_clearly_and_rotation_names_them(
     assert "Re-encrypted 0 credentials" in result.stdout
     assert "connection 'one' of ana@example.com" in result.stderr
     # Left as it was: the original key still reads it.
-    assert app.extensions["pm_vault"].decrypt(stored(app)[0].credentials_encrypted) == {"token": TOKEN}
+    assert app.extensions["pm_vault"].decrypt(stored(app)[0].credentials_encrypted)["token"] == TOKEN
 
 
 def test_the_commands_are_registered_on_the_cli(app):
     for name in (
         "add-connection",
+        "edit-connection",
         "check-connection",
         "list-connections",
         "rotate-credentials",

@@ -168,7 +168,7 @@ def test_add_a_clickup_connection(client, app, signed_in, clickup):
         clickup.base_url,
     )
     assert row.options == {} and row.is_active and row.last_check_ok
-    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted) == {"token": TOKEN}
+    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted)["token"] == TOKEN
 
 
 def test_add_a_jira_connection_with_the_account_email(client, app, signed_in):
@@ -394,9 +394,67 @@ def test_edit_with_a_blank_token_keeps_the_stored_one(client, app, signed_in, cl
     assert response.request.path == "/connections/"
     (row,) = connections(app)
     assert row.name == "Renamed" and row.base_url == clickup.base_url + "/api/v2"
-    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted) == {"token": TOKEN}
+    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted)["token"] == TOKEN
     # The changed URL was checked, with the stored token.
     assert clickup.requests and {r.headers["authorization"] for r in clickup.requests} == {TOKEN}
+
+
+@pytest.fixture
+def second_clickup() -> Iterator[ClickUpFake]:
+    """Another server (another port) that records every request that reaches it."""
+    fake = ClickUpFake()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.mark.parametrize("change", ["host", "port"])
+def test_edit_to_another_server_with_a_blank_token_asks_for_it_and_sends_nothing(
+    client, app, signed_in, clickup, second_clickup, change
+):
+    app.extensions["pm_http_policy"] = replace(FAST_POLICY, allowed_hosts=("127.0.0.1", "localhost"))
+    add_clickup(client, clickup.base_url)
+    (before,) = connections(app)
+    clickup.requests.clear()
+    port = clickup.base_url.rsplit(":", 1)[1]
+    new_url = {"host": f"http://localhost:{port}", "port": second_clickup.base_url}[change]
+    data = {"name": "Moved", "slug": "acme-clickup", "base_url": new_url, "token": "", "team_id": ""}
+    response = post_form(client, "/connections/acme-clickup/edit", data)
+    assert response.status_code == 200
+    html = page_text(response)
+    assert field_error(html, "token") == (
+        f"The stored token is only sent to {clickup.base_url}, where it was saved. "
+        f"Enter the API token again to use {new_url}."
+    )
+    assert field_error(html, "base_url") == ""
+    assert TOKEN not in html
+    # Nothing saved, and no request (with or without credentials) reached the new server. (The
+    # page's workspace picker may ask the server the token was saved for, under its own name.)
+    new_host = new_url.split("://", 1)[1]
+    (after,) = connections(app)
+    assert (after.name, after.base_url, after.credentials_encrypted, after.last_checked_at) == (
+        before.name,
+        before.base_url,
+        before.credentials_encrypted,
+        before.last_checked_at,
+    )
+    assert second_clickup.requests == []
+    assert [r for r in clickup.requests if r.headers["host"] == new_host] == []
+    assert {r.headers["host"] for r in clickup.requests} <= {clickup.base_url.split("://", 1)[1]}
+    # With the token typed again, the new server is checked with it and the connection moves there.
+    response = post_form(
+        client, "/connections/acme-clickup/edit", data | {"token": TOKEN}, follow_redirects=True
+    )
+    assert response.request.path == "/connections/"
+    assert connections(app)[0].base_url == new_url
+    reached = [r for r in clickup.requests + second_clickup.requests if r.headers["host"] == new_host]
+    assert reached and {r.headers["authorization"] for r in reached} == {TOKEN}
+
+
+def test_the_edit_form_says_a_new_server_needs_the_token(client, app, signed_in, clickup):
+    add_clickup(client, clickup.base_url)
+    html = page_text(client.get("/connections/acme-clickup/edit"))
+    assert f"Leave blank to keep the stored token (…{TOKEN[-4:]}) while the server stays the same." in html
 
 
 def test_edit_with_a_wrong_new_token_changes_nothing(client, app, signed_in, clickup):
@@ -639,4 +697,4 @@ def test_a_wrong_key_marks_the_connection_broken_and_pages_still_render(client, 
     html = page_text(response)
     assert response.request.path == "/connections/" and "broken" not in html
     (row,) = connections(app)
-    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted) == {"token": TOKEN}
+    assert app.extensions["pm_vault"].decrypt(row.credentials_encrypted)["token"] == TOKEN

@@ -4,6 +4,11 @@ Shared by the portal pages, the command line and the worker. The built-in
 tracker is every user's connection `local`, with no row in the database.
 Tokens only exist decrypted inside a ConnectionConfig on their way into an
 adapter; what pages and tools see is a ConnectionView, which has no token.
+
+A stored token is bound to the server it was saved for: the encrypted
+credentials carry the origin (scheme, host and port) of the connection's URL
+and its provider type, and config_for refuses to hand the token out for any
+other. Changing either while leaving the token blank asks for the token again.
 """
 
 from __future__ import annotations
@@ -29,6 +34,57 @@ from ..vault import CredentialsUnreadable, Vault, token_hint
 
 LOCAL_SLUG = "local"
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class TokenNotForThisServer(CredentialsUnreadable):
+    """The stored token was saved for another server or provider than the connection now names."""
+
+
+def token_origin(base_url: str) -> str:
+    """The server a token for `base_url` may go to: its scheme, host and port (`https://host`, `http://host:8080`).
+
+    The path may change under a stored token; anything here may not. A default port is left out.
+    """
+    parts = urlsplit(normalize_base_url(base_url))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    try:
+        port = parts.port
+    except ValueError:
+        port = None  # such a URL never passes validate_input
+    shown_port = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{shown_port}"
+
+
+def seal_credentials(vault: Vault, token: str, base_url: str, provider_type: str) -> str:
+    """The token encrypted together with the server and provider it may be used for."""
+    return vault.encrypt({"token": token, "origin": token_origin(base_url), "provider_type": provider_type})
+
+
+def _stored_token(row: ProviderConnection, vault: Vault) -> str:
+    """The row's token, if its sealed origin and provider still match the row; else TokenNotForThisServer.
+
+    Credentials stored before tokens were sealed to a server carry no origin: they
+    count as saved for the row's URL, and are sealed to it at their next save or rotation.
+    """
+    credentials = vault.decrypt(row.credentials_encrypted)
+    origin = token_origin(row.base_url)
+    saved_origin = credentials.get("origin", origin)
+    saved_type = credentials.get("provider_type", row.provider_type)
+    if saved_origin != origin:
+        raise TokenNotForThisServer(
+            f"The stored token was saved for {saved_origin} and is never sent to {origin}, where this "
+            "connection now points. Enter the token again to use this server."
+        )
+    if saved_type != row.provider_type:
+        raise TokenNotForThisServer(
+            f"The stored token was saved for {PROVIDER_LABELS.get(saved_type, saved_type)}, not "
+            f"{PROVIDER_LABELS.get(row.provider_type, row.provider_type)}. Enter the token again."
+        )
+    return credentials.get("token", "")
 
 
 @dataclass(frozen=True)
@@ -78,9 +134,10 @@ class ConnectionView:
 
 
 def credentials_readable(row: ProviderConnection, vault: Vault) -> bool:
-    """True when a configured key decrypts the stored credentials (the token itself is dropped)."""
+    """True when a configured key decrypts the stored token and it is sealed to the row's server
+    (the token itself is dropped)."""
     try:
-        vault.decrypt(row.credentials_encrypted)
+        _stored_token(row, vault)
     except CredentialsUnreadable:
         return False
     return True
@@ -183,12 +240,12 @@ def connection_ids_for_slugs(session: Session, user_id: int, slugs: Iterable[str
 
 
 def config_for(row: ProviderConnection, vault: Vault) -> ConnectionConfig:
-    """Decrypt a connection into an adapter config; raises CredentialsUnreadable."""
-    credentials = vault.decrypt(row.credentials_encrypted)
+    """Decrypt a connection into an adapter config; raises CredentialsUnreadable, or its
+    TokenNotForThisServer when the row names another server or provider than the token was saved for."""
     return ConnectionConfig(
         slug=row.slug,
         base_url=row.base_url,
-        token=credentials.get("token", ""),
+        token=_stored_token(row, vault),
         username=row.username,
         options=dict(row.options or {}),
         user_id=row.user_id,
@@ -384,8 +441,27 @@ def validate_input(
             problems["username"] = "Enter the account's email address: JIRA needs it beside the API token."
     if existing is None and not data.token:
         problems["token"] = "Enter the API token."  # noqa: S105 - a message, not a password
+    elif existing is not None and not data.token and url and "base_url" not in problems:
+        problem = _token_must_be_entered_again(existing, url, data.provider_type)
+        if problem:
+            problems["token"] = problem
     if problems:
         raise ConnectionInputError(problems)
+
+
+def _token_must_be_entered_again(existing: ProviderConnection, url: str, provider_type: str) -> str | None:
+    """Why the stored token can't go with these settings, or None: it only ever goes where it was saved for."""
+    saved_for, now = token_origin(existing.base_url), token_origin(url)
+    if saved_for != now:
+        return (
+            f"The stored token is only sent to {saved_for}, where it was saved. "
+            f"Enter the API token again to use {now}."
+        )
+    if provider_type != existing.provider_type:
+        saved_label = PROVIDER_LABELS.get(existing.provider_type, existing.provider_type)
+        label = PROVIDER_LABELS.get(provider_type, provider_type)
+        return f"The stored token was saved for {saved_label}. Enter the API token again for {label}."
+    return None
 
 
 def save_connection(
@@ -421,15 +497,20 @@ def save_connection(
         or options != dict(existing.options or {})
     )
     token = data.token or ""
+    reused = False
     if not token and existing is not None and check_first and changed_access:
+        # validate_input made sure the server and provider are the ones the token was saved for.
         try:
-            token = config_for(existing, vault).token
+            token = _stored_token(existing, vault)
+        except TokenNotForThisServer as exc:
+            raise ConnectionInputError({"token": str(exc)}) from None
         except CredentialsUnreadable:
             raise ConnectionInputError(
                 {
                     "token": "The stored token can't be decrypted with the configured CREDENTIALS_KEY: enter the token again."
                 }
             ) from None
+        reused = True
     config = ConnectionConfig(
         slug=data.slug.strip().lower(),
         base_url=base_url,
@@ -461,8 +542,11 @@ def save_connection(
     row.options = config.options
     row.is_active = data.is_active
     if data.token or existing is None:
-        row.credentials_encrypted = vault.encrypt({"token": data.token or ""})
+        row.credentials_encrypted = seal_credentials(vault, data.token or "", row.base_url, row.provider_type)
         row.token_hint = token_hint(data.token or "")
+    elif reused:
+        # Same server and provider; credentials stored before sealing get sealed now.
+        row.credentials_encrypted = seal_credentials(vault, token, row.base_url, row.provider_type)
     if outcome is not None:
         record_check(row, outcome)
     if existing is None:
@@ -504,14 +588,22 @@ def delete_connection(session: Session, user: User, row: ProviderConnection) -> 
 def rotate_credentials(session: Session, vault: Vault) -> tuple[int, list[str]]:
     """Re-encrypt every stored credential with the newest key.
 
-    Returns (how many were re-encrypted, descriptions of those that couldn't be
-    decrypted with any configured key, which are left as they are).
+    Credentials stored before tokens were sealed to a server are sealed to the
+    row's current URL and provider. Returns (how many were re-encrypted,
+    descriptions of those that couldn't be decrypted with any configured key,
+    which are left as they are).
     """
     rotated = 0
     unreadable: list[str] = []
     for row in session.scalars(select(ProviderConnection).order_by(ProviderConnection.id)):
         try:
-            row.credentials_encrypted = vault.rotate(row.credentials_encrypted)
+            credentials = vault.decrypt(row.credentials_encrypted)
+            if "origin" in credentials:
+                row.credentials_encrypted = vault.rotate(row.credentials_encrypted)
+            else:
+                row.credentials_encrypted = seal_credentials(
+                    vault, credentials.get("token", ""), row.base_url, row.provider_type
+                )
         except CredentialsUnreadable:
             unreadable.append(f"connection {row.slug!r} of {row.user.email}")
             continue
