@@ -14,6 +14,7 @@ from portal.core.models import User
 from portal.core.providers.http import HttpPolicy
 from portal.core.vault import Vault
 from portal.extensions import csrf, db, login_manager, migrate
+from portal.proxy_fix import TrustedProxyFix
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.public_portal_url.startswith("https://"),
-        WTF_CSRF_TIME_LIMIT=None,
+        # A form's CSRF token lasts this long (seconds); a page left open longer asks for a reload.
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,
+        # Sign-in failures within LOGIN_FAILURE_WINDOW seconds: per account (the typed email) and per address.
         LOGIN_MAX_FAILURES=5,
+        LOGIN_MAX_ADDRESS_FAILURES=30,
         LOGIN_FAILURE_WINDOW=300,
         TESTING=settings.env == "testing",
     )
@@ -52,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["pm_http_policy"] = HttpPolicy(
         allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle
     )
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
