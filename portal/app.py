@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request
@@ -18,7 +19,8 @@ from portal.proxy_fix import TrustedProxyFix
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "migrations")
+# Shipped inside the package, so an installed portal (not only a checkout) can run `pm-portal db upgrade`.
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

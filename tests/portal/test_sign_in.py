@@ -215,4 +215,3 @@ def test_the_current_password_check_is_throttled(app, auth, client, limits):
     assert "Too many wrong current passwords" in refused.get_data(as_text=True)
     # The password did not change: the old one still signs in elsewhere.
     assert AuthActions(app.test_client(), app).login().status_code == 302
-
