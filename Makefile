@@ -38,6 +38,10 @@ run: ports db
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The off-the-shelf MCP clients the end-to-end tests drive (needs npm; quick and offline once installed).
+test-clients:
+	bash scripts/install-test-clients.sh
+
 lint: install
 	$(BIN)/ruff check portal mcp_worker tests benchmarks
 	$(BIN)/ruff format --check portal mcp_worker tests benchmarks
