@@ -137,8 +137,8 @@ def logout():
         # (every other browser of the account is signed out too).
         accounts.end_sessions(db.session, current_user.model)
         db.session.commit()
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it marks the remember-me cookie for deletion in the session
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 

@@ -140,7 +140,12 @@ def test_signing_out_ends_the_session_and_the_remember_me_cookie_on_the_server(a
     assert response.status_code == 302
     cookies = {c.key: c.value for c in browser._cookies.values()}
     assert {"session", "remember_token"} <= set(cookies)
-    assert AuthActions(browser, app).logout().status_code == 302
+    signed_out = AuthActions(browser, app).logout()
+    assert signed_out.status_code == 302
+    # The browser is told to drop its remember-me cookie, too.
+    assert any(
+        h.startswith("remember_token=;") and "1970" in h for h in signed_out.headers.getlist("Set-Cookie")
+    )
     # Someone who kept a copy of either cookie from before the sign-out gets nothing with it.
     for name in ("session", "remember_token"):
         replay = app.test_client()
