@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 WEB_PORT ?= 5000
 MCP_PORT ?= 8080
 
-.PHONY: run test install db lint bench clean
+.PHONY: run test install db lint bench clean ports test-clients
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ install: $(STAMP)
 db: install
 	$(BIN)/pm-portal db upgrade
 
-run: db
+# Checked before anything else, so a taken port is one line rather than a server's traceback.
+ports:
+	@$(PYTHON) scripts/check_ports.py 127.0.0.1 $(WEB_PORT) $(MCP_PORT)
+
+run: ports db
 	@echo ""
 	@echo "  Portal:      http://127.0.0.1:$(WEB_PORT)/   (sign up: the first account becomes the administrator)"
 	@echo "  MCP worker:  http://127.0.0.1:$(MCP_PORT)/mcp   (Streamable HTTP)"
@@ -33,6 +37,10 @@ run: db
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The off-the-shelf MCP clients the end-to-end tests drive (needs npm; quick and offline once installed).
+test-clients:
+	bash scripts/install-test-clients.sh
 
 lint: install
 	$(BIN)/ruff check portal mcp_worker tests benchmarks

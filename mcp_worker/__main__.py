@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
-import os
 import signal
 import sys
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from hypercorn.asyncio.run import worker_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.utils import wrap_app
 
 from portal.core.config import ConfigError, Settings, mask_database_url
 from portal.core.db import DatabaseUnavailable
@@ -23,9 +24,12 @@ def hypercorn_config(settings: Settings) -> Config:
     config = Config()
     host = settings.mcp_host
     config.bind = [f"[{host}]:{settings.mcp_port}" if ":" in host else f"{host}:{settings.mcp_port}"]
-    # MCP_ACCESS_LOG=0 turns the access log off (a proxy in front often keeps one already).
-    config.accesslog = None if settings.extra.get("MCP_ACCESS_LOG", "1") == "0" else "-"
-    config.errorlog = "-"
+    # hypercorn's loggers go through the root logger's one handler (given a handler of their own
+    # as well, every error-log line would be printed twice). MCP_ACCESS_LOG=0 turns the access log off.
+    access = logging.getLogger("hypercorn.access")
+    access.setLevel(logging.INFO)  # LOG_LEVEL=WARNING quiets the rest, not the access log
+    config.accesslog = access if settings.mcp_access_log else None
+    config.errorlog = logging.getLogger("hypercorn.error")
     config.access_log_format = ACCESS_LOG_FORMAT
     config.keep_alive_timeout = 75
     config.graceful_timeout = 5
@@ -33,12 +37,15 @@ def hypercorn_config(settings: Settings) -> Config:
 
 
 def main() -> None:
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
         from .app import WorkerApp
 
         worker = WorkerApp(settings)
@@ -47,6 +54,14 @@ def main() -> None:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
     config = hypercorn_config(settings)
+    try:
+        # Bound before anything starts, so a busy port ends here with one line.
+        sockets = config.create_sockets()
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(f"Error: {cannot_listen(settings.mcp_host, settings.mcp_port, exc.errno)}", file=sys.stderr)
+        sys.exit(1)
     logging.getLogger(__name__).info(
         "MCP worker on http://%s:%s (database %s%s)",
         settings.mcp_host,
@@ -54,15 +69,32 @@ def main() -> None:
         mask_database_url(settings.database_url),
         ", stateless /mcp" if settings.mcp_stateless else "",
     )
-    asyncio.run(_serve(worker, config))
+    asyncio.run(_serve(worker, config, sockets))
 
 
-async def _serve(app, config: Config) -> None:
+def cannot_listen(host: str, port: int, error: int) -> str:
+    """One line saying why the worker can't listen on host:port, and what to change."""
+    if error == errno.EADDRINUSE:
+        why = f"port {port} on {host} is already in use"
+    elif error == errno.EACCES:
+        why = f"this user may not listen on port {port}"
+    else:
+        why = f"{host} is not an address of this machine"
+    return (
+        f"The MCP worker can't listen on {host}:{port}: {why}. Choose another with MCP_HOST / MCP_PORT "
+        "(with make run: make run WEB_PORT=5001 MCP_PORT=8081)."
+    )
+
+
+async def _serve(app, config: Config, sockets: Sockets) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await serve(app, config, shutdown_trigger=stop.wait, mode="asgi")
+    # What hypercorn.asyncio.serve does, with the sockets bound above.
+    await worker_serve(
+        wrap_app(app, config.wsgi_max_body_size, "asgi"), config, sockets=sockets, shutdown_trigger=stop.wait
+    )
 
 
 if __name__ == "__main__":

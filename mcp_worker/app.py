@@ -7,8 +7,10 @@
     GET  /healthz    database reachable, version
     GET  /.well-known/oauth-protected-resource[/mcp|/sse]
                      RFC 9728 metadata naming the portal as the authorization server
+    anything else    404, with a JSON body saying how to connect and authenticate
 
-Every other path goes through AuthMiddleware first.
+The transports' paths go through AuthMiddleware first. ClientAddressMiddleware,
+outermost, puts the client's address (behind trusted proxies) in the scope.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -32,7 +35,6 @@ from starlette.routing import Mount, Route
 from portal.core.config import Settings
 from portal.core.db import DatabaseUnavailable
 from portal.core.oauth.grants import READ_SCOPE, WRITE_SCOPE
-from portal.core.throttle import FailureThrottle
 
 from . import __version__
 from .auth import (
@@ -45,7 +47,9 @@ from .auth import (
     principal_of,
 )
 from .connections import ConnectionDirectory
+from .front import ClientAddressMiddleware
 from .runtime import Runtime
+from .throttle import AuthThrottle, InProcessAuthThrottle
 from .tools import build_registry
 from .tools.registry import ToolRegistry, error_result
 
@@ -63,7 +67,11 @@ class WorkerApp:
     """The assembled worker: MCP server, transports, authentication, background recorder."""
 
     def __init__(
-        self, settings: Settings, runtime: Runtime | None = None, registry: ToolRegistry | None = None
+        self,
+        settings: Settings,
+        runtime: Runtime | None = None,
+        registry: ToolRegistry | None = None,
+        throttle: AuthThrottle | None = None,
     ):
         self.settings = settings
         self.runtime = runtime or Runtime.from_settings(settings)
@@ -71,9 +79,8 @@ class WorkerApp:
         self.directory = ConnectionDirectory(self.runtime)
         self.verifier = CredentialVerifier(self.runtime, ttl=settings.key_cache_seconds)
         self.usage = UsageRecorder(self.runtime)
-        self.throttle = FailureThrottle(
-            limit=int(settings.extra.get("MCP_AUTH_FAILURE_LIMIT", 20)),
-            window=float(settings.extra.get("MCP_AUTH_FAILURE_WINDOW", 60)),
+        self.throttle = throttle or InProcessAuthThrottle(
+            limit=settings.mcp_auth_failure_limit, window=settings.mcp_auth_failure_window
         )
         self.server = Server(
             SERVER_NAME,
@@ -105,16 +112,19 @@ class WorkerApp:
                 Mount("/messages/", app=self.sse.handle_post_message),
                 Route("/mcp", StreamableHTTPASGIApp(self.sessions)),
             ],
+            exception_handlers={404: self._not_found},
             lifespan=self._lifespan,
         )
-        self.asgi = AuthMiddleware(
-            starlette,
-            verifier=self.verifier,
-            usage=self.usage,
-            throttle=self.throttle,
-            recheck_interval=max(0.25, settings.key_cache_seconds / 2),
-            public_mcp_url=settings.public_mcp_url,
-            public_paths=frozenset({"/healthz", *metadata_paths}),
+        self.asgi = ClientAddressMiddleware(
+            AuthMiddleware(
+                starlette,
+                verifier=self.verifier,
+                usage=self.usage,
+                throttle=self.throttle,
+                recheck_interval=max(0.25, settings.key_cache_seconds / 2),
+                public_mcp_url=settings.public_mcp_url,
+            ),
+            settings.forwarded_allow_ips,
         )
 
     async def __call__(self, scope, receive, send) -> None:
@@ -183,6 +193,30 @@ class WorkerApp:
                 "resource_documentation": f"{self.settings.public_portal_url}/keys",
             },
             headers=headers,
+        )
+
+    async def _not_found(self, request: Request, exc: HTTPException) -> Response:
+        """Any path the worker doesn't serve (other discovery paths included): say how to connect.
+
+        A 404 with directions rather than a 401, so that a client probing here shows
+        this message and an unknown path never counts as a failed authentication.
+        """
+        portal = self.settings.public_portal_url
+        mcp = self.settings.public_mcp_url
+        return JSONResponse(
+            {
+                "error": "not_found",
+                "message": (
+                    f"Nothing is served at {request.url.path[:200]}. Connect your MCP client to {mcp}/mcp "
+                    f"(Streamable HTTP) or {mcp}/sse (SSE), with an MCP API key in the X-MCP-API-Key header "
+                    f"(create one in the portal at {portal}/keys) or by signing in with OAuth, whose "
+                    f"authorization server is the portal ({portal})."
+                ),
+                "mcp_endpoints": [f"{mcp}/mcp", f"{mcp}/sse"],
+                "get_a_key": f"{portal}/keys",
+                "authorization_server": portal,
+            },
+            status_code=404,
         )
 
     async def _sse(self, scope, receive, send) -> None:

@@ -5,8 +5,14 @@
   A credential in the query string is refused (it would land in access logs).
 - Refusals are HTTP 401 with a JSON-RPC error body saying why, in words a
   person can act on, and `WWW-Authenticate: Bearer resource_metadata=...`
-  pointing OAuth clients at this server's RFC 9728 metadata; repeated failures
-  from one address get 429.
+  pointing OAuth clients at this server's RFC 9728 metadata.
+- Only a presented credential that is wrong (malformed, unknown, revoked,
+  expired) counts against the client's address; once too many did, wrong
+  credentials from there get 429 for a while. A valid key or token is never
+  refused by that throttle, and a request without any credential is not counted.
+- Only the transports' paths are guarded here: the app serves the rest (health,
+  the RFC 9728 metadata) or answers 404 with a JSON body saying how to connect
+  (clients probing other discovery paths then show that message).
 - Both kinds resolve to one `Principal` (user, credential, limits). Accepted
   credentials are cached for a few seconds at most (`MCP_KEY_CACHE_SECONDS`), so
   revocation, expiry and disabling take effect on the next request after that;
@@ -44,9 +50,9 @@ from portal.core.oauth.grants import (
     worker_resources,
 )
 from portal.core.principals import CredentialRejected, Principal, ensure_usable
-from portal.core.throttle import FailureThrottle
 
 from .runtime import Runtime
+from .throttle import AuthThrottle
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,10 @@ TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one credential
 # RFC 9728 metadata: at the root, and path-suffixed for each MCP endpoint.
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 MCP_ENDPOINTS = ("/mcp", "/sse")
+# A presented credential refused for one of these reasons counts as a failed attempt from its address.
+COUNTED_REASONS = frozenset({"malformed", "unknown", "revoked", "expired"})
+GUARDED_PATHS = frozenset(MCP_ENDPOINTS)
+GUARDED_PREFIXES = ("/messages/",)
 
 
 def principal_of(scope: Scope) -> Principal | None:
@@ -301,8 +311,13 @@ async def send_json_error(
     await send({"type": "http.response.body", "body": body})
 
 
+def guarded(path: str) -> bool:
+    """True for the paths of the MCP transports, which need a key."""
+    return path in GUARDED_PATHS or path.startswith(GUARDED_PREFIXES)
+
+
 class AuthMiddleware:
-    """ASGI middleware guarding every path except the public ones."""
+    """ASGI middleware guarding the MCP transports' paths; every other path goes to the app."""
 
     def __init__(
         self,
@@ -310,10 +325,9 @@ class AuthMiddleware:
         *,
         verifier: CredentialVerifier,
         usage: UsageRecorder,
-        throttle: FailureThrottle,
+        throttle: AuthThrottle,
         recheck_interval: float,
         public_mcp_url: str,
-        public_paths: frozenset[str] = frozenset({"/healthz"}),
     ):
         self.app = app
         self.public_mcp_url = public_mcp_url
@@ -321,26 +335,13 @@ class AuthMiddleware:
         self.usage = usage
         self.throttle = throttle
         self.recheck_interval = recheck_interval
-        self.public_paths = public_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public_paths:
+        if scope["type"] != "http" or not guarded(scope["path"]):
             await self.app(scope, receive, send)
             return
-        address = client_address(scope)
-        wait = self.throttle.retry_after(address)
-        if wait is not None:
-            await send_json_error(
-                send,
-                429,
-                f"Too many failed authentication attempts from your address. Wait {int(wait) + 1} seconds, "
-                "then check the key your client sends.",
-                reason="rate_limited",
-                headers={"Retry-After": str(int(wait) + 1)},
-            )
-            return
         if key_in_query(scope):
-            self.throttle.record_failure(address)
+            # Refused whatever the key: not a guess, so not counted.
             await send_json_error(
                 send,
                 401,
@@ -353,14 +354,7 @@ class AuthMiddleware:
         try:
             presented, principal = await self.verifier.verify(raw)
         except CredentialRejected as rejected:
-            self.throttle.record_failure(address)
-            await send_json_error(
-                send,
-                401,
-                rejected.message,
-                reason=rejected.reason,
-                headers={"WWW-Authenticate": self._challenge(scope, rejected if raw else None)},
-            )
+            await self._refuse(scope, send, rejected, presented=raw is not None)
             return
         self.usage.touch(principal, presented)
         scope = dict(scope)
@@ -378,6 +372,32 @@ class AuthMiddleware:
             await self._serve_stream(scope, receive, send, presented)
         else:
             await self.app(scope, receive, send)
+
+    async def _refuse(
+        self, scope: Scope, send: Send, rejected: CredentialRejected, *, presented: bool
+    ) -> None:
+        if rejected.reason in COUNTED_REASONS:
+            address = client_address(scope)
+            wait = await self.throttle.retry_after(address)
+            if wait is not None:
+                seconds = int(wait) + 1
+                await send_json_error(
+                    send,
+                    429,
+                    f"Too many requests with a wrong MCP API key or token came from your address; wrong ones "
+                    f"from it are refused for {seconds} more seconds. {rejected.message}",
+                    reason="rate_limited",
+                    headers={"Retry-After": str(seconds)},
+                )
+                return
+            await self.throttle.record_failure(address)
+        await send_json_error(
+            send,
+            401,
+            rejected.message,
+            reason=rejected.reason,
+            headers={"WWW-Authenticate": self._challenge(scope, rejected if presented else None)},
+        )
 
     def _challenge(self, scope: Scope, rejected: CredentialRejected | None) -> str:
         """RFC 6750 / RFC 9728: where OAuth clients find how to sign in, and why a credential failed."""

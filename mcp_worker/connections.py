@@ -19,6 +19,7 @@ import anyio
 
 from portal.core.principals import Limits
 from portal.core.providers.base import ProviderAdapter
+from portal.core.providers.errors import ProviderError
 from portal.core.services import connections as connection_service
 from portal.core.services.connections import ConnectionView
 from portal.core.services.resolve import Ref, ResolveError, parse_ref, resolve_slug
@@ -204,6 +205,11 @@ class ConnectionDirectory:
         self.cache.close()
 
 
+def expected_failure(exc: BaseException) -> bool:
+    """A failure with a message meant for the user, as opposed to a bug in this server."""
+    return isinstance(exc, ProviderError | TimeoutError) or isinstance(getattr(exc, "message", None), str)
+
+
 async def fan_out(
     targets: list[ConnectionView],
     work: Callable[[ConnectionView], Any],
@@ -213,7 +219,9 @@ async def fan_out(
     """Run `work(view)` for every connection concurrently, each within `time_limit` seconds.
 
     Returns (results by slug, failures by slug): one failing or slow connection
-    never sinks the others.
+    never sinks the others. A failure that is not one of the expected kinds (a
+    provider error, a timeout, an error carrying a message for the user) is a
+    bug: it is logged here with its traceback before being reported.
     """
     results: dict[str, Any] = {}
     failures: dict[str, BaseException] = {}
@@ -225,6 +233,10 @@ async def fan_out(
         except TimeoutError:
             failures[view.slug] = TimeoutError(f"no answer within {time_limit:g} seconds")
         except Exception as exc:  # each connection's failure is reported, not raised
+            if not expected_failure(exc):
+                log.error(
+                    "connection %s failed with an unexpected %s", view.slug, type(exc).__name__, exc_info=exc
+                )
             failures[view.slug] = exc
 
     async with anyio.create_task_group() as tg:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request
@@ -14,10 +15,12 @@ from portal.core.models import User
 from portal.core.providers.http import HttpPolicy
 from portal.core.vault import Vault
 from portal.extensions import csrf, db, login_manager, migrate
+from portal.proxy_fix import TrustedProxyFix
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "migrations")
+# Shipped inside the package, so an installed portal (not only a checkout) can run `pm-portal db upgrade`.
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -40,9 +43,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.public_portal_url.startswith("https://"),
-        WTF_CSRF_TIME_LIMIT=None,
+        # A form's CSRF token lasts this long (seconds); a page left open longer asks for a reload.
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,
+        # Sign-in failures within LOGIN_FAILURE_WINDOW seconds: per account (the typed email) and per address.
         LOGIN_MAX_FAILURES=5,
+        LOGIN_MAX_ADDRESS_FAILURES=30,
         LOGIN_FAILURE_WINDOW=300,
         TESTING=settings.env == "testing",
     )
@@ -52,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["pm_http_policy"] = HttpPolicy(
         allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle
     )
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

@@ -115,4 +115,9 @@ def failure_of(view_slug: str, exc: BaseException, call: ToolCall) -> tuple[str,
     message = getattr(exc, "message", None)
     if message:
         return getattr(exc, "error_class", "unavailable"), f"{view_slug}: {message}"
-    return "internal_error", f"{view_slug} failed unexpectedly; the error has been logged."
+    # Logged with its traceback by fan_out; only its kind is shown here.
+    return (
+        "internal_error",
+        f"{view_slug} failed because of an unexpected error on the server ({type(exc).__name__}); "
+        "it has been logged for the administrator, and the other connections' results are shown.",
+    )

@@ -7,6 +7,7 @@ content and a short text rendering. Errors are translated once, in `call()`.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import time
@@ -191,17 +192,23 @@ class ToolRegistry:
         error_class: str | None = None
         try:
             spec = self._tools.get(name)
-            if spec is None or (principal.read_only and not spec.read_only):
-                # A read-only key or grant is not told the tool exists: it isn't listed for it either.
+            if spec is None:
                 error_class = "unknown_tool"
+                visible = [tool.name for tool in self.listing(read_only_key=principal.read_only)]
+                guess = suggest(name, visible)
+                hint = f" Did you mean {guess}?" if guess else ""
                 return error_result(
-                    f"There is no tool named {name!r}. Call tools/list to see the tools available."
+                    f"There is no tool named {name[:100]!r}.{hint} Call tools/list to see the tools available."
                 )
+            if principal.read_only and not spec.read_only:
+                # Not listed for this credential, but named plainly: the model can tell its user what to do.
+                error_class = "read_only_key"
+                return error_result(read_only_refusal(name, principal, runtime.settings.public_portal_url))
             try:
                 args = spec.input_model.model_validate(arguments or {})
             except ValidationError as exc:
                 error_class = "invalid_arguments"
-                return error_result(f"Invalid arguments for {name}: {_validation_summary(exc)}")
+                return error_result(f"Invalid arguments for {name}: {_validation_summary(exc, spec)}")
             try:
                 output = await spec.handler(call, args)
             except ToolFailure as exc:
@@ -247,12 +254,47 @@ def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 
-def _validation_summary(exc: ValidationError) -> str:
+def read_only_refusal(tool: str, principal: Principal, portal: str) -> str:
+    """Why a read-only credential can't call `tool`, and what gives it the right to."""
+    if principal.kind == "key":
+        return (
+            f"This key is read-only: {tool} needs a read-write key (create one in the portal under MCP keys: "
+            f"{portal}/keys)."
+        )
+    return (
+        f"This sign-in is read-only: {tool} needs write access (sign in again from your client and allow "
+        f"changes, or use a read-write MCP key from {portal}/keys)."
+    )
+
+
+def suggest(word: str, choices: list[str]) -> str | None:
+    """The choice `word` was most likely meant to be (a typo, or a part of the name), if any."""
+    wanted = word.strip().lower().replace("-", "_")
+    if not wanted:
+        return None
+    close = difflib.get_close_matches(wanted, choices, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    containing = sorted((c for c in choices if len(wanted) >= 3 and (wanted in c or c in wanted)), key=len)
+    return containing[0] if containing else None
+
+
+def _validation_summary(exc: ValidationError, spec: ToolSpec) -> str:
+    arguments = list(spec.mcp_tool.input_schema.get("properties", {}))
     parts = []
+    unexplained_unknown = False
     for error in exc.errors()[:8]:
         where = ".".join(str(p) for p in error["loc"]) or "arguments"
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "is not an argument of this tool"
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+            guess = suggest(str(error["loc"][-1]), arguments) if error["loc"] else None
+            if guess:
+                message += f" (did you mean {guess}?)"
+            else:
+                unexplained_unknown = True
+        parts.append(f"{where[:100]}: {message}")
+    summary = "; ".join(parts)
+    if unexplained_unknown:
+        summary += f". Its arguments are: {', '.join(arguments)}"
+    return summary

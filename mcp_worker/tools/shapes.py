@@ -188,7 +188,10 @@ def failures_text(failures: list[ConnectionFailure]) -> str:
 
 
 def more_text(next_cursor: str | None) -> str:
-    return "\n(more: pass next_cursor to continue)" if next_cursor else ""
+    """The cursor in the text too: many clients give the model only the text, not the structured content."""
+    if not next_cursor:
+        return ""
+    return f'\n(more: next_cursor="{next_cursor}"; pass it as cursor to get the next page)'
 
 
 def lines(items: list[Any], render, empty: str) -> str:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.core import accounts
-from portal.core.throttle import FailureThrottle
+from portal.core.throttle import FailureThrottle, SignInThrottle
 from portal.extensions import db
 
 from .forms import ChangePasswordForm, LoginForm, SignupForm
@@ -15,12 +15,26 @@ from .session_user import SessionUser
 bp = Blueprint("accounts", __name__)
 
 
-def _throttle() -> FailureThrottle:
+def _sign_in_throttle() -> SignInThrottle:
     app = current_app
-    throttle = app.extensions.get("pm_login_throttle")
+    throttle = app.extensions.get("pm_sign_in_throttle")
+    if throttle is None:
+        throttle = SignInThrottle(
+            per_account=app.config["LOGIN_MAX_FAILURES"],
+            per_address=app.config["LOGIN_MAX_ADDRESS_FAILURES"],
+            window=app.config["LOGIN_FAILURE_WINDOW"],
+        )
+        app.extensions["pm_sign_in_throttle"] = throttle
+    return throttle
+
+
+def _password_check_throttle() -> FailureThrottle:
+    """Wrong current passwords on /account, per user: a stolen session can't guess the password freely."""
+    app = current_app
+    throttle = app.extensions.get("pm_password_check_throttle")
     if throttle is None:
         throttle = FailureThrottle(app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_FAILURE_WINDOW"])
-        app.extensions["pm_login_throttle"] = throttle
+        app.extensions["pm_password_check_throttle"] = throttle
     return throttle
 
 
@@ -62,6 +76,7 @@ def signup():
             getattr(form, exc.field, form.email).errors.append(exc.message)
         else:
             db.session.commit()
+            session.clear()  # a fresh session for the new account
             login_user(SessionUser(user))
             if user.is_admin:
                 flash("Welcome! Your account is this server's administrator.", "success")
@@ -77,38 +92,53 @@ def login():
         return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
     form = LoginForm()
     address = request.remote_addr or "unknown"
-    throttle = _throttle()
-    if request.method == "POST":
-        wait = throttle.retry_after(address)
-        if wait is not None:
-            return (
-                render_template(
-                    "accounts/login.html", form=form, throttled=int(wait) + 1, signup=signup_open()
-                ),
-                429,
-                {"Retry-After": str(int(wait) + 1)},
-            )
+    throttle = _sign_in_throttle()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data)
-        accounts.record_login(db.session, user, ok=user is not None, client_ip=address, email=form.email.data)
+        email = form.email.data
+        refused = throttle.retry_after(email, address)
+        if refused is not None:
+            which, wait = refused
+            seconds = int(wait) + 1
+            accounts.record_login(
+                db.session, None, ok=False, client_ip=address, email=email, error_class="rate_limited"
+            )
+            db.session.commit()
+            where = "to this account" if which == "account" else "from your address"
+            message = f"Too many failed sign-ins {where}. Wait {seconds} seconds, then try again."
+            return (
+                render_template("accounts/login.html", form=form, throttled=message, signup=signup_open()),
+                429,
+                {"Retry-After": str(seconds)},
+            )
+        user = accounts.authenticate(db.session, email, form.password.data)
+        accounts.record_login(db.session, user, ok=user is not None, client_ip=address, email=email)
         db.session.commit()
         if user is None:
-            throttle.record_failure(address)
+            throttle.record_failure(email, address)
             # One message whether or not the email exists.
             form.password.errors.append("That email and password don't match an active account.")
         else:
-            throttle.reset(address)
+            throttle.record_success(email)
+            target = safe_next(request.args.get("next"))
+            # A fresh session at sign-in: nothing set before it (a CSRF token included) carries over.
+            session.clear()
             login_user(SessionUser(user), remember=form.remember.data)
             if user.must_change_password:
                 flash("Choose a new password to finish signing in.", "info")
                 return redirect(url_for("accounts.account"))
-            return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
+            return redirect(target or url_for("main.dashboard"))
     return render_template("accounts/login.html", form=form, throttled=None, signup=signup_open())
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        # Server-side: this session's cookie and any remember-me cookie of the account stop working
+        # (every other browser of the account is signed out too).
+        accounts.end_sessions(db.session, current_user.model)
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear(): it marks the remember-me cookie for deletion in the session
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -118,9 +148,20 @@ def logout():
 def account():
     form = ChangePasswordForm()
     user = current_user.model
+    checks = _password_check_throttle()
     if form.validate_on_submit():
+        wait = checks.retry_after(str(user.id))
+        if wait is not None:
+            seconds = int(wait) + 1
+            form.current_password.errors.append(
+                f"Too many wrong current passwords. Wait {seconds} seconds, then try again."
+            )
+            return render_template("accounts/account.html", form=form), 429, {"Retry-After": str(seconds)}
         if accounts.authenticate(db.session, user.email, form.current_password.data) is None:
+            checks.record_failure(str(user.id))
             form.current_password.errors.append("That is not your current password.")
+        elif form.password.data == form.current_password.data:
+            form.password.errors.append("Choose a new password: this one is the password you have now.")
         else:
             try:
                 accounts.set_password(db.session, user, form.password.data)
@@ -129,6 +170,7 @@ def account():
                 form.password.errors.append(exc.message)
             else:
                 db.session.commit()
+                checks.reset(str(user.id))
                 # The session version changed: sign in again under the new one.
                 login_user(SessionUser(user))
                 flash("Your password has been changed.", "success")

@@ -130,16 +130,44 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
     session.flush()
 
 
-def record_login(session: Session, user: User | None, *, ok: bool, client_ip: str | None, email: str) -> None:
-    """Audit a sign-in attempt. A failed attempt records the address, never the password."""
+def is_valid_email(email: str) -> bool:
+    email = normalize_email(email)
+    return 0 < len(email) <= 254 and EMAIL_PATTERN.match(email) is not None
+
+
+def record_login(
+    session: Session,
+    user: User | None,
+    *,
+    ok: bool,
+    client_ip: str | None,
+    email: str,
+    error_class: str | None = None,
+) -> None:
+    """Audit a sign-in attempt. A failed attempt records the address, never the password.
+
+    The typed email is kept only when it is a syntactically valid address: a
+    password typed into the email field must not end up in the audit log.
+    """
     if ok and user is not None:
         user.last_login_at = utcnow()
+    target = None
+    if not ok and is_valid_email(email):
+        target = normalize_email(email)[:200]
     session.add(
         AuditEvent(
             user_id=user.id if user is not None else None,
             kind="login" if ok else "login_failed",
-            target=None if ok else normalize_email(email)[:200],
+            target=target,
             ok=ok,
-            client_ip=client_ip,
+            error_class=None if ok else (error_class or "bad_credentials"),
+            client_ip=client_ip[:64] if client_ip else None,
         )
     )
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every portal session of `user` (sign-out): session and remember-me cookies carry the
+    session version, and stop working once it changes. The caller commits."""
+    user.session_version += 1
+    session.flush()

@@ -5,19 +5,45 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
+from .client_address import TrustedProxies, TrustedProxiesError
+
 log = logging.getLogger(__name__)
 
 DEVELOPMENT = "development"
 PRODUCTION = "production"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_FLAG_VALUES = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
-DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parents[2] / "instance"
+
+def default_instance_path() -> Path:
+    """Where the SQLite file and development secrets live when INSTANCE_PATH is not set.
+
+    In a source checkout (`make run`, `pip install -e .`): `instance/` in the checkout.
+    In an installed package: `<environment prefix>/var/pm-mcp-server-instance`, as Flask
+    does for installed applications, never inside site-packages.
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "portal" / "core").is_dir():
+        return checkout / "instance"
+    return Path(sys.prefix) / "var" / "pm-mcp-server-instance"
 
 
 class ConfigError(Exception):
@@ -42,35 +68,99 @@ def mask_database_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+def _flag(env_vars: Mapping[str, str], name: str, default: bool) -> bool:
+    value = (env_vars.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value not in _FLAG_VALUES:
+        raise ConfigError(f"{name} must be 1 or 0 (or true/false, yes/no, on/off), not {value!r}.")
+    return _FLAG_VALUES[value]
+
+
+def _number(
+    env_vars: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    what: str,
+    minimum: float,
+    maximum: float | None = None,
+    whole: bool = False,
+) -> float:
+    raw = (env_vars.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < minimum or (maximum is not None and value > maximum):
+        limits = f"from {minimum:g} to {maximum:g}" if maximum is not None else f"{minimum:g} or more"
+        raise ConfigError(f"{name} must be {what}, {limits}; it is {raw!r}.")
+    return value
+
+
+def _public_url(env_vars: Mapping[str, str], name: str, default: str) -> str:
+    value = (env_vars.get(name) or default).strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name} must be an http:// or https:// address such as {default}; it is {value!r}."
+        )
+    return value
 
 
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-_warned: set[str] = set()
-
-
-def _persisted_dev_secret(instance_path: Path, filename: str, make: callable, what: str) -> str:
-    """Read a development secret from the instance folder, creating it on first use."""
-    path = instance_path / filename
-    if path.exists():
-        value = path.read_text().strip()
-    else:
+def _make_instance_folder(instance_path: Path) -> None:
+    try:
         instance_path.mkdir(parents=True, exist_ok=True)
-        value = make()
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create the instance folder {instance_path} ({exc.strerror}): set INSTANCE_PATH to a "
+            "writable folder (it holds the SQLite database and development secrets)."
+        ) from None
+
+
+def _persisted_dev_secret(instance_path: Path, filename: str, make: Callable[[], str], what: str) -> str:
+    """Read a development secret from the instance folder, creating it on first use.
+
+    The warning comes once, from the process that creates the secret: every later
+    process of a development setup (`make run` starts three) reuses it quietly.
+    Outside development the secrets are required, so nothing depends on this note.
+    """
+    path = instance_path / filename
+    _make_instance_folder(instance_path)
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value + "\n")
-    if what not in _warned:
-        _warned.add(what)
-        log.warning(
-            "%s is not set: using a development value kept in %s. Set it in the environment before deploying.",
-            what,
-            path.name,
-        )
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it this very moment
+            value = path.read_text().strip()
+            if value:
+                log.debug("%s: using the development value kept in %s", what, path)
+                return value
+            time.sleep(0.02)
+        raise ConfigError(f"{path} is empty: delete it, or set {what} in the environment.") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{what} is not set and {path} can't be created ({exc.strerror}): set {what} in the "
+            "environment, or INSTANCE_PATH to a writable folder."
+        ) from None
+    value = make()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    log.warning(
+        "%s is not set: generated a development value and kept it in %s. Set it in the environment "
+        "(and APP_ENV=production) before deploying.",
+        what,
+        path,
+    )
     return value
 
 
@@ -94,6 +184,11 @@ class Settings:
     mcp_allowed_hosts: tuple[str, ...]
     mcp_allowed_origins: tuple[str, ...]
     key_cache_seconds: float
+    mcp_auth_failure_limit: int = 20
+    mcp_auth_failure_window: float = 60.0
+    mcp_access_log: bool = True
+    log_level: str = "INFO"
+    forwarded_allow_ips: TrustedProxies = field(default_factory=TrustedProxies)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Extra certificate authorities (a PEM file) trusted for outbound requests, besides the default ones.
     outbound_ca_bundle: str | None = None
@@ -120,12 +215,75 @@ class Settings:
         env = env_vars.get("APP_ENV", DEVELOPMENT).strip().lower() or DEVELOPMENT
         if env not in {DEVELOPMENT, PRODUCTION, "testing"}:
             raise ConfigError(f"APP_ENV must be 'development' or 'production', not {env!r}.")
-        instance_path = Path(env_vars.get("INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
+        instance_path = Path(env_vars.get("INSTANCE_PATH") or default_instance_path()).resolve()
         dev_like = env != PRODUCTION
 
+        public_mcp_url = _public_url(env_vars, "PUBLIC_MCP_URL", "http://127.0.0.1:8080")
+        public_portal_url = _public_url(env_vars, "PUBLIC_PORTAL_URL", "http://127.0.0.1:5000")
+
+        mcp_host = (env_vars.get("MCP_HOST") or "127.0.0.1").strip()
+        port_name = "MCP_PORT" if env_vars.get("MCP_PORT") else "PORT_MCP"
+        mcp_port = int(
+            _number(env_vars, port_name, 8080, what="a port number", minimum=1, maximum=65535, whole=True)
+        )
+
+        allowed_hosts, allowed_origins = _default_mcp_origins(public_mcp_url)
+        allowed_hosts += _split(env_vars.get("MCP_ALLOWED_HOSTS"))
+        allowed_origins += _split(env_vars.get("MCP_ALLOWED_ORIGINS"))
+
+        # Clamped rather than refused: a longer cache would delay revocations beyond what the README promises.
+        key_cache_seconds = _number(
+            env_vars, "MCP_KEY_CACHE_SECONDS", 2.0, what="a number of seconds", minimum=0
+        )
+
+        auth_failure_limit = int(
+            _number(env_vars, "MCP_AUTH_FAILURE_LIMIT", 20, what="a whole number", minimum=1, whole=True)
+        )
+        auth_failure_window = _number(
+            env_vars, "MCP_AUTH_FAILURE_WINDOW", 60.0, what="a number of seconds", minimum=1
+        )
+        allow_signup = _flag(env_vars, "ALLOW_SIGNUP", False)
+        mcp_stateless = _flag(env_vars, "MCP_STATELESS", False)
+        mcp_access_log = _flag(env_vars, "MCP_ACCESS_LOG", True)
+        log_level = (env_vars.get("LOG_LEVEL") or "INFO").strip().upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; it is {log_level!r}.")
+        try:
+            forwarded_allow_ips = TrustedProxies.parse(env_vars.get("FORWARDED_ALLOW_IPS"))
+        except TrustedProxiesError as exc:
+            raise ConfigError(
+                f"FORWARDED_ALLOW_IPS lists the addresses of your reverse proxies, comma-separated: {exc}."
+            ) from None
+
+        outbound_ca_bundle = env_vars.get("OUTBOUND_CA_BUNDLE", "").strip() or None
+        if outbound_ca_bundle and not Path(outbound_ca_bundle).is_file():
+            raise ConfigError(
+                f"OUTBOUND_CA_BUNDLE names {outbound_ca_bundle!r}, which is not a file. "
+                "Point it at a PEM file of certificate authorities, or unset it."
+            )
+        oauth_registrations = int(
+            _number(
+                env_vars, "OAUTH_REGISTRATIONS_PER_HOUR", 20, what="a whole number", minimum=0, whole=True
+            )
+        )
+        oauth_unused_hours = _number(
+            env_vars, "OAUTH_UNUSED_CLIENT_HOURS", 24.0, what="a number of hours", minimum=0
+        )
+        oauth_access_seconds = int(
+            _number(
+                env_vars,
+                "OAUTH_ACCESS_TOKEN_SECONDS",
+                3600,
+                what="a number of seconds",
+                minimum=0,
+                whole=True,
+            )
+        )
+
+        # The filesystem is touched only once every other setting has been checked.
         database_url = env_vars.get("DATABASE_URL", "").strip()
         if not database_url:
-            instance_path.mkdir(parents=True, exist_ok=True)
+            _make_instance_folder(instance_path)
             database_url = f"sqlite:///{instance_path / 'pm.sqlite3'}"
         database_url = normalize_database_url(database_url)
 
@@ -158,40 +316,6 @@ class Settings:
                 ),
             )
 
-        public_mcp_url = env_vars.get("PUBLIC_MCP_URL", "http://127.0.0.1:8080").rstrip("/")
-        public_portal_url = env_vars.get("PUBLIC_PORTAL_URL", "http://127.0.0.1:5000").rstrip("/")
-
-        mcp_host = env_vars.get("MCP_HOST", "127.0.0.1")
-        try:
-            mcp_port = int(env_vars.get("MCP_PORT") or env_vars.get("PORT_MCP") or 8080)
-        except ValueError as exc:
-            raise ConfigError("MCP_PORT must be a port number.") from exc
-
-        allowed_hosts, allowed_origins = _default_mcp_origins(public_mcp_url)
-        allowed_hosts += _split(env_vars.get("MCP_ALLOWED_HOSTS"))
-        allowed_origins += _split(env_vars.get("MCP_ALLOWED_ORIGINS"))
-
-        try:
-            key_cache_seconds = float(env_vars.get("MCP_KEY_CACHE_SECONDS", "2"))
-        except ValueError as exc:
-            raise ConfigError("MCP_KEY_CACHE_SECONDS must be a number of seconds.") from exc
-
-        outbound_ca_bundle = env_vars.get("OUTBOUND_CA_BUNDLE", "").strip() or None
-        if outbound_ca_bundle and not Path(outbound_ca_bundle).is_file():
-            raise ConfigError(
-                f"OUTBOUND_CA_BUNDLE names {outbound_ca_bundle!r}, which is not a file. "
-                "Point it at a PEM file of certificate authorities, or unset it."
-            )
-        try:
-            oauth_registrations = int(env_vars.get("OAUTH_REGISTRATIONS_PER_HOUR", "20"))
-            oauth_unused_hours = float(env_vars.get("OAUTH_UNUSED_CLIENT_HOURS", "24"))
-            oauth_access_seconds = int(env_vars.get("OAUTH_ACCESS_TOKEN_SECONDS", "3600"))
-        except ValueError as exc:
-            raise ConfigError(
-                "OAUTH_REGISTRATIONS_PER_HOUR, OAUTH_UNUSED_CLIENT_HOURS and OAUTH_ACCESS_TOKEN_SECONDS "
-                "must be numbers."
-            ) from exc
-
         return cls(
             env=env,
             instance_path=instance_path,
@@ -200,17 +324,22 @@ class Settings:
             credentials_keys=credentials_keys,
             public_mcp_url=public_mcp_url,
             public_portal_url=public_portal_url,
-            allow_signup=_truthy(env_vars.get("ALLOW_SIGNUP")),
+            allow_signup=allow_signup,
             allowed_provider_hosts=tuple(h.lower() for h in _split(env_vars.get("ALLOWED_PROVIDER_HOSTS"))),
             mcp_host=mcp_host,
             mcp_port=mcp_port,
-            mcp_stateless=_truthy(env_vars.get("MCP_STATELESS")),
+            mcp_stateless=mcp_stateless,
             mcp_allowed_hosts=tuple(dict.fromkeys(allowed_hosts)),
             mcp_allowed_origins=tuple(dict.fromkeys(allowed_origins)),
-            key_cache_seconds=max(0.0, min(key_cache_seconds, 10.0)),
+            key_cache_seconds=min(key_cache_seconds, 10.0),
+            mcp_auth_failure_limit=auth_failure_limit,
+            mcp_auth_failure_window=auth_failure_window,
+            mcp_access_log=mcp_access_log,
+            log_level=log_level,
+            forwarded_allow_ips=forwarded_allow_ips,
             extra=env_vars,
             outbound_ca_bundle=outbound_ca_bundle,
-            oauth_registrations_per_hour=max(0, oauth_registrations),
+            oauth_registrations_per_hour=oauth_registrations,
             oauth_unused_client_hours=max(0.1, oauth_unused_hours),
             oauth_access_token_seconds=max(60, min(oauth_access_seconds, 3600)),
         )

@@ -63,3 +63,49 @@ class FailureThrottle:
             self._recent(key, now)
         while len(self._failures) >= self._max_keys:
             self._failures.pop(next(iter(self._failures)))
+
+
+class SignInThrottle:
+    """The portal's sign-in throttle: failures counted per account and per address, separately.
+
+    - An account (the typed email, whether or not it exists) is refused after
+      `per_account` failures within `window`; only a successful sign-in to that
+      same account clears its count, so one member's own sign-ins can't reset
+      the count of guesses at another's password.
+    - An address is refused after `per_address` failures within `window`
+      (spraying many accounts from one place); it is never reset by a success,
+      and is set higher than the per-account limit so that one locked account
+      doesn't stop others behind the same address from signing in.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_account: int,
+        per_address: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.accounts = FailureThrottle(per_account, window, clock=clock)
+        self.addresses = FailureThrottle(per_address, window, clock=clock)
+
+    @staticmethod
+    def _account(email: str) -> str:
+        return (email or "").strip().lower()[:254]
+
+    def retry_after(self, email: str, address: str) -> tuple[str, float] | None:
+        """('account' or 'address', seconds to wait) when this attempt must be refused, else None."""
+        account_wait = self.accounts.retry_after(self._account(email))
+        if account_wait is not None:
+            return "account", account_wait
+        address_wait = self.addresses.retry_after(address)
+        if address_wait is not None:
+            return "address", address_wait
+        return None
+
+    def record_failure(self, email: str, address: str) -> None:
+        self.accounts.record_failure(self._account(email))
+        self.addresses.record_failure(address)
+
+    def record_success(self, email: str) -> None:
+        self.accounts.reset(self._account(email))

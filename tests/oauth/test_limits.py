@@ -172,7 +172,13 @@ async def test_read_only_sees_and_calls_no_write_tool(stack, app, people, setup,
             "assign_task",
         }
         refused = await client.call_tool("delete_task", {"task": task})
-        assert refused.is_error and "There is no tool named 'delete_task'" in refused.content[0].text
+        # Told plainly why, so the model can tell its user what to change.
+        expected = (
+            "This sign-in is read-only: delete_task needs write access"
+            if kind == "grant"
+            else "This key is read-only: delete_task needs a read-write key"
+        )
+        assert refused.is_error and refused.content[0].text.startswith(expected), refused.content[0].text
         got = await client.call_tool("get_task", {"task": task})
         assert not got.is_error
         listed = (await client.call_tool("list_connections", {})).structured_content

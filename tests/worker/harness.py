@@ -87,10 +87,16 @@ def key_headers(key: str, form: str = "header") -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def mcp_client(
-    base_url: str, key: str, *, transport: str = "http", form: str = "header", mode: str = "legacy"
+    base_url: str,
+    key: str,
+    *,
+    transport: str = "http",
+    form: str = "header",
+    mode: str = "legacy",
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[Client]:
     """An MCP client session: transport "sse" or "http"; mode "legacy" (initialize) or "auto"."""
-    headers = key_headers(key, form)
+    headers = {**key_headers(key, form), **(headers or {})}
     if transport == "sse":
         async with Client(sse_client(f"{base_url}/sse", headers=headers), mode="legacy") as client:
             yield client

@@ -8,6 +8,7 @@ from datetime import timedelta
 import anyio
 import pytest
 import requests
+from mcp.shared.exceptions import MCPError
 from sqlalchemy import select, text, update
 
 from portal.core import accounts
@@ -131,18 +132,81 @@ def test_key_in_the_query_string_is_refused_and_not_logged(worker, make_user, ma
     assert key[4:20] not in worker.log()
 
 
-def test_failed_attempts_from_one_address_are_rate_limited(worker_env, tmp_path, make_user, make_key):
+WRONG_KEY = {"X-MCP-API-Key": "mcp_" + "0" * 64}
+# What clients probe on every start. The worker serves the RFC 9728 metadata; the rest are the portal's
+# (its authorization server metadata) or nobody's, and answer 404 here.
+METADATA_PATHS = ("/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp")
+OTHER_PROBES = (
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-authorization-server/mcp",
+    "/.well-known/openid-configuration",
+    "/.well-known/openid-configuration/mcp",
+    "/mcp/.well-known/openid-configuration",
+    "/register",
+    "/authorize",
+)
+DISCOVERY_PATHS = METADATA_PATHS + OTHER_PROBES
+
+
+@pytest.fixture
+def default_worker(worker_env, tmp_path):
+    """A worker with the shipped authentication throttle (20 wrong keys per address per minute)."""
+    process = start_worker(
+        {**worker_env, "MCP_AUTH_FAILURE_LIMIT": "", "MCP_AUTH_FAILURE_WINDOW": ""}, tmp_path / "w.log"
+    )
+    yield process
+    process.stop()
+
+
+def test_unknown_paths_answer_404_saying_how_to_connect_and_discovery_never_401(worker, make_user, make_key):
     key = make_key(make_user())
-    limited = start_worker({**worker_env, "MCP_AUTH_FAILURE_LIMIT": "3"}, tmp_path / "limited.log")
-    try:
-        for _ in range(3):
-            assert post_mcp(limited, {"X-MCP-API-Key": "mcp_" + "0" * 64}).status_code == 401
-        refused = post_mcp(limited, key_headers(key))  # even a good key waits
-        status, reason, message = _refusal(refused)
-        assert (status, reason) == (429, "rate_limited")
-        assert int(refused.headers["Retry-After"]) > 0 and "Too many failed" in message
-    finally:
-        limited.stop()
+    for headers in ({}, key_headers(key), WRONG_KEY):
+        for path in OTHER_PROBES + ("/nothing-here", "/mcp/extra"):
+            response = requests.get(f"{worker.url}{path}", headers=headers, timeout=10)
+            assert response.status_code == 404, (path, headers)
+            body = response.json()
+            assert body["error"] == "not_found"
+            assert "X-MCP-API-Key" in body["message"] and "signing in with OAuth" in body["message"]
+            assert body["get_a_key"] == "http://127.0.0.1:5000/keys"
+            assert body["authorization_server"] == "http://127.0.0.1:5000"
+            assert "WWW-Authenticate" not in response.headers
+        for path in METADATA_PATHS:
+            response = requests.get(f"{worker.url}{path}", headers=headers, timeout=10)
+            assert response.status_code == 200, (path, headers)
+            assert response.json()["authorization_servers"] == ["http://127.0.0.1:5000"]
+
+
+async def test_keyless_probes_then_a_valid_key_connects(default_worker, make_user, make_key):
+    key = make_key(make_user())
+    for i in range(30):
+        path = DISCOVERY_PATHS[i % len(DISCOVERY_PATHS)]
+        expected = 200 if path in METADATA_PATHS else 404
+        assert requests.get(f"{default_worker.url}{path}", timeout=10).status_code == expected
+    # Requests with no key at all get their 401 and are not counted either.
+    for _ in range(25):
+        assert _refusal(post_mcp(default_worker, {}))[:2] == (401, "missing")
+    assert _refusal(post_mcp(default_worker, WRONG_KEY))[:2] == (401, "unknown")
+    async with mcp_client(default_worker.url, key) as client:
+        result = await client.call_tool("whoami", {})
+    assert not result.is_error and result.structured_content["email"] == "ana@example.com"
+
+
+async def test_wrong_keys_are_throttled_and_a_valid_key_never_is(default_worker, make_user, make_key):
+    key = make_key(make_user())
+    statuses = [post_mcp(default_worker, WRONG_KEY).status_code for _ in range(25)]
+    assert statuses == [401] * 20 + [429] * 5
+    for transport in ("http", "sse"):
+        async with mcp_client(default_worker.url, key, transport=transport) as client:
+            result = await client.call_tool("whoami", {})
+        assert not result.is_error and result.structured_content["email"] == "ana@example.com"
+    assert post_mcp(default_worker, key_headers(key)).status_code == 200
+    refused = post_mcp(default_worker, WRONG_KEY)
+    status, reason, message = _refusal(refused)
+    assert (status, reason) == (429, "rate_limited")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "wrong MCP API key" in message and "not known here" in message
+    malformed = post_mcp(default_worker, {"X-MCP-API-Key": "mcp_123"})
+    assert _refusal(malformed)[:2] == (429, "rate_limited")
 
 
 def _revoke(app, key: str) -> None:
@@ -160,17 +224,16 @@ def _disable(app, email: str) -> None:
         db.session.commit()
 
 
-async def _refused_within(client, seconds: float) -> float:
-    """Call whoami until it fails; return how long that took."""
+async def _refused_within(client, seconds: float) -> tuple[float, MCPError]:
+    """Call whoami until the worker refuses it; return how long that took and the refusal."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         try:
             with anyio.fail_after(5):
                 result = await client.call_tool("whoami", {})
-        except Exception:
-            return time.monotonic() - started
-        if result.is_error:
-            return time.monotonic() - started
+        except MCPError as refusal:
+            return time.monotonic() - started, refusal
+        assert not result.is_error, result.content
         await anyio.sleep(0.2)
     raise AssertionError(f"still served {seconds} s after the key stopped being valid")
 
@@ -181,16 +244,21 @@ async def test_revocation_and_disabling_take_effect_mid_session(
     worker, app, make_user, make_key, transport, how
 ):
     key = make_key(make_user())
-    with pytest.raises(Exception):  # noqa: B017 - the session dies with a transport-level error
-        async with mcp_client(worker.url, key, transport=transport) as client:
-            assert not (await client.call_tool("whoami", {})).is_error
-            if how == "revoke":
-                _revoke(app, key)
-            else:
-                _disable(app, "ana@example.com")
-            elapsed = await _refused_within(client, 6)
-            assert elapsed < 4  # cache of 1 s in the test worker, rechecked every 0.5 s
-            raise RuntimeError("refused as expected")
+    async with mcp_client(worker.url, key, transport=transport) as client:
+        assert not (await client.call_tool("whoami", {})).is_error
+        if how == "revoke":
+            _revoke(app, key)
+        else:
+            _disable(app, "ana@example.com")
+        elapsed, refusal = await _refused_within(client, 6)
+    assert elapsed < 4  # cache of 1 s in the test worker, rechecked every 0.5 s
+    if transport == "http":
+        # Each POST is authenticated: the next call gets the worker's 401, with its reason.
+        assert refusal.code == -32001
+        assert refusal.data["reason"] == ("revoked" if how == "revoke" else "user_disabled")
+    else:
+        # The worker closed the key's SSE stream, which ends the session.
+        assert refusal.message == "Connection closed"
 
 
 async def test_open_sse_stream_of_a_revoked_key_is_closed(worker, app, make_user, make_key):
@@ -304,3 +372,54 @@ def test_worker_that_cannot_reach_its_database_exits_with_one_line(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "postgresql+psycopg://pm:***@127.0.0.1:9/pm" in errors[0]
     assert "hunter2pw" not in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
+    worker_env, tmp_path, app, make_user, make_key
+):
+    """FORWARDED_ALLOW_IPS lists the proxy (here 127.0.0.1, where the test connects from)."""
+    key = make_key(make_user())
+    proxied = start_worker(
+        {**worker_env, "MCP_AUTH_FAILURE_LIMIT": "3", "FORWARDED_ALLOW_IPS": "10.9.0.0/16, 127.0.0.1"},
+        tmp_path / "proxied.log",
+    )
+    try:
+        alice = {"X-Forwarded-For": "198.51.100.7"}
+        bob = {"X-Forwarded-For": "203.0.113.50, 10.9.0.4"}  # through a second, listed proxy
+        for _ in range(3):
+            assert post_mcp(proxied, {**WRONG_KEY, **alice}).status_code == 401
+        assert post_mcp(proxied, {**WRONG_KEY, **alice}).status_code == 429
+        # Another client behind the same proxy is not throttled for the first one's failures.
+        assert post_mcp(proxied, {**WRONG_KEY, **bob}).status_code == 401
+        async with mcp_client(proxied.url, key, headers=bob) as client:
+            assert not (await client.call_tool("whoami", {})).is_error
+        rows = _tool_calls(app, key, count=1)
+        assert [row.client_ip for row in rows] == ["203.0.113.50"]
+        deadline = time.monotonic() + 5
+        while '203.0.113.50:0 "POST /mcp' not in proxied.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert '198.51.100.7:0 "POST /mcp' in proxied.log() and '203.0.113.50:0 "POST /mcp' in proxied.log()
+    finally:
+        proxied.stop()
+
+
+async def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(worker, app, make_user, make_key):
+    key = make_key(make_user())
+    async with mcp_client(worker.url, key, headers={"X-Forwarded-For": "198.51.100.7"}) as client:
+        assert not (await client.call_tool("whoami", {})).is_error
+    assert [row.client_ip for row in _tool_calls(app, key, count=1)] == ["127.0.0.1"]
+    assert "198.51.100.7" not in worker.log()
+
+
+def _tool_calls(app, key: str, *, count: int) -> list[AuditEvent]:
+    """The audit rows of `key`'s tool calls, once `count` of them were written (they are batched)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with app.app_context():
+            record = db.session.scalar(select(McpApiKey).where(McpApiKey.key_hash == hash_key(key)))
+            rows = db.session.scalars(
+                select(AuditEvent).where(AuditEvent.kind == "tool_call", AuditEvent.key_id == record.id)
+            ).all()
+        if len(rows) >= count or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)

@@ -5,11 +5,14 @@
 - 429 waits as `Retry-After` (or ClickUp's `X-RateLimit-Reset`) says, up to a
   bound, then fails as RateLimited. 502/503/504 and connection resets are
   retried with backoff for idempotent requests only.
-- The outbound address guard: a base URL must be https, and the address a
-  socket actually connects to may not be loopback, private, link-local or
-  otherwise non-global, checked on every new connection (so DNS rebinding after
-  a check does not help). Redirects are followed only on the same origin.
-  `ALLOWED_PROVIDER_HOSTS` lets an operator allow named hosts, over http too.
+- The outbound address guard: a base URL must be https. Every new connection
+  resolves the host name itself, checks every address the name resolved to
+  against the rule in portal.core.address_rule, and then connects to a checked
+  address only (TLS still verifies the certificate for, and sends SNI with, the
+  host name). A refused address opens no socket, so closed and open ports look
+  the same, and a DNS answer that changes between check and connect can't get
+  in. Redirects are followed only on the same origin. `ALLOWED_PROVIDER_HOSTS`
+  lets an operator allow named hosts, over http too.
 - `OUTBOUND_CA_BUNDLE` adds certificate authorities to the trusted ones (an
   intranet CA); the public ones stay trusted.
 - Failures become the classes in errors.py, with the vendor's own message.
@@ -32,7 +35,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family, create_connection
 
+from ..address_rule import why_blocked
 from . import errors
 
 log = logging.getLogger(__name__)
@@ -71,21 +77,7 @@ class HttpPolicy:
 
 def _describe_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why an address is off-limits, or None when it is a public address."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address (cloud metadata services live there)"
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_private:
-        return "a private network address"
-    if ip.is_reserved or not ip.is_global:
-        return "a reserved, non-public address"
-    return None
+    return why_blocked(ip)
 
 
 def _refusal(host: str, address: str, why: str) -> errors.AddressNotAllowed:
@@ -145,16 +137,48 @@ def check_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> None:
         check_address(host, info[4][0], policy, port)
 
 
+def resolve_checked(host: str, port: int, policy: HttpPolicy) -> list[str]:
+    """Resolve `host` and return its addresses once every one of them passed the rule.
+
+    A name with any non-public address is refused as a whole: mixing a public and
+    an internal answer is what a rebinding attack looks like. Raises socket.gaierror
+    when the name doesn't resolve, AddressNotAllowed when an address is refused.
+    """
+    infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
+        check_address(host, address, policy, port)
+    return addresses
+
+
 def _guarded_connection(base: type[HTTPConnection], policy: HttpPolicy) -> type[HTTPConnection]:
     class GuardedConnection(base):  # type: ignore[misc, valid-type]
         def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
+            if policy.host_allowed(self.host, self.port):
+                return super()._new_conn()
             try:
-                check_address(self.host, sock.getpeername()[0], policy, self.port)
-            except errors.AddressNotAllowed:
-                sock.close()
-                raise
-            return sock
+                addresses = resolve_checked(self._dns_host, self.port, policy)
+            except socket.gaierror as exc:
+                raise NameResolutionError(self.host, self, exc) from exc
+            # Connect to the checked addresses themselves, never to the name again.
+            failure: OSError | None = None
+            for address in addresses:
+                try:
+                    sock = create_connection(
+                        (address, self.port),
+                        self.timeout,
+                        source_address=self.source_address,
+                        socket_options=self.socket_options,
+                    )
+                except OSError as exc:  # TimeoutError included; the next address may answer
+                    failure = exc
+                else:
+                    return sock
+            if isinstance(failure, TimeoutError):
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                ) from failure
+            raise NewConnectionError(self, f"Failed to establish a new connection: {failure}") from failure
 
     return GuardedConnection
 
