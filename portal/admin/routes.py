@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core import accounts
 from portal.core.models import AuditEvent, OAuthClient, User
 from portal.core.oauth import clients as client_service
@@ -75,6 +76,13 @@ def disable(user_id: int):
     member = _member(user_id)
     if member.id == current_user.id:
         flash("You can't disable your own account.", "error")
+    elif not confirmed():
+        return ask_to_confirm(
+            f"Disable {member.email}?",
+            detail="Their sessions end and their MCP keys stop working until an administrator enables them again.",
+            button="Disable",
+            cancel_url=url_for("admin.users"),
+        )
     else:
         accounts.set_active(db.session, member, False, actor=current_user.model)
         db.session.commit()

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core.db import Database
 from portal.core.models import ProviderConnection
 from portal.core.providers.registry import EXTERNAL_PROVIDER_TYPES, PROVIDER_LABELS, adapter_class
@@ -288,6 +289,13 @@ def disable(slug: str):
 @login_required
 def delete(slug: str):
     row = _action(slug)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Delete the connection {row.name} ({row.slug})?",
+            detail="Its stored token is deleted with it, and AI clients can no longer reach it.",
+            button="Delete",
+            cancel_url=url_for("connections.index"),
+        )
     name, slug = row.name, row.slug
     service.delete_connection(db.session, current_user.model, row)
     db.session.commit()

@@ -14,10 +14,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from portal.charts import velocity_chart
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
+from portal.core.services import analytics
+from portal.core.services.connections import LOCAL_SLUG
 from portal.core.tracker import service
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 from portal.extensions import db
+from portal.runner import connection_runner
+from portal.sprints.routes import sprint_charts
 
 from .forms import (
     CATEGORY_LABELS,
@@ -195,6 +201,13 @@ def delete_status(key: str, status_id: int):
     status = db.session.get(TrackerStatus, status_id)
     if status is None or status.project_id != project.id:
         abort(404)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Remove the status {status.name!r} from {project.key}?",
+            detail="Its board column goes with it. A status that still holds tasks is kept.",
+            button="Remove",
+            cancel_url=url_for("tracker.edit_project", key=project.key),
+        )
     try:
         service.delete_status(db.session, status)
     except InvalidTrackerInput as refusal:
@@ -418,6 +431,13 @@ def delete_task(key: str):
     task = _task(key)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Delete {task.key} {task.title}?",
+            detail="Its comments and history go with it. This can't be undone.",
+            button="Delete",
+            cancel_url=url_for("tracker.task", key=task.key),
+        )
     project_key, task_key = task.project.key, task.key
     service.delete_task(db.session, task, actor_id=current_user.id)
     db.session.commit()
@@ -518,7 +538,38 @@ def sprints(key: str):
             .group_by(TrackerTask.sprint_id)
         ).all()
     }
-    return render_template("tracker/sprints.html", project=project, sprints=found.items, totals=totals)
+    runner = connection_runner()
+    local = runner.view(LOCAL_SLUG)
+    result = runner.run(local, lambda adapter: analytics.project_velocity(adapter, project.key))
+    bars = velocity_chart("velocity", result, title=f"Velocity of {project.name}") if result else None
+    return render_template(
+        "tracker/sprints.html",
+        project=project,
+        sprints=found.items,
+        totals=totals,
+        velocity=result,
+        velocity_svg=bars,
+    )
+
+
+@bp.route("/sprints/<int:sprint_id>")
+@login_required
+def sprint(sprint_id: int):
+    tracker_sprint = _sprint(sprint_id)
+    runner = connection_runner()
+    local = runner.view(LOCAL_SLUG)
+    found, chart, drawn, _, _, notes = runner.run(
+        local, lambda adapter: sprint_charts(adapter, str(sprint_id), with_velocity=False)
+    )
+    return render_template(
+        "tracker/sprint.html",
+        project=tracker_sprint.project,
+        tracker_sprint=tracker_sprint,
+        sprint=found,
+        burndown=chart,
+        burndown_svg=drawn,
+        notes=notes,
+    )
 
 
 def _sprint_values(form: SprintForm) -> dict[str, Any]:
