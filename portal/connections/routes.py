@@ -33,6 +33,8 @@ bp = Blueprint("connections", __name__, url_prefix="/connections")
 DEFAULT_PROVIDER = "jira"
 # Vendor options the form edits, by provider; other stored options are kept as they are.
 FORM_OPTIONS = {"clickup": ("team_id",)}
+# Vendors whose API lives at one address for every customer: the form starts with it filled in.
+ONE_ADDRESS = {"clickup": "https://api.clickup.com"}
 
 
 def _vault():
@@ -134,6 +136,9 @@ def new():
     form.provider_type.data = provider_type
     vendor = _vendor(provider_type)
     form.token.description = TOKEN_HINTS.get(provider_type)
+    if request.method == "GET" and not form.base_url.data and provider_type in ONE_ADDRESS:
+        # ClickUp has one API address for everyone: nothing to look up.
+        form.base_url.data = ONE_ADDRESS[provider_type]
     problems: list[str] = []
     if form.validate_on_submit():
         data = service.ConnectionInput(
