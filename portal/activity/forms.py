@@ -26,15 +26,17 @@ KIND_CHOICES = [SelectChoice("", "Every event")] + [
 
 
 class ActivityFilterForm(FlaskForm):
+    """Choices are checked by the activity service, which says what a wrong value should be."""
+
     class Meta:
         csrf = False
 
     member = SelectField("Member", validate_choice=False)
-    kind = SelectField("Event", choices=KIND_CHOICES)
+    kind = SelectField("Event", choices=KIND_CHOICES, validate_choice=False)
     key = SelectField("Key", validate_choice=False)
     connection = SelectField("Connection", validate_choice=False)
     tool = SelectField("Tool", validate_choice=False)
-    outcome = SelectField("Outcome", choices=OUTCOME_CHOICES)
-    period = SelectField("Period", choices=PERIOD_CHOICES)
+    outcome = SelectField("Outcome", choices=OUTCOME_CHOICES, validate_choice=False)
+    period = SelectField("Period", choices=PERIOD_CHOICES, validate_choice=False)
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])

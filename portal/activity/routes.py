@@ -58,25 +58,26 @@ def _filter(form: ActivityFilterForm, team: bool) -> service.ActivityFilter | No
     """The filter the form describes; None (with the problem next to its field) when it can't be used."""
     if form.errors:
         return None
-    try:
-        since, until = service.period_bounds(form.period.data or None, form.start.data, form.end.data)
-    except service.ActivityFilterError as exc:
-        getattr(form, exc.field, form.period).errors.append(exc.message)
-        return None
     key_id = int(form.key.data) if (form.key.data or "").isdigit() else None
     member_id = int(form.member.data) if team and (form.member.data or "").isdigit() else None
-    return service.ActivityFilter(
-        viewer_id=None if team else current_user.id,
-        viewer_email=None if team else current_user.email,
-        member_id=member_id,
-        key_id=key_id,
-        connection=form.connection.data or None,
-        tool=form.tool.data or None,
-        outcome=form.outcome.data or None,
-        kind=form.kind.data or None,
-        since=since,
-        until=until,
-    )
+    try:
+        since, until = service.period_bounds(form.period.data or None, form.start.data, form.end.data)
+        return service.ActivityFilter(
+            viewer_id=None if team else current_user.id,
+            viewer_email=None if team else current_user.email,
+            member_id=member_id,
+            key_id=key_id,
+            connection=form.connection.data or None,
+            tool=form.tool.data or None,
+            outcome=form.outcome.data or None,
+            kind=form.kind.data or None,
+            since=since,
+            until=until,
+        )
+    except service.ActivityFilterError as exc:
+        field = getattr(form, exc.field, form.period)
+        field.errors = [*field.errors, exc.message]
+        return None
 
 
 def _params() -> dict[str, str]:

@@ -80,6 +80,12 @@ class ActivityFilter:
     since: datetime | None = None
     until: datetime | None = None  # exclusive
 
+    def __post_init__(self) -> None:
+        if self.outcome and self.outcome not in OUTCOMES:
+            raise ActivityFilterError("outcome", "Choose the outcome ok or error, or none.")
+        if self.kind and self.kind not in KIND_GROUPS:
+            raise ActivityFilterError("kind", f"Choose an event of: {', '.join(KIND_GROUPS)}.")
+
 
 @dataclass(frozen=True)
 class ActivityRow:
@@ -194,12 +200,8 @@ def _filtered(query: Select, filt: ActivityFilter) -> Select:
     if filt.tool:
         query = query.where(AuditEvent.tool == filt.tool)
     if filt.outcome:
-        if filt.outcome not in OUTCOMES:
-            raise ActivityFilterError("outcome", "Choose the outcome ok or error, or none.")
         query = query.where(AuditEvent.ok.is_(filt.outcome == "ok"))
     if filt.kind:
-        if filt.kind not in KIND_GROUPS:
-            raise ActivityFilterError("kind", f"Choose one of: {', '.join(KIND_GROUPS)}.")
         query = query.where(AuditEvent.kind.in_(KIND_GROUPS[filt.kind]))
     if filt.since is not None:
         query = query.where(AuditEvent.at >= filt.since)
