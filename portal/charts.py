@@ -38,13 +38,13 @@ def _svg(
 
 
 def _ceiling(value: float) -> float:
-    """A round upper bound for an axis: 1, 2, 5, 10, 20, 50 ..."""
+    """A round upper bound for an axis whose quarters read well: 1, 2, 4, 8, 10, 20, 40 ..."""
     if value <= 0:
         return 1
     step = 1.0
     while step * 10 <= value:
         step *= 10
-    for factor in (1, 2, 5, 10):
+    for factor in (1, 2, 4, 8, 10):
         if value <= step * factor:
             return step * factor
     return step * 10
