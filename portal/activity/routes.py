@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.admin.routes import admin_required
-from portal.core.models import McpApiKey, User
+from portal.core.models import McpApiKey, ProviderConnection, User
 from portal.core.services import activity as service
 from portal.core.services.connections import LOCAL_SLUG, user_connection_rows
 from portal.extensions import db
@@ -36,7 +36,13 @@ def _form(team: bool) -> ActivityFilterForm:
             SelectChoice(str(m.id), f"{m.display_name} ({m.email})") for m in members
         ]
         form.key.choices = [SelectChoice("", "Any key")]
-        form.connection.choices = [SelectChoice("", "Any connection"), SelectChoice(LOCAL_SLUG, LOCAL_SLUG)]
+        slugs = db.session.scalars(
+            select(ProviderConnection.slug).distinct().order_by(ProviderConnection.slug)
+        )
+        form.connection.choices = [
+            SelectChoice("", "Any connection"),
+            SelectChoice(LOCAL_SLUG, LOCAL_SLUG),
+        ] + [SelectChoice(slug, slug) for slug in slugs]
     else:
         keys = db.session.scalars(
             select(McpApiKey).where(McpApiKey.user_id == current_user.id).order_by(McpApiKey.name)
