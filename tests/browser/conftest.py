@@ -47,8 +47,10 @@ def _unavailable(reason: str):
     pytest.skip(f"browser tests skipped: {reason} (install Debian's chromium package to run them)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """Module-scoped: Playwright's sync API holds an event loop on this thread while it runs, which the
+    async tests elsewhere need free, so it stops when a browser module is done."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
