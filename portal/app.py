@@ -125,7 +125,9 @@ def _register_security_headers(app: Flask) -> None:
         )
         if (
             request.endpoint
-            and request.endpoint.startswith(("keys.", "connections.", "accounts.", "admin.", "oauth.", "activity."))
+            and request.endpoint.startswith(
+                ("keys.", "connections.", "accounts.", "admin.", "oauth.", "activity.")
+            )
             and request.endpoint != "oauth.metadata"
         ):
             response.headers.setdefault("Cache-Control", "no-store")

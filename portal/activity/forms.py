@@ -34,6 +34,7 @@ class ActivityFilterForm(FlaskForm):
     member = SelectField("Member", validate_choice=False)
     kind = SelectField("Event", choices=KIND_CHOICES, validate_choice=False)
     key = SelectField("Key", validate_choice=False)
+    grant = SelectField("App", validate_choice=False)
     connection = SelectField("Connection", validate_choice=False)
     tool = SelectField("Tool", validate_choice=False)
     outcome = SelectField("Outcome", choices=OUTCOME_CHOICES, validate_choice=False)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.admin.routes import admin_required
-from portal.core.models import McpApiKey, ProviderConnection, User
+from portal.core.models import McpApiKey, OAuthGrant, ProviderConnection, User
 from portal.core.services import activity as service
 from portal.core.services.connections import LOCAL_SLUG, user_connection_rows
 from portal.extensions import db
@@ -36,6 +36,7 @@ def _form(team: bool) -> ActivityFilterForm:
             SelectChoice(str(m.id), f"{m.display_name} ({m.email})") for m in members
         ]
         form.key.choices = [SelectChoice("", "Any key")]
+        form.grant.choices = [SelectChoice("", "Any app")]
         slugs = db.session.scalars(
             select(ProviderConnection.slug).distinct().order_by(ProviderConnection.slug)
         )
@@ -51,6 +52,12 @@ def _form(team: bool) -> ActivityFilterForm:
             SelectChoice(str(k.id), f"{k.name} ({k.key_prefix}…{', revoked' if k.revoked_at else ''})")
             for k in keys
         ]
+        grants = db.session.scalars(
+            select(OAuthGrant).where(OAuthGrant.user_id == current_user.id).order_by(OAuthGrant.created_at)
+        ).all()
+        form.grant.choices = [SelectChoice("", "Any app")] + [
+            SelectChoice(str(g.id), f"{g.client_name} (since {g.created_at:%Y-%m-%d})") for g in grants
+        ]
         slugs = [LOCAL_SLUG] + [row.slug for row in user_connection_rows(db.session, current_user.id)]
         form.connection.choices = [SelectChoice("", "Any connection")] + [SelectChoice(s, s) for s in slugs]
     form.tool.choices = [SelectChoice("", "Any tool")] + [
@@ -65,6 +72,7 @@ def _filter(form: ActivityFilterForm, team: bool) -> service.ActivityFilter | No
     if form.errors:
         return None
     key_id = int(form.key.data) if (form.key.data or "").isdigit() else None
+    grant_id = int(form.grant.data) if not team and (form.grant.data or "").isdigit() else None
     member_id = int(form.member.data) if team and (form.member.data or "").isdigit() else None
     try:
         since, until = service.period_bounds(form.period.data or None, form.start.data, form.end.data)
@@ -73,6 +81,7 @@ def _filter(form: ActivityFilterForm, team: bool) -> service.ActivityFilter | No
             viewer_email=None if team else current_user.email,
             member_id=member_id,
             key_id=key_id,
+            grant_id=grant_id,
             connection=form.connection.data or None,
             tool=form.tool.data or None,
             outcome=form.outcome.data or None,

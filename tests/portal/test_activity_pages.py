@@ -58,7 +58,7 @@ def text(response) -> str:
 
 
 def targets(html: str) -> list[str]:
-    return re.findall(r'<td class="wrap-anywhere">([^<]*)</td>', html)
+    return re.findall(r'<td class="target wrap-anywhere">([^<]*)</td>', html)
 
 
 def test_activity_shows_my_events_newest_first_and_filters_them(client, app, ana, auth):
@@ -137,7 +137,9 @@ def test_csv_export_has_the_filtered_rows_and_no_formulas(client, app, ana):
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["tool"] == "get_task" and row["member"] == "ana@example.com" and row["outcome"] == "ok"
-    assert row["target"].startswith("'=") and row["key"].startswith("'=")  # a spreadsheet shows them as text
+    assert row["target"].startswith("'=") and row["key_or_app"].startswith(
+        "'="
+    )  # a spreadsheet shows them as text
     assert datetime.strptime(row["time_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) <= utcnow()
 
 
@@ -243,3 +245,37 @@ def test_the_getting_started_cards_stay_until_there_is_a_key(client, app, ana):
     assert "Getting started" in text(client.get("/"))
     mint(app, ana, "first")
     assert "Getting started" not in text(client.get("/"))
+
+
+def test_calls_made_through_an_oauth_grant_name_the_app_and_can_be_filtered(client, app, ana):
+    from portal.core.models import OAuthClient, OAuthGrant
+
+    with app.app_context():
+        oauth_client = OAuthClient(client_id="cid-1", kind="registered", client_name="Claude")
+        db.session.add(oauth_client)
+        db.session.flush()
+        grant = OAuthGrant(
+            user_id=ana,
+            client_pk=oauth_client.id,
+            client_name="Claude",
+            client_id="cid-1",
+            scope="mcp",
+            resource="http://127.0.0.1:8080/mcp",
+        )
+        db.session.add(grant)
+        db.session.flush()
+        grant_id = grant.id
+        db.session.add(
+            AuditEvent(
+                user_id=ana, grant_id=grant_id, kind="tool_call", tool="whoami", target="via-app", ok=True
+            )
+        )
+        db.session.commit()
+    calls(app, ana, mint(app, ana, "laptop"), ("whoami", True, "via-key", 0))
+    html = text(client.get("/activity", query_string={"kind": "tool_call"}))
+    row = html[html.index("via-app") - 600 : html.index("via-app")]
+    assert "app: Claude" in row
+    only_app = text(client.get("/activity", query_string={"kind": "tool_call", "grant": grant_id}))
+    assert targets(only_app) == ["via-app"]
+    exported = client.get("/activity/export.csv", query_string={"grant": grant_id}).get_data(as_text=True)
+    assert "app: Claude" in exported and "via-key" not in exported

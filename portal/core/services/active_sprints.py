@@ -1,7 +1,7 @@
 """The running sprints across a user's connections, optionally with their burndowns.
 
-For the portal's Sprints page and dashboard. Providers without sprints (or a
-project where the vendor has none) are left out quietly; a connection that
+For the portal's Sprints page and dashboard. A project where the vendor has no
+sprints (NotSupported) is left out quietly; a connection that
 fails is reported beside the others' sprints.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..providers import errors
-from ..providers.base import Capability, PageRequest, Project, ProviderAdapter, Sprint, SprintState
+from ..providers.base import PageRequest, Project, ProviderAdapter, Sprint, SprintState
 from . import analytics
 from .connections import ConnectionView
 from .fan_out import ConnectionFailure, ConnectionRunner, describe_failure, run_for_each
@@ -35,8 +35,6 @@ class ActiveSprints:
 
 
 def _active_of(view: ConnectionView, adapter: ProviderAdapter, with_burndown: bool) -> list[ActiveSprint]:
-    if Capability.SPRINTS not in adapter.capabilities:
-        return []
     found: list[ActiveSprint] = []
     seen: set[str] = set()
     for project in adapter.list_projects(PageRequest(limit=MAX_PROJECTS)).items:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import AuditEvent, McpApiKey, ProviderConnection, User, utcnow
+from ..models import AuditEvent, McpApiKey, OAuthGrant, ProviderConnection, User, utcnow
 from .connections import LOCAL_SLUG
 
 PAGE_SIZE = 50
@@ -25,14 +25,14 @@ OUTCOMES = ("ok", "error")
 # Event kinds grouped the way the filter offers them.
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "tool_call": ("tool_call",),
-    "keys": ("key_created", "key_revoked", "key_rotated"),
+    "keys": ("key_created", "key_revoked", "key_rotated", "oauth_granted", "oauth_revoked"),
     "connections": ("connection_changed",),
     "sign_ins": ("login", "login_failed", "password_reset", "password_changed"),
     "team": ("user_created", "user_disabled", "user_enabled", "admin_granted", "admin_revoked"),
 }
 KIND_GROUP_LABELS = {
     "tool_call": "Tool calls",
-    "keys": "Key changes",
+    "keys": "Key and app sign-in changes",
     "connections": "Connection changes",
     "sign_ins": "Sign-ins and passwords",
     "team": "Team changes",
@@ -42,6 +42,8 @@ KIND_LABELS = {
     "key_created": "key created",
     "key_revoked": "key revoked",
     "key_rotated": "key rotated",
+    "oauth_granted": "app signed in",
+    "oauth_revoked": "app signed out",
     "connection_changed": "connection changed",
     "login": "signed in",
     "login_failed": "sign-in failed",
@@ -73,6 +75,7 @@ class ActivityFilter:
     viewer_email: str | None = None
     member_id: int | None = None  # team-wide view: one member
     key_id: int | None = None
+    grant_id: int | None = None  # an app signed in with OAuth
     connection: str | None = None  # a slug, or "local"
     tool: str | None = None
     outcome: str | None = None  # "ok" or "error"
@@ -97,6 +100,8 @@ class ActivityRow:
     key_id: int | None
     key_name: str | None
     key_prefix: str | None
+    grant_id: int | None
+    app_name: str | None  # the OAuth client, for calls made through a grant
     tool: str | None
     connection: str | None
     target: str | None
@@ -108,6 +113,13 @@ class ActivityRow:
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind.replace("_", " "))
+
+    @property
+    def credential(self) -> str | None:
+        """Which key or app made the call, as the pages and the export name it."""
+        if self.key_name:
+            return self.key_name
+        return f"app: {self.app_name}" if self.app_name else None
 
     @property
     def outcome(self) -> str:
@@ -165,10 +177,12 @@ def _base_query(filt: ActivityFilter) -> Select:
             member.display_name,
             McpApiKey.name,
             McpApiKey.key_prefix,
+            OAuthGrant.client_name,
             _connection_slug().label("connection"),
         )
         .outerjoin(member, member.id == AuditEvent.user_id)
         .outerjoin(McpApiKey, McpApiKey.id == AuditEvent.key_id)
+        .outerjoin(OAuthGrant, OAuthGrant.id == AuditEvent.grant_id)
         .outerjoin(ProviderConnection, ProviderConnection.id == AuditEvent.connection_id)
     )
     return _filtered(query, filt)
@@ -185,6 +199,8 @@ def _filtered(query: Select, filt: ActivityFilter) -> Select:
         query = query.where(AuditEvent.user_id == filt.member_id)
     if filt.key_id is not None:
         query = query.where(AuditEvent.key_id == filt.key_id)
+    if filt.grant_id is not None:
+        query = query.where(AuditEvent.grant_id == filt.grant_id)
     if filt.connection:
         if filt.connection == LOCAL_SLUG:
             query = query.where(
@@ -211,7 +227,7 @@ def _filtered(query: Select, filt: ActivityFilter) -> Select:
 
 
 def _row(values) -> ActivityRow:
-    event, email, name, key_name, key_prefix, connection = values
+    event, email, name, key_name, key_prefix, app_name, connection = values
     return ActivityRow(
         id=event.id,
         at=event.at,
@@ -221,6 +237,8 @@ def _row(values) -> ActivityRow:
         key_id=event.key_id,
         key_name=key_name,
         key_prefix=key_prefix,
+        grant_id=event.grant_id,
+        app_name=app_name,
         tool=event.tool,
         connection=connection,
         target=event.target,
@@ -270,7 +288,7 @@ CSV_COLUMNS = (
     "time_utc",
     "member",
     "event",
-    "key",
+    "key_or_app",
     "tool",
     "connection",
     "target",
@@ -309,7 +327,7 @@ def csv_lines(rows: Iterator[ActivityRow]) -> Iterator[str]:
                     row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     row.member_email,
                     row.kind,
-                    row.key_name,
+                    row.credential,
                     row.tool,
                     row.connection,
                     row.target,
