@@ -9,22 +9,17 @@ from tests.conftest import PASSWORD
 from .conftest import DESKTOP, PHONE, screenshot
 
 SERIOUS = ("serious", "critical")
-# The outermost elements that reach past the viewport's right edge, to say what widens a page.
+# The elements reaching furthest past the viewport's right edge, to say what widens a page (some of them may
+# be inside a box that scrolls on its own).
 WIDEST_JS = """() => {
   const name = (el) => el.tagName.toLowerCase() + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-  const paths = [];
-  const walk = (el, path) => {
-    const wide = [...el.children].filter((c) => c.getBoundingClientRect().right > window.innerWidth + 0.5);
-    if (!wide.length) { paths.push(path.join(' > ') + ' (' + Math.round(el.getBoundingClientRect().right) + 'px)'); return; }
-    for (const c of wide.slice(0, 2)) walk(c, [...path, name(c)]);
-  };
-  walk(document.body, ['body']);
-  for (const el of document.body.querySelectorAll('*')) {
-    if (el.getBoundingClientRect().right > window.innerWidth + 0.5 && getComputedStyle(el).position === 'absolute') {
-      paths.push('positioned ' + name(el));
-    }
-  }
-  return paths.slice(0, 6).join('; ');
+  return [...document.body.querySelectorAll('*')]
+    .map((el) => [el, el.getBoundingClientRect().right])
+    .filter(([, right]) => right > window.innerWidth + 0.5)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 4)
+    .map(([el, right]) => name(el) + ' in ' + (el.parentElement ? name(el.parentElement) : '') + ' to ' + Math.round(right) + 'px')
+    .join('; ');
 }"""
 _axe = Axe()
 

@@ -336,6 +336,7 @@ def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_
             "activity": "/activity",
             "team-activity": "/admin/activity",
             "team": "/admin/users",
+            "oauth-clients": "/admin/oauth-clients",
             "account": "/account",
             "not-found": "/no/such/page",
         }
