@@ -156,15 +156,7 @@ def velocity(sprints_with_tasks: Sequence[tuple[Sprint, Sequence[Task]]]) -> Vel
     return Velocity(unit=unit, sprints=rows, average_completed=average, notes=notes)
 
 
-# --- from a provider: what the burndown and velocity tools and the portal's charts read ------------
-
-
-def sprint_burndown(
-    adapter: ProviderAdapter, sprint_id: str, *, today: date | None = None
-) -> tuple[Sprint, Burndown]:
-    """A sprint and its burndown, read through the adapter (raises SprintDatesMissing)."""
-    sprint = adapter.get_sprint(sprint_id)
-    return sprint, burndown(sprint, adapter.sprint_tasks(sprint_id), today=today)
+# --- from a provider, for the portal's charts (the velocity tool gathers its sprints the same way) ---
 
 
 def latest_closed_sprints(
