@@ -29,7 +29,7 @@ def sign_in(page, email: str = "ana@example.com", password: str = PASSWORD) -> N
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def accessibility_problems(page) -> list[str]:

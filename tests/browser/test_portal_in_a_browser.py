@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.core import keys as key_service
@@ -62,7 +63,7 @@ def test_first_sign_up_becomes_the_administrator_who_adds_a_member(page, context
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_text("administrator").first.is_visible()
+    expect(page.get_by_text("administrator").first).to_be_visible()
     nav(page, "Team")
     # Every problem at once, next to its field.
     page.get_by_label("Email").fill("ana@example.com")
@@ -75,7 +76,7 @@ def test_first_sign_up_becomes_the_administrator_who_adds_a_member(page, context
     page.get_by_label("Email").fill("bo@example.com")
     page.get_by_label("Temporary password").fill("temporary pass 1")
     page.get_by_role("button", name="Add member").click()
-    assert page.get_by_text("bo@example.com can now sign in").is_visible()
+    expect(page.get_by_text("bo@example.com can now sign in")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="ana@example.com")
     assert "never" not in row.inner_text()  # signing up was a sign-in
     screenshot(page, "journey-team")
@@ -84,7 +85,7 @@ def test_first_sign_up_becomes_the_administrator_who_adds_a_member(page, context
     bo = member.new_page()
     sign_in(bo, "bo@example.com", "temporary pass 1")
     assert bo.url.endswith("/account")
-    assert bo.get_by_role("heading", name="Choose your own password").is_visible()
+    expect(bo.get_by_role("heading", name="Choose your own password")).to_be_visible()
     member.close()
 
 
@@ -119,7 +120,7 @@ def test_a_new_key_is_copied_and_revoked_after_confirming(page, app):
     page.once("dialog", lambda dialog: answer(dialog, True))
     page.get_by_role("button", name="Revoke").click()
     page.wait_for_url("**/keys/")
-    assert page.get_by_text("Key 'laptop' is revoked").is_visible()
+    expect(page.get_by_text("Key 'laptop' is revoked")).to_be_visible()
     assert key_state(app, key_id) == "revoked"
 
 
@@ -132,11 +133,11 @@ def test_without_javascript_destroying_asks_on_a_page(chromium, portal, app):
         sign_in(page)
         page.goto("/keys/")
         page.get_by_role("button", name="Revoke").click()
-        assert page.get_by_role("heading", name="Revoke the key 'desk'?").is_visible()
+        expect(page.get_by_role("heading", name="Revoke the key 'desk'?")).to_be_visible()
         assert key_state(app, key_id) == "active"
         screenshot(page, "confirm-revoke-without-javascript")
         page.get_by_role("button", name="Revoke").click()
-        assert page.get_by_text("Key 'desk' is revoked").is_visible()
+        expect(page.get_by_text("Key 'desk' is revoked")).to_be_visible()
         assert key_state(app, key_id) == "revoked"
         # Forms work without JavaScript too: a new key is made and shown.
         page.get_by_label("Name").fill("no script")
@@ -162,7 +163,8 @@ def test_a_connection_with_a_bad_token_shows_the_error_next_to_the_field(page, a
         page.get_by_label("API token").fill("pk_81000001_WRONGWRONGWRONGWRONGWRONG00")
         page.get_by_role("button", name="Test and save").click()
         error = page.locator("#token-error")
-        assert error.is_visible() and "token" in error.inner_text().lower()
+        expect(error).to_be_visible()
+        assert "token" in error.inner_text().lower()
         assert page.get_by_label("API token").get_attribute("aria-describedby") == "token-error"
         check_page(page, "connection-bad-token")
     finally:
@@ -177,21 +179,21 @@ def test_the_board_and_a_status_change(page, app):
     page.get_by_label("Key").fill("WEB")
     page.get_by_label("Name").fill("Website")
     page.get_by_role("button", name="Create project").click()
-    assert page.get_by_role("link", name="create the first task").is_visible()  # no dead end
+    expect(page.get_by_role("link", name="create the first task")).to_be_visible()  # no dead end
     page.get_by_role("link", name="New task").click()
     page.get_by_label("Title").fill("Write the launch post")
     page.get_by_label("Story points").fill("3")
     page.get_by_role("button", name="Create task").click()
     page.get_by_role("link", name="Website").click()
     to_do = page.get_by_role("region", name="To do")
-    assert to_do.get_by_role("link", name=re.compile("Write the launch post")).is_visible()
+    expect(to_do.get_by_role("link", name=re.compile("Write the launch post"))).to_be_visible()
     to_do.get_by_role("link", name=re.compile("Write the launch post")).click()
     page.get_by_label("Move to").select_option(label="In progress")
     page.get_by_role("button", name="Change status").click()
-    assert page.get_by_text("WEB-1 is now in In progress.").is_visible()
+    expect(page.get_by_text("WEB-1 is now in In progress.")).to_be_visible()
     page.get_by_role("link", name="Website").first.click()
     in_progress = page.get_by_role("region", name="In progress")
-    assert in_progress.get_by_role("link", name=re.compile("Write the launch post")).is_visible()
+    expect(in_progress.get_by_role("link", name=re.compile("Write the launch post"))).to_be_visible()
     assert page.get_by_role("region", name="To do").get_by_role("link").count() == 0
     check_page(page, "board")
 
@@ -230,6 +232,7 @@ def test_activity_shows_the_tool_calls_made_through_the_worker(page, app, browse
     assert all("laptop" in t for t in tool_rows)
     page.get_by_label("Outcome").select_option(label="Failed")
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"outcome=error"))
     failed = [
         page.locator("table.activity tbody tr").nth(i).inner_text()
         for i in range(page.locator("table.activity tbody tr").count())
@@ -243,7 +246,7 @@ def test_activity_shows_the_tool_calls_made_through_the_worker(page, app, browse
     # The key's own page charts today's calls, the failed one in the other colour.
     page.goto(f"/keys/{key_id}")
     chart = page.get_by_role("img", name="Calls per day of laptop")
-    assert chart.is_visible()
+    expect(chart).to_be_visible()
     assert chart.locator("rect.failed").count() == 1 and chart.locator("rect.ok").count() == 1
     fill = lambda css: page.evaluate(  # noqa: E731
         "(selector) => getComputedStyle(document.querySelector(selector)).fill", css
@@ -261,7 +264,8 @@ def test_sprint_charts_are_drawn_with_a_text_alternative(page, app, runner):
     sign_in(page)
     page.goto(f"/sprints/{sprints['Sprint 2']}")
     chart = page.get_by_role("img", name="Burndown of Sprint 2")
-    assert chart.is_visible() and chart.locator("polyline.remaining").count() == 1
+    expect(chart).to_be_visible()
+    assert chart.locator("polyline.remaining").count() == 1
     assert chart.locator("polyline.ideal").count() == 1
     page.get_by_text("Burndown as a table").click()
     assert page.get_by_role("table").filter(has_text="Ideal").get_by_role("row").count() > 5
@@ -272,10 +276,10 @@ def test_sprint_charts_are_drawn_with_a_text_alternative(page, app, runner):
     check_page(page, "tracker-sprints")
     nav(page, "Sprints")
     page.get_by_role("link", name="Sprint 2").click()
-    assert page.get_by_role("img", name="Burndown of Sprint 2").is_visible()
+    expect(page.get_by_role("img", name="Burndown of Sprint 2")).to_be_visible()
     check_page(page, "sprint")
     nav(page, "Dashboard")
-    assert page.get_by_role("img", name="Burndown of Sprint 2").is_visible()
+    expect(page.get_by_role("img", name="Burndown of Sprint 2")).to_be_visible()
     check_page(page, "dashboard-with-sprint")
 
 
@@ -351,7 +355,7 @@ def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_
             "() => document.querySelectorAll('[data-confirm]').forEach(f => f.removeAttribute('data-confirm'))"
         )
         page.get_by_role("row").filter(has_text="laptop").get_by_role("button", name="Revoke").click()
-        assert page.get_by_role("heading", name="Revoke the key 'laptop'?").is_visible()
+        expect(page.get_by_role("heading", name="Revoke the key 'laptop'?")).to_be_visible()
         check_page(page, "page-confirm")
         page.goto("/keys/")
         page.get_by_label("Name").fill("phone " + "x" * 60)
@@ -362,10 +366,10 @@ def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_
         page.get_by_role("row").filter(has_text="bo@example.com").get_by_role(
             "button", name="Reset password"
         ).click()
-        assert page.locator("#temporary-password").is_visible()
+        expect(page.locator("#temporary-password")).to_be_visible()
         check_page(page, "page-password-reset")
         page.goto("/activity?start=2026-03-10&end=2026-03-01")
-        assert page.get_by_text("The end date is before the start date.").is_visible()
+        expect(page.get_by_text("The end date is before the start date.")).to_be_visible()
         check_page(page, "page-activity-bad-filter")
         # Signed out.
         page.get_by_role("button", name="Sign out").click()
