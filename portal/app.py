@@ -69,9 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from portal import accounts, admin, commands, connections, keys, main, oauth, tracker
+    from portal import accounts, activity, admin, commands, connections, keys, main, oauth, sprints, tracker
 
-    for module in (main, accounts, admin, keys, oauth, connections, tracker, commands):
+    for module in (main, accounts, admin, keys, oauth, connections, tracker, activity, sprints, commands):
         module.init_app(app)
 
     _register_error_pages(app)
@@ -132,7 +132,9 @@ def _register_security_headers(app: Flask) -> None:
         )
         if (
             request.endpoint
-            and request.endpoint.startswith(("keys.", "connections.", "accounts.", "admin.", "oauth."))
+            and request.endpoint.startswith(
+                ("keys.", "connections.", "accounts.", "admin.", "oauth.", "activity.")
+            )
             and request.endpoint != "oauth.metadata"
         ):
             response.headers.setdefault("Cache-Control", "no-store")

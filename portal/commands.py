@@ -137,6 +137,36 @@ def revoke_key(email: str, name: str) -> None:
     click.echo(f"Revoked key '{name}' ({key.key_prefix}…) of {user.email}.")
 
 
+@click.command("reset-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new temporary password from the first line of standard input (else one is generated and printed).",
+)
+@with_appcontext
+def reset_password(email: str, password_stdin: bool) -> None:
+    """Give a user a temporary password they must change at sign-in; their sessions end."""
+    user = _user_or_fail(email)
+    given = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        password = accounts.reset_password(db.session, user, given)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        raise CommandError(exc.message) from None
+    db.session.commit()
+    if given is None:
+        click.echo(password)
+        click.echo(
+            f"Temporary password of {user.email}: shown once; they must change it when they sign in.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"{user.email} must change this temporary password when they sign in; their sessions ended."
+        )
+
+
 @click.command("generate-credentials-key")
 def generate_credentials_key() -> None:
     """Print a new key for CREDENTIALS_KEY (put it first in the list to rotate)."""
@@ -154,5 +184,5 @@ def check_db() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, create_key, revoke_key, generate_credentials_key, check_db):
+    for command in (create_user, create_key, revoke_key, reset_password, generate_credentials_key, check_db):
         app.cli.add_command(command)

@@ -7,6 +7,8 @@ CORE = (
     "import portal.core.models, portal.core.keys, portal.core.vault, portal.core.config, portal.core.db\n"
     "import portal.core.providers.base, portal.core.providers.http, portal.core.providers.registry\n"
     "import portal.core.services.connections, portal.core.services.resolve, portal.core.services.analytics\n"
+    "import portal.core.services.activity, portal.core.services.my_tasks, portal.core.services.fan_out\n"
+    "import portal.core.services.active_sprints\n"
     "import portal.core.providers.jira, portal.core.providers.openproject, portal.core.providers.clickup\n"
     "import portal.core.providers.redmine, portal.core.providers.local\n"
 )

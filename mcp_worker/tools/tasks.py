@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
@@ -11,13 +10,13 @@ from pydantic import Field
 from portal.core.providers.base import (
     ME,
     PageRequest,
-    StatusCategory,
     TaskChanges,
     TaskDraft,
     TaskQuery,
     TaskSort,
 )
 from portal.core.services.connections import ConnectionView
+from portal.core.services.my_tasks import OPEN, merge_task_pages, my_tasks_query, share_per_connection
 from portal.core.services.resolve import match_person, match_priority, match_status, parse_category
 
 from ..connections import UserConnections, fan_out
@@ -36,7 +35,6 @@ from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, ToolRegistry
 
 Limit = Annotated[int, Field(ge=1, le=100, description="How many to return: 25 by default, at most 100.")]
 Cursor = Annotated[str | None, Field(description="The next_cursor of the previous page, to continue.")]
-OPEN = frozenset({StatusCategory.TODO, StatusCategory.IN_PROGRESS})
 
 
 def _utc(moment: datetime | date | None) -> datetime | None:
@@ -158,23 +156,14 @@ async def _fan_out_tasks(
     else:
         pending = {slug: c for slug, c in positions.items() if slug in conns.slugs}
     targets = [v for v in conns.usable if v.slug in pending]
-    share = max(1, math.ceil(limit / max(1, len(targets))))
+    share = share_per_connection(limit, len(targets))
 
     async def one(view: ConnectionView):
         page_request = PageRequest(limit=share, cursor=pending[view.slug])
         return await conns.run(view, lambda a: a.list_tasks(query, page_request))
 
     results, failures = await fan_out(targets, one, time_limit=FAN_OUT_SECONDS)
-    tasks = []
-    following: dict[str, str] = {}
-    for view in targets:
-        page = results.get(view.slug)
-        if page is None:
-            continue
-        tasks.extend(page.items)
-        if page.next_cursor:
-            following[view.slug] = page.next_cursor
-    tasks.sort(key=lambda t: t.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    tasks, following = merge_task_pages([view.slug for view in targets], results)
     failed = []
     for slug, exc in failures.items():
         error_class, message = failure_of(slug, exc, call)
@@ -333,7 +322,7 @@ def register(registry: ToolRegistry) -> None:
     async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
         """Open tasks assigned to me across all my connections at once (done ones too with include_done).
         A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
-        query = TaskQuery(assignee=ME, categories=frozenset() if args.include_done else OPEN)
+        query = my_tasks_query(include_done=args.include_done)
         return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
 
     @registry.tool("search_tasks", title="Search tasks", read_only=True)

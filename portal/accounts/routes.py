@@ -75,6 +75,8 @@ def signup():
             db.session.rollback()
             getattr(form, exc.field, form.email).errors.append(exc.message)
         else:
+            # Signing up signs in: recorded like any sign-in (the Team page then shows it).
+            accounts.record_login(db.session, user, ok=True, client_ip=request.remote_addr, email=user.email)
             db.session.commit()
             session.clear()  # a fresh session for the new account
             login_user(SessionUser(user))

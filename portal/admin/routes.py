@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core import accounts
 from portal.core.models import AuditEvent, OAuthClient, User
 from portal.core.oauth import clients as client_service
@@ -42,7 +43,21 @@ def _active_admins() -> int:
 @admin_required
 def users():
     form = NewMemberForm()
-    if form.validate_on_submit():
+    form_ok, problems = False, {}
+    if form.is_submitted():
+        # Every problem on the first submit: the form's own checks and the account rules together.
+        form_ok = form.validate()
+        problems = accounts.new_user_problems(
+            db.session,
+            email=form.email.data or "",
+            password=form.temporary_password.data or "",
+            display_name=form.display_name.data,
+        )
+        for name, message in problems.items():
+            target = getattr(form, {"password": "temporary_password"}.get(name, name), form.email)
+            if not target.errors:
+                target.errors = [*target.errors, message]
+    if form_ok and not problems:
         try:
             member = accounts.create_user(
                 db.session,
@@ -75,11 +90,41 @@ def disable(user_id: int):
     member = _member(user_id)
     if member.id == current_user.id:
         flash("You can't disable your own account.", "error")
+    elif not confirmed():
+        return ask_to_confirm(
+            f"Disable {member.email}?",
+            detail="Their sessions end and their MCP keys stop working until an administrator enables them again.",
+            button="Disable",
+            cancel_url=url_for("admin.users"),
+        )
     else:
         accounts.set_active(db.session, member, False, actor=current_user.model)
         db.session.commit()
         flash(f"{member.email} is disabled: their sessions and MCP keys stopped working.", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_required
+def reset_password(user_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    member = _member(user_id)
+    if member.id == current_user.id:
+        flash("Change your own password under your account instead.", "error")
+        return redirect(url_for("admin.users"))
+    if not confirmed():
+        return ask_to_confirm(
+            f"Reset the password of {member.email}?",
+            detail="They get a temporary password, shown to you once, that they must change when they "
+            "sign in; every session of theirs ends now.",
+            button="Reset password",
+            cancel_url=url_for("admin.users"),
+        )
+    temporary = accounts.reset_password(db.session, member, actor=current_user.model)
+    db.session.commit()
+    # The only time this password is shown: nothing of it is kept but its hash.
+    return render_template("admin/password_reset.html", member=member, temporary=temporary)
 
 
 @bp.post("/users/<int:user_id>/enable")

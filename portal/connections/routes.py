@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core.db import Database
 from portal.core.models import ProviderConnection
 from portal.core.providers.registry import EXTERNAL_PROVIDER_TYPES, PROVIDER_LABELS, adapter_class
@@ -32,6 +33,8 @@ bp = Blueprint("connections", __name__, url_prefix="/connections")
 DEFAULT_PROVIDER = "jira"
 # Vendor options the form edits, by provider; other stored options are kept as they are.
 FORM_OPTIONS = {"clickup": ("team_id",)}
+# Vendors whose API lives at one address for every customer: the form starts with it filled in.
+ONE_ADDRESS = {"clickup": "https://api.clickup.com"}
 
 
 def _vault():
@@ -133,6 +136,9 @@ def new():
     form.provider_type.data = provider_type
     vendor = _vendor(provider_type)
     form.token.description = TOKEN_HINTS.get(provider_type)
+    if request.method == "GET" and not form.base_url.data and provider_type in ONE_ADDRESS:
+        # ClickUp has one API address for everyone: nothing to look up.
+        form.base_url.data = ONE_ADDRESS[provider_type]
     problems: list[str] = []
     if form.validate_on_submit():
         data = service.ConnectionInput(
@@ -290,6 +296,13 @@ def disable(slug: str):
 @login_required
 def delete(slug: str):
     row = _action(slug)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Delete the connection {row.name} ({row.slug})?",
+            detail="Its stored token is deleted with it, and AI clients can no longer reach it.",
+            button="Delete",
+            cancel_url=url_for("connections.index"),
+        )
     name, slug = row.name, row.slug
     service.delete_connection(db.session, current_user.model, row)
     db.session.commit()

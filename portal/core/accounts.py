@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -60,6 +61,27 @@ def user_count(session: Session) -> int:
     return session.scalar(select(func.count(User.id))) or 0
 
 
+def new_user_problems(
+    session: Session, *, email: str, password: str, display_name: str | None = None
+) -> dict[str, str]:
+    """Every problem with a new account's fields at once, by field (empty when it can be created)."""
+    problems: dict[str, str] = {}
+    try:
+        email = validate_email(email)
+    except AccountError as exc:
+        problems[exc.field] = exc.message
+    else:
+        if find_user(session, email) is not None:
+            problems["email"] = "An account with this email already exists."
+    try:
+        validate_password(password)
+    except AccountError as exc:
+        problems[exc.field] = exc.message
+    if len((display_name or "").strip()) > 120:
+        problems["display_name"] = "A name is at most 120 characters."
+    return problems
+
+
 def create_user(
     session: Session,
     *,
@@ -69,14 +91,16 @@ def create_user(
     is_admin: bool = False,
     must_change_password: bool = False,
 ) -> User:
-    """Validate and add a user; the first user of an instance is always an admin. The caller commits."""
-    email = validate_email(email)
-    validate_password(password)
+    """Validate and add a user; the first user of an instance is always an admin. The caller commits.
+
+    Raises AccountError for the first problem; new_user_problems() lists them all.
+    """
+    problems = new_user_problems(session, email=email, password=password, display_name=display_name)
+    for field in ("email", "password", "display_name"):
+        if field in problems:
+            raise AccountError(field, problems[field])
+    email = normalize_email(email)
     display_name = (display_name or "").strip() or email.split("@", 1)[0]
-    if len(display_name) > 120:
-        raise AccountError("display_name", "A name is at most 120 characters.")
-    if find_user(session, email) is not None:
-        raise AccountError("email", "An account with this email already exists.")
     first = user_count(session) == 0
     user = User(
         email=email,
@@ -110,6 +134,28 @@ def set_password(session: Session, user: User, password: str, *, must_change: bo
     user.must_change_password = must_change
     user.session_version += 1
     session.flush()
+
+
+def generate_temporary_password() -> str:
+    """A random password to hand over once (about 96 bits), easy to read aloud or type."""
+    return secrets.token_urlsafe(12)
+
+
+def reset_password(
+    session: Session, user: User, password: str | None = None, *, actor: User | None = None
+) -> str:
+    """Give `user` a temporary password (generated when none is given) that must be changed at the
+    next sign-in, and end every session of theirs. Returns the password, for showing once. The
+    caller commits."""
+    password = password if password is not None else generate_temporary_password()
+    set_password(session, user, password, must_change=True)
+    session.add(
+        AuditEvent(
+            user_id=actor.id if actor is not None else None, kind="password_reset", target=user.email, ok=True
+        )
+    )
+    session.flush()
+    return password
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:

@@ -4,17 +4,23 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal.charts import calls_sparkline
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core import keys as key_service
 from portal.core.client_configs import endpoints, oauth_snippets, snippets_for
 from portal.core.models import McpApiKey, OAuthGrant, utcnow
 from portal.core.oauth import grants as grant_service
 from portal.core.principals import LOCAL_CONNECTION_ID
+from portal.core.services import activity
 from portal.core.services.connections import list_connections
 from portal.extensions import db
 
 from .forms import KeyActionForm, NewKeyForm
 
 bp = Blueprint("keys", __name__, url_prefix="/keys")
+
+USAGE_DAYS = 14
+RECENT_ROWS = 20
 
 
 def _own_key(key_id: int) -> McpApiKey:
@@ -57,10 +63,22 @@ def connection_names(ids: list[int] | None, slugs: dict[int, str]) -> str:
     return ", ".join(sorted(set(names))) or "none"
 
 
+def _usage_charts(keys: list[McpApiKey]) -> dict[int, object]:
+    """Each key's calls per day over the last 14 days, as a small chart."""
+    series = activity.calls_per_day(db.session, [key.id for key in keys], days=USAGE_DAYS)
+    return {
+        key.id: calls_sparkline(f"usage-{key.id}", series[key.id], label=f"Calls per day of {key.name}")
+        for key in keys
+    }
+
+
 def _listing(form: NewKeyForm, status: int = 200):
+    now = utcnow()
     keys = db.session.scalars(
         select(McpApiKey).where(McpApiKey.user_id == current_user.id).order_by(McpApiKey.created_at.desc())
     ).all()
+    live = [key for key in keys if key.state(now) == "active"]
+    retired = [key for key in keys if key.state(now) != "active"]
     settings = current_app.extensions["pm_settings"]
     http_url, sse_url = endpoints(settings.public_mcp_url)
     slugs = {
@@ -70,11 +88,13 @@ def _listing(form: NewKeyForm, status: int = 200):
         render_template(
             "keys/index.html",
             form=form,
-            keys=keys,
+            keys=live,
+            retired=retired,
+            usage=_usage_charts(live),
             grants=grant_service.user_grants(db.session, current_user.id),
             connection_names=lambda ids: connection_names(ids, slugs),
             action=KeyActionForm(),
-            now=utcnow(),
+            now=now,
             http_url=http_url,
             sse_url=sse_url,
             oauth_snippets=oauth_snippets(settings.public_mcp_url),
@@ -103,7 +123,16 @@ def _show_once(minted: key_service.MintedKey, *, rotated: bool = False):
 @login_required
 def index():
     form = _new_key_form()
-    if form.validate_on_submit() and (connection_ids := form.chosen_connection_ids()) != []:
+    form_ok = form.validate_on_submit()
+    name = (form.name.data or "").strip()
+    if form.is_submitted() and name and not form.name.errors:
+        # A taken name is reported with the form's own problems, on the first submit.
+        if key_service.live_key_named(db.session, current_user.id, name) is not None:
+            form.name.errors.append(
+                f"You already have a key named {name!r}. Choose another name, or rotate that key."
+            )
+            form_ok = False
+    if form_ok and (connection_ids := form.chosen_connection_ids()) != []:
         try:
             minted = key_service.mint_key(
                 db.session,
@@ -129,6 +158,13 @@ def revoke(key_id: int):
     key = _own_key(key_id)
     if not KeyActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Revoke the key '{key.name}'?",
+            detail="Clients using it are refused from then on. This can't be undone.",
+            button="Revoke",
+            cancel_url=url_for("keys.index"),
+        )
     key_service.revoke_key(db.session, key)
     db.session.commit()
     flash(f"Key '{key.name}' is revoked: clients using it are refused from now on.", "success")
@@ -144,6 +180,13 @@ def rotate(key_id: int):
     if key.revoked_at is not None:
         flash(f"Key '{key.name}' is revoked; create a new key instead.", "error")
         return redirect(url_for("keys.index"))
+    if not confirmed():
+        return ask_to_confirm(
+            f"Rotate the key '{key.name}'?",
+            detail="It gets a new value, shown once; the current value stops working at once.",
+            button="Rotate",
+            cancel_url=url_for("keys.index"),
+        )
     minted = key_service.rotate_key(db.session, key)
     db.session.commit()
     return _show_once(minted, rotated=True)
@@ -156,7 +199,36 @@ def revoke_grant(grant_id: int):
     grant = _own_grant(grant_id)
     if not KeyActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Sign {grant.client_name} out?",
+            detail="Its tokens stop working on its next request; it has to sign in again to come back.",
+            button="Revoke",
+            cancel_url=url_for("keys.index"),
+        )
     grant_service.revoke_grant(db.session, grant, reason="user")
     db.session.commit()
     flash(f"{grant.client_name} is signed out: it is refused from now on.", "success")
     return redirect(url_for("keys.index"))
+
+
+@bp.get("/<int:key_id>")
+@login_required
+def detail(key_id: int):
+    key = _own_key(key_id)
+    series = activity.calls_per_day(db.session, [key.id], days=USAGE_DAYS)[key.id]
+    recent = activity.find_activity(
+        db.session,
+        activity.ActivityFilter(viewer_id=current_user.id, key_id=key.id),
+        page_size=RECENT_ROWS,
+    )
+    return render_template(
+        "keys/detail.html",
+        key=key,
+        state=key.state(utcnow()),
+        series=series,
+        chart=calls_sparkline(f"usage-{key.id}", series, label=f"Calls per day of {key.name}"),
+        recent=recent,
+        used=key.last_used_at is not None or any(row.kind == "tool_call" for row in recent.rows),
+        action=KeyActionForm(),
+    )

@@ -12,7 +12,7 @@ from wtforms import DateField, FloatField, SelectChoice, SelectField, StringFiel
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.core.models import PRIORITIES, SPRINT_STATES, STATUS_CATEGORIES, TASK_TYPES
-from portal.core.tracker.service import MAX_ESTIMATE_HOURS, MAX_STORY_POINTS, MAX_TEXT
+from portal.core.tracker.service import MAX_ESTIMATE_HOURS, MAX_STORY_POINTS, MAX_TEXT, format_number
 
 MARKDOWN_HINT = "Markdown: **bold**, *italic*, `code`, lists, [links](https://example.com)."
 
@@ -24,6 +24,15 @@ TYPE_CHOICES = [SelectChoice(name, name.capitalize()) for name in TASK_TYPES]
 PRIORITY_CHOICES = [SelectChoice(name, PRIORITY_LABELS[name]) for name in PRIORITIES]
 CATEGORY_CHOICES = [SelectChoice(name, CATEGORY_LABELS[name]) for name in STATUS_CATEGORIES]
 SPRINT_STATE_CHOICES = [SelectChoice(name, SPRINT_STATE_LABELS[name]) for name in SPRINT_STATES]
+
+
+class NumberField(FloatField):
+    """A number as people write it: a stored 8.0 shows as 8, 2.50 as 2.5 (what was typed shows as typed)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_number(self.data) if self.data is not None else ""
 
 
 def _description(label: str = "Description") -> TextAreaField:
@@ -67,14 +76,14 @@ class TaskForm(FlaskForm):
     priority = SelectField("Priority", choices=PRIORITY_CHOICES, default="none")
     assignee = SelectField("Assignee")
     due = DateField("Due date", validators=[Optional()])
-    estimate_hours = FloatField(
+    estimate_hours = NumberField(
         "Estimate (hours)",
         validators=[
             Optional(),
             NumberRange(min=0, max=MAX_ESTIMATE_HOURS, message=f"Enter 0 to {MAX_ESTIMATE_HOURS:,} hours."),
         ],
     )
-    story_points = FloatField(
+    story_points = NumberField(
         "Story points",
         validators=[
             Optional(),

@@ -6,7 +6,8 @@ refused value goes back to the form next to its field, and nothing is written.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,10 +15,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from portal.charts import velocity_chart
+from portal.confirm import ask_to_confirm, confirmed
 from portal.core.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
+from portal.core.services import analytics
+from portal.core.services.connections import LOCAL_SLUG
 from portal.core.tracker import service
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 from portal.extensions import db
+from portal.runner import connection_runner
+from portal.sprints.routes import sprint_charts
 
 from .forms import (
     CATEGORY_LABELS,
@@ -36,6 +43,7 @@ from .forms import (
 from .safe_markdown import render_markdown
 
 bp = Blueprint("tracker", __name__)
+T = TypeVar("T")
 
 PAGE_SIZE = 25
 BOARD_COLUMN_LIMIT = 50
@@ -90,14 +98,34 @@ def _page_number() -> int:
 
 
 def _show_refusal(form: FlaskForm, refusal: InvalidTrackerInput) -> None:
-    """Put the service's messages next to the form's fields (or above the form)."""
+    """Put the service's messages next to the form's fields (or above the form), rolling back.
+
+    A field the form itself already found a problem with keeps that one message.
+    """
     db.session.rollback()
     for name, message in refusal.field_errors.items():
         form_field = form._fields.get(name)
         if form_field is None:
             form.form_errors.append(message)
-        else:
+        elif not form_field.errors:
             form_field.errors = [*form_field.errors, message]
+
+
+def _attempt(form: FlaskForm, form_ok: bool, operation: Callable[[], T]) -> T | None:
+    """Run the service's `operation` even when the form found problems, so that the service's own
+    (a taken key, an unknown parent, an end before the start ...) show with them on the first submit.
+
+    Its writes are kept (for the caller to commit) only when neither complained; else rolled back.
+    """
+    try:
+        result = operation()
+    except InvalidTrackerInput as refusal:
+        _show_refusal(form, refusal)
+        return None
+    if not form_ok:
+        db.session.rollback()
+        return None
+    return result
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -129,18 +157,19 @@ def projects():
 @login_required
 def new_project():
     form = NewProjectForm()
-    if form.validate_on_submit():
-        try:
-            project = service.create_project(
+    if form.is_submitted():
+        project = _attempt(
+            form,
+            form.validate(),
+            lambda: service.create_project(
                 db.session,
                 key=form.key.data,
                 name=form.name.data,
                 description=form.description.data,
                 actor_id=current_user.id,
-            )
-        except InvalidTrackerInput as refusal:
-            _show_refusal(form, refusal)
-        else:
+            ),
+        )
+        if project is not None:
             db.session.commit()
             flash(f"Project {project.key} is ready: add its first tasks.", "success")
             return redirect(url_for("tracker.board", key=project.key))
@@ -152,14 +181,15 @@ def new_project():
 def edit_project(key: str):
     project = _project(key)
     form = EditProjectForm(data={"name": project.name, "description": project.description})
-    if form.validate_on_submit():
-        try:
-            service.update_project(
+    if form.is_submitted():
+        saved = _attempt(
+            form,
+            form.validate(),
+            lambda: service.update_project(
                 db.session, project, name=form.name.data, description=form.description.data
-            )
-        except InvalidTrackerInput as refusal:
-            _show_refusal(form, refusal)
-        else:
+            ),
+        )
+        if saved is not None:
             db.session.commit()
             flash("Project saved.", "success")
             return redirect(url_for("tracker.board", key=project.key))
@@ -171,14 +201,15 @@ def edit_project(key: str):
 def add_status(key: str):
     project = _project(key)
     status_form = NewStatusForm()
-    if status_form.validate_on_submit():
-        try:
-            status = service.add_status(
+    if status_form.is_submitted():
+        status = _attempt(
+            status_form,
+            status_form.validate(),
+            lambda: service.add_status(
                 db.session, project, name=status_form.name.data, category=status_form.category.data
-            )
-        except InvalidTrackerInput as refusal:
-            _show_refusal(status_form, refusal)
-        else:
+            ),
+        )
+        if status is not None:
             db.session.commit()
             flash(f"Status {status.name!r} added.", "success")
             return redirect(url_for("tracker.edit_project", key=project.key))
@@ -195,6 +226,13 @@ def delete_status(key: str, status_id: int):
     status = db.session.get(TrackerStatus, status_id)
     if status is None or status.project_id != project.id:
         abort(404)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Remove the status {status.name!r} from {project.key}?",
+            detail="Its board column goes with it. A status that still holds tasks is kept.",
+            button="Remove",
+            cancel_url=url_for("tracker.edit_project", key=project.key),
+        )
     try:
         service.delete_status(db.session, status)
     except InvalidTrackerInput as refusal:
@@ -320,8 +358,8 @@ def _fill_task_choices(form: TaskForm, project: TrackerProject, task: TrackerTas
     ]
 
 
-def _task_form_values(form: TaskForm, project: TrackerProject) -> dict[str, Any] | None:
-    """The service's task fields from a validated form; None when the parent key is unknown."""
+def _task_form_values(form: TaskForm, project: TrackerProject) -> dict[str, Any]:
+    """The service's task fields from the form (an unknown parent key is put on the form as an error)."""
     parent_id = None
     parent_key = (form.parent.data or "").strip()
     if parent_key:
@@ -329,12 +367,11 @@ def _task_form_values(form: TaskForm, project: TrackerProject) -> dict[str, Any]
             parent_id = service.get_task(db.session, parent_key).id
         except TrackerNotFound:
             form.parent.errors = [*form.parent.errors, f"No task with the key {parent_key}."]
-            return None
     return {
         "title": form.title.data,
         "description": form.description.data,
         "type": form.type.data,
-        "status_id": int(form.status.data),
+        "status_id": _optional_int(form.status.data),
         "priority": form.priority.data,
         "assignee_id": _optional_int(form.assignee.data),
         "due_date": form.due.data,
@@ -357,20 +394,19 @@ def new_task(key: str):
     }
     form = TaskForm(data=initial)
     _fill_task_choices(form, project, None)
-    if form.validate_on_submit():
+    if form.is_submitted():
+        form_ok = form.validate()
         values = _task_form_values(form, project)
-        if values is not None:
-            title = values.pop("title")
-            try:
-                task = service.create_task(
-                    db.session, project, title=title, actor_id=current_user.id, **values
-                )
-            except InvalidTrackerInput as refusal:
-                _show_refusal(form, refusal)
-            else:
-                db.session.commit()
-                flash(f"{task.key} created.", "success")
-                return redirect(url_for("tracker.task", key=task.key))
+        title = values.pop("title")
+        task = _attempt(
+            form,
+            form_ok and not form.parent.errors,
+            lambda: service.create_task(db.session, project, title=title, actor_id=current_user.id, **values),
+        )
+        if task is not None:
+            db.session.commit()
+            flash(f"{task.key} created.", "success")
+            return redirect(url_for("tracker.task", key=task.key))
     return render_template("tracker/task_form.html", form=form, project=project, task=None)
 
 
@@ -396,17 +432,18 @@ def edit_task(key: str):
         }
     )
     _fill_task_choices(form, project, task)
-    if form.validate_on_submit():
+    if form.is_submitted():
+        form_ok = form.validate()
         values = _task_form_values(form, project)
-        if values is not None:
-            try:
-                service.update_task(db.session, task, values, actor_id=current_user.id)
-            except InvalidTrackerInput as refusal:
-                _show_refusal(form, refusal)
-            else:
-                db.session.commit()
-                flash(f"{task.key} saved.", "success")
-                return redirect(url_for("tracker.task", key=task.key))
+        saved = _attempt(
+            form,
+            form_ok and not form.parent.errors,
+            lambda: service.update_task(db.session, task, values, actor_id=current_user.id),
+        )
+        if saved is not None:
+            db.session.commit()
+            flash(f"{task.key} saved.", "success")
+            return redirect(url_for("tracker.task", key=task.key))
     return render_template(
         "tracker/task_form.html", form=form, project=project, task=task, action=ActionForm()
     )
@@ -418,6 +455,13 @@ def delete_task(key: str):
     task = _task(key)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Delete {task.key} {task.title}?",
+            detail="Its comments and history go with it. This can't be undone.",
+            button="Delete",
+            cancel_url=url_for("tracker.task", key=task.key),
+        )
     project_key, task_key = task.project.key, task.key
     service.delete_task(db.session, task, actor_id=current_user.id)
     db.session.commit()
@@ -518,7 +562,38 @@ def sprints(key: str):
             .group_by(TrackerTask.sprint_id)
         ).all()
     }
-    return render_template("tracker/sprints.html", project=project, sprints=found.items, totals=totals)
+    runner = connection_runner()
+    local = runner.view(LOCAL_SLUG)
+    result = runner.run(local, lambda adapter: analytics.project_velocity(adapter, project.key))
+    bars = velocity_chart("velocity", result, title=f"Velocity of {project.name}") if result else None
+    return render_template(
+        "tracker/sprints.html",
+        project=project,
+        sprints=found.items,
+        totals=totals,
+        velocity=result,
+        velocity_svg=bars,
+    )
+
+
+@bp.route("/sprints/<int:sprint_id>")
+@login_required
+def sprint(sprint_id: int):
+    tracker_sprint = _sprint(sprint_id)
+    runner = connection_runner()
+    local = runner.view(LOCAL_SLUG)
+    found, chart, drawn, _, _, notes = runner.run(
+        local, lambda adapter: sprint_charts(adapter, str(sprint_id), with_velocity=False)
+    )
+    return render_template(
+        "tracker/sprint.html",
+        project=tracker_sprint.project,
+        tracker_sprint=tracker_sprint,
+        sprint=found,
+        burndown=chart,
+        burndown_svg=drawn,
+        notes=notes,
+    )
 
 
 def _sprint_values(form: SprintForm) -> dict[str, Any]:
@@ -536,12 +611,11 @@ def _sprint_values(form: SprintForm) -> dict[str, Any]:
 def new_sprint(key: str):
     project = _project(key)
     form = SprintForm()
-    if form.validate_on_submit():
-        try:
-            sprint = service.create_sprint(db.session, project, **_sprint_values(form))
-        except InvalidTrackerInput as refusal:
-            _show_refusal(form, refusal)
-        else:
+    if form.is_submitted():
+        sprint = _attempt(
+            form, form.validate(), lambda: service.create_sprint(db.session, project, **_sprint_values(form))
+        )
+        if sprint is not None:
             db.session.commit()
             flash(f"{sprint.name} created.", "success")
             return redirect(url_for("tracker.sprints", key=project.key))
@@ -562,12 +636,11 @@ def edit_sprint(sprint_id: int):
             "state": sprint.state,
         }
     )
-    if form.validate_on_submit():
-        try:
-            service.update_sprint(db.session, sprint, **_sprint_values(form))
-        except InvalidTrackerInput as refusal:
-            _show_refusal(form, refusal)
-        else:
+    if form.is_submitted():
+        saved = _attempt(
+            form, form.validate(), lambda: service.update_sprint(db.session, sprint, **_sprint_values(form))
+        )
+        if saved is not None:
             db.session.commit()
             flash(f"{sprint.name} saved.", "success")
             return redirect(url_for("tracker.sprints", key=project.key))

@@ -94,7 +94,9 @@ def test_apps_signed_in_with_oauth_are_listed_and_revoked(app, client, auth):
     assert "Apps signed in with OAuth" in page and "Claude test" in page and "read-only" in page
     with app.app_context():
         grant_id = db.session.scalar(select(OAuthGrant.id))
-    response = post_form(client, f"/keys/grants/{grant_id}/revoke", {}, page="/keys/", follow_redirects=True)
+    response = post_form(
+        client, f"/keys/grants/{grant_id}/revoke", {"confirmed": "yes"}, page="/keys/", follow_redirects=True
+    )
     assert "Claude test is signed out" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(OAuthGrant, grant_id).revoked_reason == "user"
@@ -102,7 +104,10 @@ def test_apps_signed_in_with_oauth_are_listed_and_revoked(app, client, auth):
     auth.logout()
     auth.create_user("bo@example.com", name="Bo")
     auth.login("bo@example.com")
-    assert post_form(client, f"/keys/grants/{grant_id}/revoke", {}, page="/keys/").status_code == 404
+    assert (
+        post_form(client, f"/keys/grants/{grant_id}/revoke", {"confirmed": "yes"}, page="/keys/").status_code
+        == 404
+    )
 
 
 def test_snippets_for_clients_that_sign_in_with_oauth(client, auth):

@@ -289,7 +289,9 @@ async def test_revoking_from_the_keys_page_stops_the_client(stack, app, ana, bro
             page = browser.session.get(f"{stack.portal.url}/keys/", timeout=10).text
             assert "SDK test client" in page
             action = re.search(r'action="(/keys/grants/\d+/revoke)"', page).group(1)
-            revoked = browser.post_form(f"{stack.portal.url}/keys/", f"{stack.portal.url}{action}")
+            revoked = browser.post_form(
+                f"{stack.portal.url}/keys/", f"{stack.portal.url}{action}", {"confirmed": "yes"}
+            )
             assert "SDK test client is signed out" in revoked.text
             revoked_at = time.monotonic()
             await _served_until_refused(session.client, 8)

@@ -60,7 +60,7 @@ def test_disabling_a_member_shuts_them_out_at_once(client, app, auth):
 
     auth.login()
     bo_id = member(app, "bo@example.com").id
-    response = post_form(client, f"/admin/users/{bo_id}/disable", {}, page="/admin/users")
+    response = post_form(client, f"/admin/users/{bo_id}/disable", {"confirmed": "yes"}, page="/admin/users")
     assert response.status_code == 302
     assert not member(app, "bo@example.com").is_active
     assert bo_client.get("/account").status_code == 302  # their session is gone

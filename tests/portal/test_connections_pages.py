@@ -486,7 +486,13 @@ def test_disable_enable_and_delete(client, app, signed_in, clickup):
     post_form(client, "/connections/acme-clickup/enable", {}, page="/connections/")
     assert connections(app)[0].is_active is True
     html = page_text(
-        post_form(client, "/connections/acme-clickup/delete", {}, page="/connections/", follow_redirects=True)
+        post_form(
+            client,
+            "/connections/acme-clickup/delete",
+            {"confirmed": "yes"},
+            page="/connections/",
+            follow_redirects=True,
+        )
     )
     assert connections(app) == []
     assert "Deleted Acme ClickUp (acme-clickup) and its stored token." in flashes(html)
@@ -643,7 +649,15 @@ def test_the_token_never_leaves_the_vault(client, app, signed_in, clickup, caplo
             client, "/connections/acme-clickup/disable", {}, page="/connections/", follow_redirects=True
         )
     )
-    look(post_form(client, "/connections/second/delete", {}, page="/connections/", follow_redirects=True))
+    look(
+        post_form(
+            client,
+            "/connections/second/delete",
+            {"confirmed": "yes"},
+            page="/connections/",
+            follow_redirects=True,
+        )
+    )
     assert len(seen) > 10
     for text in seen:
         assert TOKEN not in text

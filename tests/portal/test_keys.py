@@ -68,14 +68,14 @@ def test_revoke_and_rotate(client, app, auth):
     auth.login()
     first_raw = KEY_RE.search(create_key(client, read_only=True).get_data(as_text=True)).group(0)
     (key,) = keys_of(app)
-    rotated = post_form(client, f"/keys/{key.id}/rotate", {}, page="/keys/")
+    rotated = post_form(client, f"/keys/{key.id}/rotate", {"confirmed": "yes"}, page="/keys/")
     second_raw = KEY_RE.search(rotated.get_data(as_text=True)).group(0)
     assert second_raw != first_raw
     old, new = keys_of(app)
     assert old.revoked_at is not None and new.revoked_at is None
     assert (new.name, new.client, new.read_only) == ("laptop", "cursor", True)
     assert new.key_hash == hash_key(second_raw)
-    post_form(client, f"/keys/{new.id}/revoke", {}, page="/keys/")
+    post_form(client, f"/keys/{new.id}/revoke", {"confirmed": "yes"}, page="/keys/")
     assert all(k.revoked_at is not None for k in keys_of(app))
     listing = client.get("/keys/").get_data(as_text=True)
     assert listing.count("revoked") >= 2
@@ -104,8 +104,8 @@ def test_another_users_keys_are_404(client, app, auth):
     bo = app.test_client()
     AuthActions(bo, app).login("bo@example.com", PASSWORD)
     assert "laptop" not in bo.get("/keys/").get_data(as_text=True)
-    assert post_form(bo, f"/keys/{key.id}/revoke", {}, page="/keys/").status_code == 404
-    assert post_form(bo, f"/keys/{key.id}/rotate", {}, page="/keys/").status_code == 404
+    assert post_form(bo, f"/keys/{key.id}/revoke", {"confirmed": "yes"}, page="/keys/").status_code == 404
+    assert post_form(bo, f"/keys/{key.id}/rotate", {"confirmed": "yes"}, page="/keys/").status_code == 404
     assert keys_of(app)[0].revoked_at is None
 
 

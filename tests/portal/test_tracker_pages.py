@@ -177,7 +177,7 @@ def test_edit_a_project_and_manage_its_statuses(client, app, project):
     response = post_form(
         client,
         f"/projects/WEB/statuses/{review}/delete",
-        {},
+        {"confirmed": "yes"},
         page="/projects/WEB/edit",
         follow_redirects=True,
     )
@@ -303,7 +303,7 @@ def test_status_of_another_project_is_not_a_choice(client, app, project):
 
 def test_delete_a_task(client, app, project):
     key = add_task(app, "Short-lived")
-    response = post_form(client, f"/tasks/{key}/delete", {}, page=f"/tasks/{key}/edit")
+    response = post_form(client, f"/tasks/{key}/delete", {"confirmed": "yes"}, page=f"/tasks/{key}/edit")
     assert response.status_code == 302 and response.headers["Location"] == "/projects/WEB/tasks"
     assert client.get(f"/tasks/{key}").status_code == 404
 

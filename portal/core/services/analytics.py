@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from ..providers.base import Sprint, StatusCategory, Task
+from ..providers.base import PageRequest, ProviderAdapter, Sprint, SprintState, StatusCategory, Task
+
+MAX_CLOSED_SPRINT_PAGES = 10
 
 STORY_POINTS = "story_points"
 HOURS = "hours"
@@ -152,3 +154,30 @@ def velocity(sprints_with_tasks: Sequence[tuple[Sprint, Sequence[Task]]]) -> Vel
     elif unit == HOURS:
         notes.append("No task has story points, so work is measured in estimated hours.")
     return Velocity(unit=unit, sprints=rows, average_completed=average, notes=notes)
+
+
+# --- from a provider, for the portal's charts (the velocity tool gathers its sprints the same way) ---
+
+
+def latest_closed_sprints(
+    adapter: ProviderAdapter, project_id: str, count: int
+) -> list[tuple[Sprint, list[Task]]]:
+    """The project's last `count` closed sprints (oldest first), each with its tasks."""
+    closed: list[Sprint] = []
+    cursor = None
+    for _ in range(MAX_CLOSED_SPRINT_PAGES):
+        page = adapter.list_sprints(project_id, SprintState.CLOSED, PageRequest(limit=50, cursor=cursor))
+        closed += page.items
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    oldest = datetime.min.replace(tzinfo=UTC)
+    closed.sort(key=lambda s: s.completed_at or s.end or s.start or oldest)
+    latest = closed[-count:] if count > 0 else []
+    return [(sprint, adapter.sprint_tasks(sprint.id)) for sprint in latest]
+
+
+def project_velocity(adapter: ProviderAdapter, project_id: str, count: int = 5) -> Velocity | None:
+    """Velocity over the project's last `count` closed sprints; None when it has none yet."""
+    rows = latest_closed_sprints(adapter, project_id, count)
+    return velocity(rows) if rows else None
