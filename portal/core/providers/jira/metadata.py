@@ -13,10 +13,11 @@ from typing import Any, ClassVar
 from requests.auth import HTTPBasicAuth
 
 from .. import errors
-from ..base import User
+from ..base import LinkType, User
 from ..paging import read_all
 from ..vendor import VendorAdapter
 from .parse import find_sprint_field, parse_error, parse_estimation_field, parse_user
+from .parse_work import parse_link_types
 from .query import path
 
 MAX_BOARD_PAGE = 50  # JIRA's page size for boards
@@ -45,10 +46,25 @@ class JiraSite(VendorAdapter, provider_type="jira", vendor="JIRA"):
             raise self.not_this_product()
         return user
 
+    def site_fields(self) -> list[Mapping[str, Any]]:
+        """The site's fields (`/rest/api/3/field`): ids, names and schemas, custom ones included."""
+
+        def load() -> list[Mapping[str, Any]]:
+            data = self.http.get("/rest/api/3/field")
+            fields = [raw for raw in data if isinstance(raw, Mapping)] if isinstance(data, list) else []
+            self.metadata.put("sprint_field", find_sprint_field(fields))
+            return fields
+
+        return self.metadata.get("fields", load)
+
     def sprint_field(self) -> str | None:
         """The id of the Jira Software sprint field, or None on a site without it."""
+        return self.metadata.get("sprint_field", lambda: find_sprint_field(self.site_fields()))
+
+    def link_types(self) -> list[LinkType]:
+        """The site's issue link types."""
         return self.metadata.get(
-            "sprint_field", lambda: find_sprint_field(self.http.get("/rest/api/3/field"))
+            "link_types", lambda: parse_link_types(self.http.get("/rest/api/3/issueLinkType"))
         )
 
     def require_sprint_field(self) -> str:
