@@ -885,6 +885,8 @@ class FakeJira(JiraWorkFake, FakeVendor):
             start = self._read_page_token(token, jql)
         page = matches[start : start + limit]
         result: dict[str, Any] = {"issues": [self.issue_json(issue, fields) for issue in page]}
+        if "schema" in str(body.get("expand") or "").split(","):
+            result["schema"] = self.schema_of(result["issues"])
         if start + limit < len(matches):
             result["nextPageToken"] = self._page_token(start + limit, jql)
             result["isLast"] = False
@@ -910,7 +912,16 @@ class FakeJira(JiraWorkFake, FakeVendor):
     def get_issue(self, request: FakeRequest, issueIdOrKey: str) -> FakeResponse:
         issue = self.find_issue(issueIdOrKey)
         wanted = [f for value in request.args("fields") for f in value.split(",") if f] or None
-        return json_response(self.issue_json(issue, wanted))
+        body = self.issue_json(issue, wanted)
+        if "schema" in (request.arg("expand") or "").split(","):
+            body["schema"] = self.schema_of([body])
+        return json_response(body)
+
+    def schema_of(self, issues: list[dict[str, Any]]) -> dict[str, Any]:
+        """`expand=schema`: the schema of each field the answer holds (of the fields the site lists)."""
+        known = {f["id"]: f["schema"] for f in self.fields}
+        present = {name for issue in issues for name in issue.get("fields", {})}
+        return {name: known[name] for name in sorted(present) if name in known}
 
     def _apply_fields(self, issue: FakeIssue, fields: dict[str, Any], *, creating: bool) -> None:
         """Validate and apply `fields` as JIRA's create and edit screens would."""

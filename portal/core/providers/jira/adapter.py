@@ -139,21 +139,24 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
     def _tasks_from(
         self, issues: list[Mapping[str, Any]], requested: Sequence[str], board_field: str | None = None
     ) -> list[Task]:
-        """Parse issues, each with its project's story-point field (or the sprint board's).
+        """Parse issues, each with its story-point field (the sprint board's when a sprint is listed).
 
-        A field that was not requested (issues of another project in a cross-project
-        list) is fetched for those issues with one more search.
+        A field the answer does not hold (an issue on a board whose field was not asked for)
+        is fetched for those issues with one more search.
         """
-        sprint_field = self.sprint_field()
+        sprint_field = self.metadata.peek("sprint_field")
         field_by_key: dict[str, str | None] = {}
         missing: dict[str, list[str]] = {}
-        for raw in issues:
-            if board_field:
-                field_by_key[raw["key"]] = board_field
-                continue
-            field = self.story_points_field(((raw.get("fields") or {}).get("project") or {}).get("key"))
+        # Issues in a sprint first: their boards' configurations name their projects' fields too,
+        # so issues in no sprint rarely need their projects' boards asked for.
+        in_sprint_first = sorted(
+            issues, key=lambda raw: not (raw.get("fields") or {}).get(sprint_field or "")
+        )
+        for raw in in_sprint_first:
+            fields = raw.get("fields") or {}
+            field = board_field or self.issue_story_field(fields)
             field_by_key[raw["key"]] = field
-            if field and field not in requested:
+            if field and field not in fields and field not in requested:
                 missing.setdefault(field, []).append(raw["key"])
         if missing:
             keys = sorted({key for group in missing.values() for key in group})
@@ -179,10 +182,10 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
         blocker is not done, so a page can hold fewer tasks than asked for.
         """
         limit = page_size(page, MAX_SEARCH_PAGE)
+        fields, expand = self.read_fields(TASK_FIELDS)
         if query.native_query:
-            fields = self._task_fields(detail=False, story_points_field=None)
-            issues, token = self._search(query.native_query, fields, limit, page.cursor)
-            return Page(self._tasks_from(issues, fields), next_cursor=token)
+            data = self._search_page(query.native_query, fields, limit, page.cursor, expand)
+            return self._page_of(data, fields)
         if query.categories and not query.categories & set(JQL_CATEGORY_NAMES):
             # Only UNKNOWN asked for: JIRA files practically every status under one of its three
             # categories, so this matches nothing here, as it does for the other providers.
@@ -190,24 +193,32 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
         zone = user_timezone(self.current_user().extra.get("timeZone")) if query.updated_since else None
         blocking = self.blocking_type() if query.blocked else None
         jql = build_task_jql(query, user_zone=zone, blocked_phrase=blocking.inward if blocking else None)
-        board_field = None
-        if query.sprint_id:
-            board_field = self.sprint_estimation_field(query.sprint_id)
-            story_points_field = board_field
-        elif query.project_id:
-            story_points_field = self.story_points_field(query.project_id)
-        elif query.epic_id:
-            story_points_field = self.story_points_field(project_of_key(query.epic_id))
-        else:
-            story_points_field = None
-        fields = self._task_fields(detail=False, story_points_field=story_points_field)
         if blocking:
             fields.append("issuelinks")
-        issues, token = self._search(jql, fields, limit, page.cursor)
-        tasks = self._tasks_from(issues, fields, board_field)
+        data = self._search_page(jql, fields, limit, page.cursor, expand)
+        result = self._page_of(data, fields, sprint_id=query.sprint_id)
         if blocking:
-            tasks = [task for task in tasks if self._blocked_by(task, issues, blocking)]
-        return Page(tasks, next_cursor=token)
+            issues = list(data.get("issues") or [])
+            result.items = [task for task in result.items if self._blocked_by(task, issues, blocking)]
+        return result
+
+    def _page_of(
+        self, data: Mapping[str, Any], fields: list[str], sprint_id: str | None = None
+    ) -> Page[Task]:
+        """A search answer as a page of tasks; in a sprint's list, each counts in the sprint board's points."""
+        issues = list(data.get("issues") or [])
+        if issues:  # an empty answer tells nothing of the site's fields
+            self.learn_sprint_field(data.get("schema"))
+        board_field = None
+        if sprint_id and issues:
+            known = self.metadata.peek(("sprint", str(sprint_id)))
+            board_id = known[1] if known else self.sprint_board_in(issues, sprint_id)
+            if board_id is not None:
+                board_field = self.board_estimation_field(board_id)
+            elif not known:
+                board_field = self.sprint_estimation_field(sprint_id)
+        token = None if data.get("isLast") is True else data.get("nextPageToken")
+        return Page(self._tasks_from(issues, fields, board_field), next_cursor=token)
 
     def _blocked_by(self, task: Task, issues: list[Mapping[str, Any]], blocking: LinkType) -> bool:
         """Whether a listed task is blocked now; its open blockers go in `extra["blocked_by"]`."""
@@ -226,14 +237,15 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
         return bool(blockers)
 
     def get_task(self, task_id: str) -> Task:
-        guess = self.story_points_field(project_of_key(task_id))
-        fields = self._task_fields(detail=True, story_points_field=guess)
-        raw = self._get_issue(task_id, fields)
-        actual = self.story_points_field(((raw.get("fields") or {}).get("project") or {}).get("key"))
-        if actual and actual not in fields:  # a numeric id, or an issue moved to another project
-            raw.setdefault("fields", {}).update(self._get_issue(task_id, [actual]).get("fields") or {})
+        fields, expand = self.read_fields(TASK_DETAIL_FIELDS)
+        raw = self._get_issue(task_id, fields, expand)
+        sprint_field = self.learn_sprint_field(raw.get("schema"))
+        values = raw.setdefault("fields", {})
+        story_field = self.issue_story_field(values)
+        if story_field and story_field not in values and story_field not in fields:
+            values.update(self._get_issue(task_id, [story_field]).get("fields") or {})
         return parse_issue(
-            raw, self.slug, self.base_url, sprint_field=self.sprint_field(), story_points_field=actual
+            raw, self.slug, self.base_url, sprint_field=sprint_field, story_points_field=story_field
         )
 
     def available_statuses(self, task_id: str) -> list[Status]:

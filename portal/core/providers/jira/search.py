@@ -30,14 +30,22 @@ class JiraSearch(JiraSite):
             self._written_issue_ids.append(int(issue_id))
 
     def _search(
+        self, jql: str, fields: Sequence[str], limit: int, cursor: str | None = None
+    ) -> tuple[list, str | None]:
+        """One page of issues matching `jql` with `fields`, and the token of the next page (None at the end)."""
+        data = self._search_page(jql, fields, limit, cursor)
+        token = None if data.get("isLast") is True else data.get("nextPageToken")
+        return list(data.get("issues") or []), token
+
+    def _search_page(
         self,
         jql: str,
         fields: Sequence[str],
         limit: int,
         cursor: str | None = None,
         expand: str | None = None,
-    ) -> tuple[list, str | None]:
-        """One page of issues matching `jql` with `fields`, and the token of the next page (None at the end)."""
+    ) -> dict[str, Any]:
+        """JIRA's answer to one search: `issues`, `nextPageToken`, `isLast`, and `schema` when expanded."""
         body: dict[str, Any] = {"jql": jql, "fields": list(dict.fromkeys(fields)), "maxResults": limit}
         if cursor:
             body["nextPageToken"] = cursor
@@ -46,11 +54,10 @@ class JiraSearch(JiraSite):
         if self._written_issue_ids:
             body["reconcileIssues"] = list(self._written_issue_ids)
         # A search changes nothing, so it may be retried although it is a POST.
-        data = self.http.post("/rest/api/3/search/jql", json=body, idempotent=True)
-        token = data.get("nextPageToken")
-        if data.get("isLast") is True:
-            token = None
-        return list(data.get("issues") or []), token
+        return self.http.post("/rest/api/3/search/jql", json=body, idempotent=True) or {}
 
-    def _get_issue(self, task_id: str, fields: Sequence[str]) -> dict[str, Any]:
-        return self.http.get(f"/rest/api/3/issue/{path(task_id)}", params={"fields": ",".join(fields)})
+    def _get_issue(self, task_id: str, fields: Sequence[str], expand: str | None = None) -> dict[str, Any]:
+        params = {"fields": ",".join(fields)}
+        if expand:
+            params["expand"] = expand
+        return self.http.get(f"/rest/api/3/issue/{path(task_id)}", params=params)
