@@ -261,3 +261,15 @@ def test_custom_field_values_are_checked_before_and_by_jira(adapter: JiraAdapter
     adapter.update_task(created.id, TaskChanges(fields={TEAM_FIELD: None}))
     (cleared,) = adapter.task_history(created.id, PageRequest()).items
     assert (cleared.field, cleared.old, cleared.new) == ("Team", "Search", None)
+
+
+def test_every_sprint_work_operation_is_jiras_own():
+    """No sprint-work operation falls back to the shared refusal: the JIRA API offers them all."""
+    from portal.core.providers.lacking import LacksSprintWork
+
+    operations = [name for name in vars(LacksSprintWork) if not name.startswith("_")]
+    assert len(operations) == 12
+    for name in operations:
+        owner = next(cls for cls in JiraAdapter.__mro__ if name in vars(cls))
+        assert owner is not LacksSprintWork, f"{name} is still refused"
+        assert owner.__module__.startswith("portal.core.providers.jira."), (name, owner)
