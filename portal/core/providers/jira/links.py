@@ -49,7 +49,8 @@ class JiraLinks(JiraSearch):
             same_other = (link.other_key or "").upper() == other_id.strip().upper()
             if same_other and link.extra.get("type_id") == link_type.id and link.kind == kind:
                 raise errors.Conflict(
-                    f"{task_id} already {link.label} {other_id} in JIRA (link {link.id}).", status=409
+                    f"{task_id} already {link.label} {other_id} in JIRA (link {link.id}); "
+                    "unlink_tasks with that link removes it."
                 )
         source, destination = (task_id, other_id) if outward else (other_id, task_id)
         self.http.post(
