@@ -529,3 +529,14 @@ def test_sprint_work_metadata_is_asked_once(fake_jira: FakeJira):
         assert requests_made(fake_jira, lambda call=call: call(second)) == warm
     first.close()
     second.close()
+
+
+def test_a_board_this_account_may_not_see_costs_the_points_not_the_task(fake_jira: FakeJira):
+    adapter = make_jira_adapter(fake_jira, metadata=MetadataCache())
+    fake_jira.fail_next(403, path=r"/board/1/configuration$", count=5)
+    task = adapter.get_task("ALPHA-2")
+    assert task.title == "Pay with card" and task.sprint_ref == f"{SLUG}:2"
+    assert task.story_points is None
+    # The refusal is remembered with the site's metadata: the next read asks JIRA for the issue only.
+    assert requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2")) == ["GET /rest/api/3/issue/ALPHA-2"]
+    adapter.close()

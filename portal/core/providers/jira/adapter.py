@@ -214,7 +214,7 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
             known = self.metadata.peek(("sprint", str(sprint_id)))
             board_id = known[1] if known else self.sprint_board_in(issues, sprint_id)
             if board_id is not None:
-                board_field = self.board_estimation_field(board_id)
+                board_field = self.visible_board_field(board_id)
             elif not known:
                 board_field = self.sprint_estimation_field(sprint_id)
         token = None if data.get("isLast") is True else data.get("nextPageToken")

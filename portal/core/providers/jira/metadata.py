@@ -120,8 +120,17 @@ class JiraSite(VendorAdapter, provider_type="jira", vendor="JIRA"):
                 self.metadata.put(("sprint", sprint_id), (sprint_id, board_id))
         board_id = current_sprint_board(value)
         if board_id is not None:
-            return self.board_estimation_field(board_id)
+            return self.visible_board_field(board_id)
         return self.story_points_field((fields.get("project") or {}).get("key"))
+
+    def visible_board_field(self, board_id: str) -> str | None:
+        """A board's story-point field, or None for a board this account may not see (kept as such)."""
+        try:
+            return self.board_estimation_field(board_id)
+        except (errors.NotFound, errors.PermissionDenied):
+            # A sprint on another team's private board must not make its issues unreadable.
+            self.metadata.put(("board_estimation", board_id), None)
+            return None
 
     def sprint_board_in(self, issues: Sequence[Mapping[str, Any]], sprint_id: str) -> str | None:
         """The board a sprint was made on, as the sprint field of issues in it says."""
@@ -228,7 +237,7 @@ class JiraSite(VendorAdapter, provider_type="jira", vendor="JIRA"):
                 # Without Jira Software, or without access to the boards, there are no story points.
                 return None
             for board in boards:
-                field = self.board_estimation_field(str(board["id"]))
+                field = self.visible_board_field(str(board["id"]))
                 if field:
                     return field
             return None
