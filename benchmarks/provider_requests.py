@@ -41,6 +41,17 @@ def jira() -> tuple[Any, Callable[[], ConnectionConfig], type, dict[str, Call]]:
         "list_statuses": lambda a: a.list_statuses("ALPHA"),
         "list_sprints": lambda a: a.list_sprints("ALPHA", None, PageRequest(limit=10)),
         "current_user": lambda a: a.current_user(),
+        "list_tasks (blocked)": lambda a: a.list_tasks(
+            TaskQuery(project_id="ALPHA", blocked=True), PageRequest(limit=10)
+        ),
+        "list_tasks (JQL)": lambda a: a.list_tasks(
+            TaskQuery(native_query="project = ALPHA ORDER BY key ASC"), PageRequest(limit=10)
+        ),
+        "list_link_types": lambda a: a.list_link_types(),
+        "list_links": lambda a: a.list_links("ALPHA-2"),
+        "list_worklogs": lambda a: a.list_worklogs("ALPHA-2", PageRequest(limit=10)),
+        "task_history": lambda a: a.task_history("ALPHA-2", PageRequest(limit=10)),
+        "list_fields": lambda a: a.list_fields("ALPHA"),
     }
     return fake, lambda: ConnectionConfig("jira", fake.base_url, token, username=email), JiraAdapter, calls
 

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .base import FakeRequest, FakeResponse, FakeVendor, HttpError, json_response
+from .jira_work import LINK_TYPES, TEAM_FIELD, JiraWorkFake
 
 SITE_ZONE = ZoneInfo("Europe/Berlin")  # JIRA writes timestamps in the site's zone, with its offset
 SPRINT_FIELD = "customfield_10020"
@@ -206,7 +207,7 @@ class FakeIssue:
     comments: list[FakeComment] = field(default_factory=list)
 
 
-class FakeJira(FakeVendor):
+class FakeJira(JiraWorkFake, FakeVendor):
     vendor = "jira"
 
     def __init__(self) -> None:
@@ -215,6 +216,7 @@ class FakeJira(FakeVendor):
         self._seed()
         self._routes_v3()
         self._routes_agile()
+        self._routes_work()
 
     def reset(self) -> None:
         """Back to the seeded state with no faults and empty logs, keeping the server running."""
@@ -238,6 +240,7 @@ class FakeJira(FakeVendor):
         # issue on to another status right after a transition (transition id -> status id).
         self.done_sets_resolution = True
         self.post_functions: dict[str, str] = {}
+        self._seed_work()
         self.me = self.add_user(
             FakeUser(
                 "712020:ana-0001", "Ana Silva", "ana@example.com", token="ana-api-token-0123456789abcdef"
@@ -361,6 +364,7 @@ class FakeJira(FakeVendor):
 
         return [
             system("summary", "Summary", "string"),
+            system("issuetype", "Issue Type", "issuetype"),
             system("description", "Description", "string"),
             system("status", "Status", "status"),
             system("priority", "Priority", "priority"),
@@ -382,6 +386,8 @@ class FakeJira(FakeVendor):
                 "number",
                 "com.atlassian.jira.plugin.system.customfieldtypes:float",
             ),
+            custom(TEAM_FIELD, "Team", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
+            system("issuelinks", "Linked Issues", "array", items="issuelinks"),
         ]
 
     # --- vendor hooks --------------------------------------------------------------------
@@ -601,6 +607,8 @@ class FakeJira(FakeVendor):
             SPRINT_FIELD: self.sprint_field_json(issue),
             STORY_POINTS_FIELD: issue.custom.get(STORY_POINTS_FIELD),
             DECOY_STORY_POINTS_FIELD: issue.custom.get(DECOY_STORY_POINTS_FIELD),
+            TEAM_FIELD: self._team_json(issue),
+            "issuelinks": self.issue_links_json(issue),
         }
         if issue.parent and issue.parent in self.issues:
             parent = self.issues[issue.parent]
@@ -616,6 +624,10 @@ class FakeJira(FakeVendor):
                 },
             }
         return fields
+
+    def _team_json(self, issue: FakeIssue) -> dict[str, Any] | None:
+        team = issue.custom.get(TEAM_FIELD)
+        return {"self": self.link(team["self"]), "value": team["value"], "id": team["id"]} if team else None
 
     def issue_json(self, issue: FakeIssue, wanted: list[str] | None) -> dict[str, Any]:
         """An IssueBean with the fields JIRA would return for a `fields` parameter (None: all)."""
@@ -873,6 +885,8 @@ class FakeJira(FakeVendor):
             start = self._read_page_token(token, jql)
         page = matches[start : start + limit]
         result: dict[str, Any] = {"issues": [self.issue_json(issue, fields) for issue in page]}
+        if "schema" in str(body.get("expand") or "").split(","):
+            result["schema"] = self.schema_of(result["issues"])
         if start + limit < len(matches):
             result["nextPageToken"] = self._page_token(start + limit, jql)
             result["isLast"] = False
@@ -898,7 +912,16 @@ class FakeJira(FakeVendor):
     def get_issue(self, request: FakeRequest, issueIdOrKey: str) -> FakeResponse:
         issue = self.find_issue(issueIdOrKey)
         wanted = [f for value in request.args("fields") for f in value.split(",") if f] or None
-        return json_response(self.issue_json(issue, wanted))
+        body = self.issue_json(issue, wanted)
+        if "schema" in (request.arg("expand") or "").split(","):
+            body["schema"] = self.schema_of([body])
+        return json_response(body)
+
+    def schema_of(self, issues: list[dict[str, Any]]) -> dict[str, Any]:
+        """`expand=schema`: the schema of each field the answer holds (of the fields the site lists)."""
+        known = {f["id"]: f["schema"] for f in self.fields}
+        present = {name for issue in issues for name in issue.get("fields", {})}
+        return {name: known[name] for name in sorted(present) if name in known}
 
     def _apply_fields(self, issue: FakeIssue, fields: dict[str, Any], *, creating: bool) -> None:
         """Validate and apply `fields` as JIRA's create and edit screens would."""
@@ -967,6 +990,12 @@ class FakeJira(FakeVendor):
                     problems[name] = "Operation value must be a number"
                 else:
                     changes[name] = value
+            elif name == TEAM_FIELD and issue.project == "ALPHA":
+                stored, problem = self.team_value(value)
+                if problem:
+                    problems[name] = problem
+                else:
+                    changes[name] = stored
             elif name == SPRINT_FIELD:
                 if isinstance(value, bool) or not isinstance(value, int) or value not in self.sprints:
                     problems[name] = "Number value expected as the Sprint id."
@@ -1090,7 +1119,7 @@ class FakeJira(FakeVendor):
                         "or unknown."
                     },
                 )
-        with self._lock:
+        with self._lock, self.changing(issue, self.account(request).account_id):
             self._apply_fields(issue, fields, creating=False)
             issue.updated = self.tick()
         return FakeResponse(204)
@@ -1106,6 +1135,9 @@ class FakeJira(FakeVendor):
             for child in children:
                 del self.issues[child.key]
             del self.issues[issue.key]
+            gone = {issue.key} | {child.key for child in children}
+            for link_id in [i for i, link in self.links.items() if {link.source, link.destination} & gone]:
+                del self.links[link_id]
         return FakeResponse(204)
 
     def assign_issue(self, request: FakeRequest, issueIdOrKey: str) -> FakeResponse:
@@ -1116,7 +1148,7 @@ class FakeJira(FakeVendor):
         account = body["accountId"]
         if account is not None and (account not in self.users or not self.users[account].active):
             raise self.fail(400, accountId=f"User '{account}' cannot be assigned issues.")
-        with self._lock:
+        with self._lock, self.changing(issue, self.account(request).account_id):
             issue.assignee = account
             issue.updated = self.tick()
         return FakeResponse(204)
@@ -1153,7 +1185,7 @@ class FakeJira(FakeVendor):
         match = next((t for t in self._available_transitions(issue) if t[0] == wanted), None)
         if match is None:
             raise self.fail(400, f"Transition id '{wanted}' is not valid for this issue.")
-        with self._lock:
+        with self._lock, self.changing(issue, self.account(request).account_id):
             before = STATUSES[issue.status][1]
             issue.status = self.post_functions.get(match[0], match[2])
             now = self.tick()
@@ -1327,16 +1359,20 @@ class FakeJira(FakeVendor):
             raise self.fail(400, "Cannot move issues to a closed sprint.")
         with self._lock:
             for issue in issues:
-                issue.sprints = [s for s in issue.sprints if self.sprints[s].state == "closed"] + [sprint.id]
-                issue.updated = self.tick()
+                with self.changing(issue, self.account(request).account_id):
+                    issue.sprints = [s for s in issue.sprints if self.sprints[s].state == "closed"] + [
+                        sprint.id
+                    ]
+                    issue.updated = self.tick()
         return FakeResponse(204)
 
     def move_to_backlog(self, request: FakeRequest) -> FakeResponse:
         issues = self._issue_list(request)
         with self._lock:
             for issue in issues:
-                issue.sprints = [s for s in issue.sprints if self.sprints[s].state == "closed"]
-                issue.updated = self.tick()
+                with self.changing(issue, self.account(request).account_id):
+                    issue.sprints = [s for s in issue.sprints if self.sprints[s].state == "closed"]
+                    issue.updated = self.tick()
         return FakeResponse(204)
 
 
@@ -1496,6 +1532,10 @@ class JqlQuery:
             "issuekey",
             "updated",
             "created",
+            "summary",
+            "issuelinktype",
+            "worklogauthor",
+            "worklogdate",
         }
         for clause in self.clauses:
             if clause.field not in known:
@@ -1508,7 +1548,7 @@ class JqlQuery:
                         str(value).upper() == k or str(value) == p["id"] for k, p in fake.projects.items()
                     ):
                         raise fake.fail(400, f"The value '{value}' does not exist for the field 'project'.")
-            if clause.field in ("updated", "created"):
+            if clause.field in ("updated", "created", "worklogdate"):
                 for value in clause.values:
                     if parse_jql_date(value) is None:
                         raise error(f"Date value '{value}' for field '{clause.field}' is invalid.")
@@ -1529,6 +1569,21 @@ class JqlQuery:
     @staticmethod
     def _holds(clause: Clause, issue: FakeIssue, fake: FakeJira, caller: FakeUser) -> bool:
         field_name, op, values = clause.field, clause.op, clause.values
+        if field_name == "summary":
+            needle = re.sub(r"\\(.)", r"\1", str(values[0])).lower().rstrip("*")
+            return (needle in issue.summary.lower()) == (op == "~")
+        if field_name == "worklogdate":
+            bound = parse_jql_date(values[0], caller.time_zone)
+            assert bound is not None
+            days = {w.started.astimezone(bound.tzinfo).date() for w in fake.worklogs.get(issue.key, [])}
+            checks = {
+                ">=": lambda d: d >= bound.date(),
+                ">": lambda d: d > bound.date(),
+                "<=": lambda d: d <= bound.date(),
+                "<": lambda d: d < bound.date(),
+                "=": lambda d: d == bound.date(),
+            }
+            return op in checks and any(checks[op](day) for day in days)
         if field_name == "text":
             needle = re.sub(r"\\(.)", r"\1", str(values[0])).lower()
             haystack = " ".join(
@@ -1576,6 +1631,17 @@ def _field_values(issue: FakeIssue, name: str, fake: FakeJira) -> set[str]:
         return {issue.type_id}
     if name in ("key", "issuekey"):
         return {issue.key}
+    if name == "issuelinktype":
+        phrases = set()
+        for link in fake.links.values():
+            type_name, inward, outward = LINK_TYPES[link.type_id]
+            if link.source == issue.key:
+                phrases |= {type_name.lower(), outward.lower()}
+            if link.destination == issue.key:
+                phrases |= {type_name.lower(), inward.lower()}
+        return phrases
+    if name == "worklogauthor":
+        return {w.author for w in fake.worklogs.get(issue.key, [])}
     return set()
 
 
@@ -1601,6 +1667,8 @@ def _aliases(name: str, value: str, fake: FakeJira) -> set[str]:
         return {
             tid for tid, (type_name, _, _) in ISSUE_TYPES.items() if value.lower() in (tid, type_name.lower())
         }
+    if name == "issuelinktype":
+        return {value.lower()}
     if name in ("key", "issuekey", "parent"):
         issue = fake.issues.get(value.upper()) or next(
             (i for i in fake.issues.values() if i.id == value), None

@@ -136,11 +136,15 @@ def test_statuses_come_once_with_their_categories(adapter: JiraAdapter):
 
 def test_search_uses_the_jql_endpoint_and_names_its_fields(adapter: JiraAdapter, fake_jira: FakeJira):
     adapter.list_tasks(TaskQuery(project_id="ALPHA"), PageRequest(limit=5))
+    adapter.list_tasks(TaskQuery(project_id="ALPHA"), PageRequest(limit=5))
     assert not any(r.path == "/rest/api/3/search" for r in fake_jira.requests)
-    (body,) = search_bodies(fake_jira)
-    assert body["jql"] == 'project = "ALPHA" ORDER BY updated DESC, key DESC'
-    assert {"summary", "status", "resolutiondate", SPRINT_FIELD, STORY_POINTS_FIELD} <= set(body["fields"])
-    assert DECOY_STORY_POINTS_FIELD not in body["fields"]
+    cold, warm = search_bodies(fake_jira)
+    assert cold["jql"] == warm["jql"] == 'project = "ALPHA" ORDER BY updated DESC, key DESC'
+    # Cold, the site's fields are learnt from the answer; warm, the search names what it needs.
+    assert "*navigable" in cold["fields"] and cold["expand"] == "schema"
+    assert {"summary", "status", "resolutiondate", SPRINT_FIELD, STORY_POINTS_FIELD} <= set(warm["fields"])
+    assert DECOY_STORY_POINTS_FIELD not in warm["fields"] and "*navigable" not in warm["fields"]
+    assert "expand" not in warm
 
 
 def test_text_search_is_quoted_so_it_cannot_change_the_query(adapter: JiraAdapter, fake_jira: FakeJira):
@@ -194,6 +198,7 @@ def test_a_query_without_filters_is_still_bounded(adapter: JiraAdapter, fake_jir
 
 
 def test_cross_project_lists_still_carry_story_points(adapter: JiraAdapter, fake_jira: FakeJira):
+    adapter.get_task("BETA-1")  # learns the sprint field, but no board that estimates in points
     page = adapter.list_tasks(TaskQuery(assignee=ME), PageRequest(limit=50))
     card = next(t for t in page.items if t.title == "Pay with card")
     assert card.story_points == 5
@@ -407,12 +412,9 @@ def test_site_metadata_is_read_once_per_connection_and_then_every_read_is_one_re
     cache = MetadataCache(ttl=300, clock=clock)
     adapter = make_jira_adapter(fake_jira, metadata=cache)
     cold = requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2"))
-    assert sorted(cold) == [
-        "GET /rest/agile/1.0/board",
-        "GET /rest/agile/1.0/board/1/configuration",
-        "GET /rest/api/3/field",
-        "GET /rest/api/3/issue/ALPHA-2",
-    ]
+    # The issue (every navigable field, with schemas: they name the sprint field), then the
+    # configuration of its sprint's board (the story-point field, and the board's project).
+    assert cold == ["GET /rest/api/3/issue/ALPHA-2", "GET /rest/agile/1.0/board/1/configuration"]
     assert requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2")) == ["GET /rest/api/3/issue/ALPHA-2"]
     # Another adapter of the same connection (the worker keeps several, the portal builds one a request).
     other = make_jira_adapter(fake_jira, metadata=cache)
@@ -434,7 +436,7 @@ def test_site_metadata_is_read_once_per_connection_and_then_every_read_is_one_re
     other.close()
     # A while later the site is asked again, in case an administrator changed it.
     clock.now += 301
-    assert len(requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2"))) == 4
+    assert len(requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2"))) == 2
     adapter.close()
 
 
@@ -450,7 +452,7 @@ def test_an_edited_connection_reads_the_site_afresh(fake_jira: FakeJira):
         TEST_POLICY,
         metadata=cache,
     )
-    assert len(requests_made(fake_jira, lambda: edited.get_task("ALPHA-2"))) == 4
+    assert len(requests_made(fake_jira, lambda: edited.get_task("ALPHA-2"))) == 2
     assert len(requests_made(fake_jira, lambda: edited.get_task("ALPHA-2"))) == 1
     edited.close()
     adapter.close()
@@ -464,4 +466,77 @@ def test_a_board_reconfigured_in_jira_is_seen_after_the_ttl(fake_jira: FakeJira)
     assert adapter.get_task("ALPHA-3").story_points == 3  # within the TTL: the cached field
     clock.now += 301
     assert adapter.get_task("ALPHA-3").story_points is None  # the decoy field holds nothing
+    adapter.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "cold_requests"),
+    [
+        (lambda a: a.list_tasks(TaskQuery(project_id="ALPHA"), PageRequest(limit=10)), 2),
+        (lambda a: a.list_tasks(TaskQuery(sprint_id="2"), PageRequest(limit=10)), 2),
+        (
+            lambda a: a.list_tasks(TaskQuery(sprint_id="3"), PageRequest(limit=10)),
+            1,
+        ),  # empty: no board needed
+    ],
+)
+def test_a_cold_list_costs_at_most_two_requests_and_a_warm_one_one(fake_jira: FakeJira, call, cold_requests):
+    cache = MetadataCache()
+    adapter = make_jira_adapter(fake_jira, metadata=cache)
+    cold = requests_made(fake_jira, lambda: call(adapter))
+    assert len(cold) == cold_requests, cold
+    assert "GET /rest/api/3/field" not in cold
+    other = make_jira_adapter(fake_jira, metadata=cache)
+    assert requests_made(fake_jira, lambda: call(other)) == ["POST /rest/api/3/search/jql"]
+    listed = call(other).items
+    assert all(t.story_points is not None for t in listed if t.title in ("Pay with card", "Cart totals"))
+    adapter.close()
+    other.close()
+
+
+def test_a_cold_read_of_an_issue_in_no_sprint_asks_for_the_projects_boards(fake_jira: FakeJira):
+    adapter = make_jira_adapter(fake_jira, metadata=MetadataCache())
+    key = fake_jira.add_issue("ALPHA", "Never planned", points=8).key
+    cold = requests_made(fake_jira, lambda: adapter.get_task(key))
+    assert cold == [
+        f"GET /rest/api/3/issue/{key}",
+        "GET /rest/agile/1.0/board",
+        "GET /rest/agile/1.0/board/1/configuration",
+    ]
+    assert adapter.get_task(key).story_points == 8
+    assert len(requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2"))) == 1  # board 1 is known now
+    adapter.close()
+
+
+def test_sprint_work_metadata_is_asked_once(fake_jira: FakeJira):
+    cache = MetadataCache()
+    first = make_jira_adapter(fake_jira, metadata=cache)
+    second = make_jira_adapter(fake_jira, metadata=cache)
+    for call, cold, warm in (
+        (lambda a: a.list_link_types(), ["GET /rest/api/3/issueLinkType"], []),
+        (
+            lambda a: a.list_fields("ALPHA"),
+            ["GET /rest/api/3/project/ALPHA", "GET /rest/api/3/issue/createmeta/ALPHA/issuetypes/10001"],
+            [],
+        ),
+        (
+            lambda a: a.task_history("ALPHA-2", PageRequest()),
+            ["GET /rest/api/3/issue/ALPHA-2/changelog", "GET /rest/api/3/field"],
+            ["GET /rest/api/3/issue/ALPHA-2/changelog"],
+        ),
+    ):
+        assert requests_made(fake_jira, lambda call=call: call(first)) == cold
+        assert requests_made(fake_jira, lambda call=call: call(second)) == warm
+    first.close()
+    second.close()
+
+
+def test_a_board_this_account_may_not_see_costs_the_points_not_the_task(fake_jira: FakeJira):
+    adapter = make_jira_adapter(fake_jira, metadata=MetadataCache())
+    fake_jira.fail_next(403, path=r"/board/1/configuration$", count=5)
+    task = adapter.get_task("ALPHA-2")
+    assert task.title == "Pay with card" and task.sprint_ref == f"{SLUG}:2"
+    assert task.story_points is None
+    # The refusal is remembered with the site's metadata: the next read asks JIRA for the issue only.
+    assert requests_made(fake_jira, lambda: adapter.get_task("ALPHA-2")) == ["GET /rest/api/3/issue/ALPHA-2"]
     adapter.close()

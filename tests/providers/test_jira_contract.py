@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from portal.core.providers.base import ConnectionConfig
+from portal.core.providers.base import ConnectionConfig, SprintState
 from portal.core.providers.http import HttpPolicy
 from portal.core.providers.jira import JiraAdapter
 from portal.core.providers.metadata import MetadataCache
-from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract
+from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, SprintWorkContract
 from tests.fakes.jira import FakeJira
+from tests.fakes.jira_work import TEAM_FIELD
 
 SLUG = "acme-jira"
 
@@ -51,6 +52,34 @@ def make_jira_adapter(
     return JiraAdapter(config, policy, metadata=metadata)
 
 
+class FakeJiraProbe:
+    """The fake JIRA's own state, read behind the adapter's back (the contract's VendorProbe)."""
+
+    def __init__(self, fake: FakeJira):
+        self.fake = fake
+
+    def sprint_of(self, task_id: str) -> str | None:
+        sprint = self.fake.current_sprint_of(task_id.upper())
+        return str(sprint) if sprint is not None else None
+
+    def sprint(self, sprint_id: str) -> dict[str, Any]:
+        sprint = self.fake.sprints[int(sprint_id)]
+        return {"name": sprint.name, "state": SprintState(sprint.state), "goal": sprint.goal or None}
+
+    def linked(self, task_id: str) -> set[str]:
+        return self.fake.linked_keys(task_id.upper())
+
+    def logged_hours(self, task_id: str) -> float:
+        return sum(w.seconds for w in self.fake.worklogs.get(task_id.upper(), [])) / 3600
+
+    def field_value(self, task_id: str, field_id: str) -> Any:
+        value = self.fake.issues[task_id.upper()].custom.get(field_id)
+        return value.get("value") if isinstance(value, dict) else value
+
+    def retitle(self, task_id: str, title: str) -> None:
+        self.fake.retitle(task_id.upper(), title)
+
+
 def jira_contract_env(fake: FakeJira) -> ContractEnv:
     adapter = make_jira_adapter(fake)
 
@@ -73,6 +102,9 @@ def jira_contract_env(fake: FakeJira) -> ContractEnv:
         "clear_faults": fake.clear_faults,
         "long_rate_limit_headers": {"Retry-After": "30"},
         "missing_task_id": "ALPHA-9999",
+        "option_field": "Team",
+        "option_field_id": TEAM_FIELD,
+        "native_query": lambda prefix: f'project = ALPHA AND summary ~ "{prefix}*" ORDER BY key ASC',
     }
     return ContractEnv(
         adapter=adapter,
@@ -87,11 +119,13 @@ def jira_contract_env(fake: FakeJira) -> ContractEnv:
         slow=lambda seconds: fake.delay_next(seconds, count=8),
         sprint_id=str(fake.active_sprint),
         epic_id=fake.epic_key,
+        probe=FakeJiraProbe(fake),
+        vendor="JIRA",
         extra=extra,
     )
 
 
-class TestJiraContract(ProviderContract):
+class TestJiraContract(ProviderContract, SprintWorkContract):
     @pytest.fixture
     def contract_env(self, fake_jira: FakeJira) -> Iterator[ContractEnv]:
         env = jira_contract_env(fake_jira)

@@ -17,13 +17,19 @@ import pytest
 
 from portal.core.providers import errors
 from portal.core.providers.base import (
+    BACKLOG,
     ME,
+    LinkKind,
     PageRequest,
+    SprintChanges,
+    SprintDraft,
     SprintState,
     StatusCategory,
     TaskChanges,
     TaskDraft,
     TaskQuery,
+    WorklogDraft,
+    WorklogQuery,
 )
 from portal.core.providers.metadata import MetadataCache
 from tests.fakes.base import LoggedResponse
@@ -85,10 +91,20 @@ def agile_board_configuration_location_as_in_example(document: dict[str, Any]) -
     )
 
 
+def platform_change_details_are_null_when_empty(document: dict[str, Any]) -> None:
+    """A changelog item's `from`, `to`, `fromString` and `toString` are typed as strings, while the
+    document's own changelog example (and the API) answer null for a field that had, or has, no value."""
+    properties = document["components"]["schemas"]["ChangeDetails"]["properties"]
+    for name in ("from", "to", "fromString", "toString"):
+        properties[name]["nullable"] = True
+
+
 SPRINT_BEAN = pointer("components", "schemas", "SprintBean")
 SEARCH_RESULTS = pointer("components", "schemas", "SearchResults")
 AGILE_OVERRIDES = {
     ("GET", "/rest/agile/1.0/sprint/{sprintId}", 200): SPRINT_BEAN,
+    ("POST", "/rest/agile/1.0/sprint", 201): SPRINT_BEAN,
+    ("POST", "/rest/agile/1.0/sprint/{sprintId}", 200): SPRINT_BEAN,
     ("GET", "/rest/agile/1.0/sprint/{sprintId}/issue", 200): SEARCH_RESULTS,
     ("GET", "/rest/agile/1.0/board/{boardId}/sprint", 200): pointer(
         "components", "schemas", "PageOfSprintBeans"
@@ -101,6 +117,7 @@ EXPECTED_EXEMPT = {
     ("DELETE", "/rest/api/3/issue/{issueIdOrKey}", 204),
     ("POST", "/rest/agile/1.0/sprint/{sprintId}/issue", 204),
     ("POST", "/rest/agile/1.0/backlog/issue", 204),
+    ("DELETE", "/rest/api/3/issueLink/{linkId}", 204),
 }
 
 
@@ -163,6 +180,7 @@ def drive_every_operation(fake: FakeJira) -> None:
     adapter.list_epics("ALPHA", PageRequest(limit=5))
     adapter.get_epic(fake.epic_key)
     adapter.delete_task(subtask.id)
+    drive_sprint_work(fake, adapter)
     # Refusals, so error bodies are logged too.
     for call in (
         lambda: adapter.get_task("ALPHA-9999"),
@@ -170,10 +188,50 @@ def drive_every_operation(fake: FakeJira) -> None:
         lambda: adapter.get_project("NOPE"),
         lambda: adapter.get_sprint("999"),
         lambda: adapter.update_task(created.id, TaskChanges(sprint_id="1")),
+        lambda: adapter.unlink_tasks("999999"),
+        lambda: adapter.log_work("ALPHA-9999", WorklogDraft(hours=1)),
+        lambda: adapter.task_history("ALPHA-9999", PageRequest()),
+        lambda: adapter.list_fields("ALPHA", "Nope"),
+        lambda: adapter.create_sprint("ALPHA", SprintDraft(name="x" * 300)),
+        lambda: adapter.update_sprint("1", SprintChanges(state=SprintState.ACTIVE)),
     ):
         with pytest.raises(errors.ProviderError):
             call()
     adapter.close()
+
+
+def drive_sprint_work(fake: FakeJira, adapter: Any) -> None:
+    """Every sprint-work operation: sprint writes, moves, links, worklogs, history, fields, JQL."""
+    start = date.today()
+    sprint = adapter.create_sprint(
+        "ALPHA", SprintDraft(name="Spec sprint", start=start, end=start + timedelta(days=13), goal="Specs")
+    )
+    adapter.update_sprint(sprint.id, SprintChanges(name="Spec sprint 2", goal=None))
+    first, second = (fake.add_issue("ALPHA", f"Spec work {n}").key for n in (1, 2))
+    adapter.move_to_sprint([first, "ALPHA-9999", second], sprint.id)
+    adapter.move_to_sprint([second], BACKLOG)
+    adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.ACTIVE))
+    adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.CLOSED, move_open_to=BACKLOG))
+    types = adapter.list_link_types()
+    blocks = next(t for t in types if t.kind == LinkKind.BLOCKS)
+    link = adapter.link_tasks(first, second, blocks, outward=False)
+    adapter.list_links(second)
+    adapter.list_tasks(TaskQuery(project_id="ALPHA", blocked=True), PageRequest(limit=10))
+    adapter.list_tasks(TaskQuery(native_query="project = ALPHA ORDER BY key ASC"), PageRequest(limit=2))
+    adapter.unlink_tasks(link.id)
+    adapter.log_work(first, WorklogDraft(hours=1.25, comment="Paired on **it**"))
+    adapter.list_worklogs(first, PageRequest(limit=5))
+    adapter.search_worklogs(
+        WorklogQuery(
+            user_id=ME, since=start - timedelta(days=1), until=start + timedelta(days=1), project_id="ALPHA"
+        ),
+        PageRequest(limit=5),
+    )
+    fake.retitle(first, "Spec work renamed")
+    adapter.task_history(first, PageRequest(limit=1))
+    fields = adapter.list_fields("ALPHA")
+    team = next(f for f in fields if f.name == "Team")
+    adapter.update_task(first, TaskChanges(fields={team.id: team.allowed[0]}))
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +250,9 @@ def outcome_for(spec: str, responses: list[LoggedResponse], **kwargs: Any):
         agile_sprint_page_is_a_page_of_sprint_beans,
         agile_board_configuration_location_as_in_example,
     ]
-    validator = SpecValidator(spec, corrections=corrections if spec == AGILE_SPEC else ())
+    if spec == PLATFORM_SPEC:
+        corrections = [platform_change_details_are_null_when_empty]
+    validator = SpecValidator(spec, corrections=corrections)
     errors_schemas = {
         (r.method, r.path_template, r.status): JIRA_ERROR_SCHEMA for r in responses if r.status >= 400
     }
@@ -220,6 +280,11 @@ def test_platform_responses_match_the_published_document(logged_responses):
         ("GET", "/rest/api/3/issue/{issueIdOrKey}/transitions"),
         ("GET", "/rest/api/3/issue/{issueIdOrKey}/comment"),
         ("POST", "/rest/api/3/issue/{issueIdOrKey}/comment"),
+        ("GET", "/rest/api/3/issueLinkType"),
+        ("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog"),
+        ("POST", "/rest/api/3/issue/{issueIdOrKey}/worklog"),
+        ("GET", "/rest/api/3/issue/{issueIdOrKey}/changelog"),
+        ("GET", "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}"),
     ):
         assert operation in checked, f"{operation} was not exercised"
 
@@ -236,6 +301,8 @@ def test_agile_responses_match_the_published_document(logged_responses):
         ("GET", "/rest/agile/1.0/board/{boardId}/sprint"),
         ("GET", "/rest/agile/1.0/sprint/{sprintId}"),
         ("GET", "/rest/agile/1.0/sprint/{sprintId}/issue"),
+        ("POST", "/rest/agile/1.0/sprint"),
+        ("POST", "/rest/agile/1.0/sprint/{sprintId}"),
     ):
         assert operation in checked, f"{operation} was not exercised"
 
@@ -269,3 +336,12 @@ def test_a_wrong_shape_is_caught():
     assert outcome.failures
     error = LoggedResponse("GET", "/rest/api/3/myself", 401, "application/json", {"message": "no"})
     assert outcome_for(PLATFORM_SPEC, [error]).failures
+
+
+def test_the_changelog_correction_is_needed(logged_responses):
+    """Without its named correction the document rejects the changelog JIRA answers (null for no value)."""
+    changelog = [r for r in logged_responses if r.path_template.endswith("/changelog") and r.status == 200]
+    assert changelog
+    bare = SpecValidator(PLATFORM_SPEC).check(changelog)
+    assert any("None is not of type 'string'" in failure for failure in bare.failures)
+    assert not outcome_for(PLATFORM_SPEC, changelog).failures

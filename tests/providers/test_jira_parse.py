@@ -21,6 +21,8 @@ from portal.core.providers.base import (
 )
 from portal.core.providers.dates import parse_timestamp
 from portal.core.providers.jira.parse import (
+    board_location_project,
+    current_sprint_board,
     current_sprint_id,
     find_sprint_field,
     parse_comment,
@@ -35,6 +37,8 @@ from portal.core.providers.jira.parse import (
     parse_status,
     parse_transition_targets,
     parse_user,
+    sprint_boards,
+    sprint_field_in_schema,
 )
 from portal.core.providers.jira.query import build_task_jql, jql_string, jql_text
 from portal.core.providers.vendor import describe_json_error
@@ -515,3 +519,30 @@ def test_me_and_unassigned():
 def test_a_sprint_id_must_be_a_number():
     with pytest.raises(errors.InvalidInput):
         build_task_jql(TaskQuery(sprint_id="12 OR 1=1"))
+
+
+def test_what_a_cold_answer_teaches_about_the_site():
+    schema = {
+        "summary": {"type": "string", "system": "summary"},
+        "customfield_10020": {
+            "type": "array",
+            "items": "json",
+            "custom": "com.pyxis.greenhopper.jira:gh-sprint",
+        },
+    }
+    assert sprint_field_in_schema(schema) == "customfield_10020"
+    assert sprint_field_in_schema({"summary": {"type": "string"}}) is None
+    assert sprint_field_in_schema(None) is None
+    entries = [
+        {"id": 1, "state": "closed", "boardId": 7, "completeDate": "2026-01-01T00:00:00.000Z"},
+        {"id": 2, "state": "active", "boardId": 9},
+        {"id": 3, "state": "future"},  # no board said
+    ]
+    assert sprint_boards(entries) == {"1": "7", "2": "9"}
+    assert current_sprint_board(entries) == "9"
+    assert current_sprint_board(entries[:1]) == "7"  # in no open sprint: its last closed one's
+    assert current_sprint_board(entries[2:]) is None and current_sprint_board(None) is None
+    config = {"location": {"type": "project", "key": "alpha", "id": "10000"}}
+    assert board_location_project(config) == "ALPHA"
+    assert board_location_project({"location": {"type": "user", "key": "x"}}) is None
+    assert board_location_project(None) is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -11,8 +10,9 @@ from .. import errors
 from ..adf import markdown_to_adf
 from ..base import (
     Comment,
-    ConnectionConfig,
     Epic,
+    LinkKind,
+    LinkType,
     Page,
     PageRequest,
     Priority,
@@ -28,9 +28,10 @@ from ..base import (
     make_ref,
 )
 from ..dates import user_timezone
-from ..http import HttpPolicy
 from ..paging import after, cursor_numbers, make_cursor, next_offset, offset_from, page_size, read_all
-from .metadata import JiraSite
+from .fields import JiraFields
+from .history import JiraHistory
+from .links import JiraLinks
 from .parse import (
     is_epic_type,
     parse_comment,
@@ -43,6 +44,7 @@ from .parse import (
     parse_transition_targets,
     parse_user,
 )
+from .parse_work import parse_issue_links
 from .query import (
     EPIC_DETAIL_FIELDS,
     EPIC_FIELDS,
@@ -60,22 +62,13 @@ from .query import (
     project_of_key,
     sprint_number,
 )
+from .search import JiraSearch
+from .sprints import JiraSprints
+from .worklogs import JiraWorklogs
 
-RECONCILE_LIMIT = 50  # JIRA reconciles at most 50 issue ids per search
 
-
-class JiraAdapter(JiraSite):
+class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields, JiraSearch):
     """JIRA Cloud through REST v3 and Agile 1.0."""
-
-    def __init__(self, config: ConnectionConfig, policy: HttpPolicy, **context: Any):
-        super().__init__(config, policy, **context)
-        # Issues written through this adapter; searches ask JIRA to reconcile them so
-        # a list right after a write sees it (the search index lags behind).
-        self._written_issue_ids: deque[int] = deque(maxlen=RECONCILE_LIMIT)
-
-    def _remember_write(self, issue_id: Any) -> None:
-        if str(issue_id).isdigit() and int(issue_id) not in self._written_issue_ids:
-            self._written_issue_ids.append(int(issue_id))
 
     # --- projects ----------------------------------------------------------------------
     def list_projects(self, page: PageRequest, text: str | None = None) -> Page[Project]:
@@ -138,21 +131,6 @@ class JiraAdapter(JiraSite):
         return users
 
     # --- reading tasks ---------------------------------------------------------------------
-    def _search(
-        self, jql: str, fields: Sequence[str], limit: int, cursor: str | None = None
-    ) -> tuple[list, str | None]:
-        body: dict[str, Any] = {"jql": jql, "fields": list(dict.fromkeys(fields)), "maxResults": limit}
-        if cursor:
-            body["nextPageToken"] = cursor
-        if self._written_issue_ids:
-            body["reconcileIssues"] = list(self._written_issue_ids)
-        # A search changes nothing, so it may be retried although it is a POST.
-        data = self.http.post("/rest/api/3/search/jql", json=body, idempotent=True)
-        token = data.get("nextPageToken")
-        if data.get("isLast") is True:
-            token = None
-        return list(data.get("issues") or []), token
-
     def _task_fields(self, *, detail: bool, story_points_field: str | None) -> list[str]:
         fields = list(TASK_DETAIL_FIELDS if detail else TASK_FIELDS)
         fields.extend(field for field in (self.sprint_field(), story_points_field) if field)
@@ -161,21 +139,24 @@ class JiraAdapter(JiraSite):
     def _tasks_from(
         self, issues: list[Mapping[str, Any]], requested: Sequence[str], board_field: str | None = None
     ) -> list[Task]:
-        """Parse issues, each with its project's story-point field (or the sprint board's).
+        """Parse issues, each with its story-point field (the sprint board's when a sprint is listed).
 
-        A field that was not requested (issues of another project in a cross-project
-        list) is fetched for those issues with one more search.
+        A field the answer does not hold (an issue on a board whose field was not asked for)
+        is fetched for those issues with one more search.
         """
-        sprint_field = self.sprint_field()
+        sprint_field = self.metadata.peek("sprint_field")
         field_by_key: dict[str, str | None] = {}
         missing: dict[str, list[str]] = {}
-        for raw in issues:
-            if board_field:
-                field_by_key[raw["key"]] = board_field
-                continue
-            field = self.story_points_field(((raw.get("fields") or {}).get("project") or {}).get("key"))
+        # Issues in a sprint first: their boards' configurations name their projects' fields too,
+        # so issues in no sprint rarely need their projects' boards asked for.
+        in_sprint_first = sorted(
+            issues, key=lambda raw: not (raw.get("fields") or {}).get(sprint_field or "")
+        )
+        for raw in in_sprint_first:
+            fields = raw.get("fields") or {}
+            field = board_field or self.issue_story_field(fields)
             field_by_key[raw["key"]] = field
-            if field and field not in requested:
+            if field and field not in fields and field not in requested:
                 missing.setdefault(field, []).append(raw["key"])
         if missing:
             keys = sorted({key for group in missing.values() for key in group})
@@ -195,38 +176,76 @@ class JiraAdapter(JiraSite):
         ]
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        """Tasks matching the query; `native_query` is JQL sent as it is, with no filter of ours.
+
+        With `blocked`, JQL finds the tasks with a blocking link and this keeps those whose
+        blocker is not done, so a page can hold fewer tasks than asked for.
+        """
+        limit = page_size(page, MAX_SEARCH_PAGE)
+        fields, expand = self.read_fields(TASK_FIELDS)
+        if query.native_query:
+            data = self._search_page(query.native_query, fields, limit, page.cursor, expand)
+            return self._page_of(data, fields)
         if query.categories and not query.categories & set(JQL_CATEGORY_NAMES):
             # Only UNKNOWN asked for: JIRA files practically every status under one of its three
             # categories, so this matches nothing here, as it does for the other providers.
             return Page([], next_cursor=None)
         zone = user_timezone(self.current_user().extra.get("timeZone")) if query.updated_since else None
-        jql = build_task_jql(query, user_zone=zone)
+        blocking = self.blocking_type() if query.blocked else None
+        jql = build_task_jql(query, user_zone=zone, blocked_phrase=blocking.inward if blocking else None)
+        if blocking:
+            fields.append("issuelinks")
+        data = self._search_page(jql, fields, limit, page.cursor, expand)
+        result = self._page_of(data, fields, sprint_id=query.sprint_id)
+        if blocking:
+            issues = list(data.get("issues") or [])
+            result.items = [task for task in result.items if self._blocked_by(task, issues, blocking)]
+        return result
+
+    def _page_of(
+        self, data: Mapping[str, Any], fields: list[str], sprint_id: str | None = None
+    ) -> Page[Task]:
+        """A search answer as a page of tasks; in a sprint's list, each counts in the sprint board's points."""
+        issues = list(data.get("issues") or [])
+        if issues:  # an empty answer tells nothing of the site's fields
+            self.learn_sprint_field(data.get("schema"))
         board_field = None
-        if query.sprint_id:
-            board_field = self.sprint_estimation_field(query.sprint_id)
-            story_points_field = board_field
-        elif query.project_id:
-            story_points_field = self.story_points_field(query.project_id)
-        elif query.epic_id:
-            story_points_field = self.story_points_field(project_of_key(query.epic_id))
-        else:
-            story_points_field = None
-        fields = self._task_fields(detail=False, story_points_field=story_points_field)
-        issues, token = self._search(jql, fields, page_size(page, MAX_SEARCH_PAGE), page.cursor)
+        if sprint_id and issues:
+            known = self.metadata.peek(("sprint", str(sprint_id)))
+            board_id = known[1] if known else self.sprint_board_in(issues, sprint_id)
+            if board_id is not None:
+                board_field = self.visible_board_field(board_id)
+            elif not known:
+                board_field = self.sprint_estimation_field(sprint_id)
+        token = None if data.get("isLast") is True else data.get("nextPageToken")
         return Page(self._tasks_from(issues, fields, board_field), next_cursor=token)
 
-    def _get_issue(self, task_id: str, fields: Sequence[str]) -> dict[str, Any]:
-        return self.http.get(f"/rest/api/3/issue/{path(task_id)}", params={"fields": ",".join(fields)})
+    def _blocked_by(self, task: Task, issues: list[Mapping[str, Any]], blocking: LinkType) -> bool:
+        """Whether a listed task is blocked now; its open blockers go in `extra["blocked_by"]`."""
+        raw = next((issue for issue in issues if issue.get("key") == task.id), {})
+        links = parse_issue_links(
+            (raw.get("fields") or {}).get("issuelinks"), self.slug, self.base_url, task.id
+        )
+        blockers = [
+            link.other_ref
+            for link in links
+            if link.extra.get("type_id") == blocking.id
+            and link.kind == LinkKind.BLOCKED_BY
+            and not link.other_done
+        ]
+        task.extra["blocked_by"] = blockers
+        return bool(blockers)
 
     def get_task(self, task_id: str) -> Task:
-        guess = self.story_points_field(project_of_key(task_id))
-        fields = self._task_fields(detail=True, story_points_field=guess)
-        raw = self._get_issue(task_id, fields)
-        actual = self.story_points_field(((raw.get("fields") or {}).get("project") or {}).get("key"))
-        if actual and actual not in fields:  # a numeric id, or an issue moved to another project
-            raw.setdefault("fields", {}).update(self._get_issue(task_id, [actual]).get("fields") or {})
+        fields, expand = self.read_fields(TASK_DETAIL_FIELDS)
+        raw = self._get_issue(task_id, fields, expand)
+        sprint_field = self.learn_sprint_field(raw.get("schema"))
+        values = raw.setdefault("fields", {})
+        story_field = self.issue_story_field(values)
+        if story_field and story_field not in values and story_field not in fields:
+            values.update(self._get_issue(task_id, [story_field]).get("fields") or {})
         return parse_issue(
-            raw, self.slug, self.base_url, sprint_field=self.sprint_field(), story_points_field=actual
+            raw, self.slug, self.base_url, sprint_field=sprint_field, story_points_field=story_field
         )
 
     def available_statuses(self, task_id: str) -> list[Status]:
@@ -236,32 +255,6 @@ class JiraAdapter(JiraSite):
         return self.http.get(f"/rest/api/3/issue/{path(task_id)}/transitions")
 
     # --- writing tasks ----------------------------------------------------------------------
-    def _issue_type_id(self, project: Mapping[str, Any], wanted: str | None, parent_id: str | None) -> str:
-        types = [t for t in project.get("issueTypes") or [] if isinstance(t, Mapping)]
-        if wanted:
-            for issue_type in types:
-                if str(issue_type.get("name", "")).lower() == wanted.strip().lower():
-                    return str(issue_type["id"])
-            names = ", ".join(str(t.get("name")) for t in types)
-            raise errors.InvalidInput(
-                f"JIRA project {project.get('key')} has no issue type {wanted!r}.",
-                field_errors={"type": f"choose one of: {names}"},
-            )
-        if parent_id:
-            parent = self._get_issue(parent_id, ["issuetype"])
-            if not is_epic_type((parent.get("fields") or {}).get("issuetype")):
-                # Under a standard issue only a sub-task can live.
-                for issue_type in types:
-                    if issue_type.get("subtask"):
-                        return str(issue_type["id"])
-        standard = [t for t in types if not t.get("subtask") and t.get("hierarchyLevel", 0) == 0]
-        for issue_type in standard:
-            if str(issue_type.get("name", "")).lower() == "task":
-                return str(issue_type["id"])
-        if standard:
-            return str(standard[0]["id"])
-        raise errors.InvalidInput(f"JIRA project {project.get('key')} offers no issue type to create.")
-
     def create_task(self, project_id: str, draft: TaskDraft) -> Task:
         project = self.project(project_id)
         parent_key = one_parent(draft.parent_id, draft.epic_id)
@@ -274,6 +267,7 @@ class JiraAdapter(JiraSite):
             fields[self.require_story_points_field(project["key"])] = draft.story_points
         if draft.sprint_id:
             fields[self.require_sprint_field()] = sprint_number(draft.sprint_id)
+        fields.update(self.custom_field_values(draft.fields))
         created = self.http.post("/rest/api/3/issue", json={"fields": fields})
         self._remember_write(created.get("id"))
         return self.get_task(str(created["key"]))
@@ -284,6 +278,7 @@ class JiraAdapter(JiraSite):
         if "story_points" in changed:
             project_key = project_of_key(task_id) or self._project_key_of(task_id)
             fields[self.require_story_points_field(project_key)] = changed["story_points"]
+        fields.update(self.custom_field_values(changed.get("fields") or {}))
         if fields:
             self.http.put(f"/rest/api/3/issue/{path(task_id)}", json={"fields": fields})
         if "sprint_id" in changed:

@@ -230,6 +230,37 @@ def parse_estimation_field(config: Any) -> str | None:
     return None
 
 
+def board_location_project(config: Any) -> str | None:
+    """The key of the project a board's configuration says it is located in (None for a user's board)."""
+    location = (config or {}).get("location") if isinstance(config, Mapping) else None
+    if isinstance(location, Mapping) and location.get("type") == "project" and location.get("key"):
+        return str(location["key"]).upper()
+    return None
+
+
+def sprint_field_in_schema(schema: Any) -> str | None:
+    """The sprint field's id among the field schemas an issue or a search answers with `expand=schema`."""
+    for field_id, bean in (schema or {}).items() if isinstance(schema, Mapping) else ():
+        if isinstance(bean, Mapping) and bean.get("custom") == SPRINT_FIELD_TYPE:
+            return str(field_id)
+    return None
+
+
+def sprint_boards(value: Any) -> dict[str, str]:
+    """Sprint id -> the id of the board it was made on, from a sprint field's entries."""
+    return {
+        str(entry["id"]): str(entry["boardId"])
+        for entry in _sprint_values(value)
+        if entry.get("id") is not None and entry.get("boardId") is not None
+    }
+
+
+def current_sprint_board(value: Any) -> str | None:
+    """The board of the sprint an issue is in now (see current_sprint_id), where the field says."""
+    current = current_sprint_id(value)
+    return sprint_boards(value).get(current) if current else None
+
+
 def find_sprint_field(fields: Any) -> str | None:
     """The id of the Jira Software sprint field in `/rest/api/3/field`, if the site has one."""
     for field in fields if isinstance(fields, list) else []:

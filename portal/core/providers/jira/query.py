@@ -4,13 +4,23 @@ and the field values of creates and updates."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
 
 from .. import errors
 from ..adf import markdown_to_adf
-from ..base import ME, Priority, Status, StatusCategory, TaskChanges, TaskDraft, TaskQuery, TaskSort
+from ..base import (
+    ME,
+    FieldType,
+    Priority,
+    Status,
+    StatusCategory,
+    TaskChanges,
+    TaskDraft,
+    TaskQuery,
+    TaskSort,
+)
 
 # The fields a task list needs; a single task adds its description.
 TASK_FIELDS: tuple[str, ...] = (
@@ -92,10 +102,15 @@ def sprint_number(sprint_id: str) -> int:
     return int(sprint_id)
 
 
-def build_task_jql(query: TaskQuery, *, user_zone: tzinfo | None = None) -> str:
+def build_task_jql(
+    query: TaskQuery, *, user_zone: tzinfo | None = None, blocked_phrase: str | None = None
+) -> str:
     """The JQL for a TaskQuery. `user_zone` is the JIRA user's time zone, in which JQL reads dates.
 
-    Raises InvalidInput for a sprint id that is not a number.
+    With `query.blocked`, `blocked_phrase` is the inward phrase of the site's blocking link
+    type ("is blocked by"): JQL keeps the tasks with such a link, and the caller keeps those
+    whose blocker is not done (JQL can't ask that). Raises InvalidInput for a sprint id that is
+    not a number.
     """
     clauses: list[str] = []
     if query.project_id:
@@ -126,6 +141,8 @@ def build_task_jql(query: TaskQuery, *, user_zone: tzinfo | None = None) -> str:
         local = since.astimezone(user_zone or UTC)
         # JQL dates have minute precision: round down so nothing updated in that minute is lost.
         clauses.append(f"updated >= {jql_string(local.strftime('%Y/%m/%d %H:%M'))}")
+    if query.blocked and blocked_phrase:
+        clauses.append(f"issueLinkType = {jql_string(blocked_phrase)}")
     if not clauses:
         clauses.append(UNRESTRICTED_JQL)
     direction = "DESC" if query.descending else "ASC"
@@ -133,6 +150,26 @@ def build_task_jql(query: TaskQuery, *, user_zone: tzinfo | None = None) -> str:
     if query.sort != TaskSort.KEY:
         order.append(f"key {direction}")
     return f"{' AND '.join(clauses)} ORDER BY {', '.join(order)}"
+
+
+def worklogs_jql(author: str, since: date, until: date, project_id: str | None) -> str:
+    """The issues `author` (an account id, or ME) logged work on between two days.
+
+    JQL reads worklog dates in the searching user's zone: the days are widened by one on
+    each side, and the worklogs themselves are then kept by their UTC start.
+    """
+    who = "currentUser()" if author == ME else jql_string(author)
+    clauses = [f"worklogAuthor = {who}"]
+    if project_id:
+        clauses.insert(0, f"project = {jql_string(project_id)}")
+    clauses.append(f"worklogDate >= {jql_string((since - timedelta(days=1)).isoformat())}")
+    clauses.append(f"worklogDate <= {jql_string((until + timedelta(days=1)).isoformat())}")
+    return " AND ".join(clauses) + " ORDER BY key ASC"
+
+
+def open_in_sprint_jql(sprint_id: int) -> str:
+    """The issues of a sprint that are not done."""
+    return f"sprint = {sprint_id} AND statusCategory != {jql_string('Done')} ORDER BY key ASC"
 
 
 def keys_jql(keys: list[str]) -> str:
@@ -219,3 +256,84 @@ def change_fields(changes: TaskChanges) -> dict[str, Any]:
         # JIRA's documented way to clear a parent is an empty parent object.
         fields["parent"] = {"key": parent_key} if parent_key else {}
     return fields
+
+
+# --- sprint work ------------------------------------------------------------------------------------
+
+
+def jira_timestamp(moment: datetime) -> str:
+    """A datetime as JIRA writes and reads them: `2026-01-05T09:30:00.000+0000` (UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def sprint_dates(start: date | None, end: date | None) -> dict[str, str | None]:
+    """A sprint's whole days as JIRA's start and end: from the first to the last second, UTC.
+
+    Raises InvalidInput for an end before the start.
+    """
+    if start is not None and end is not None and end < start:
+        raise errors.InvalidInput(
+            "A sprint can't end before it starts.",
+            field_errors={"end": f"before the start, {start.isoformat()}"},
+        )
+    body: dict[str, str | None] = {}
+    if start is not None:
+        body["startDate"] = jira_timestamp(datetime.combine(start, time.min, tzinfo=UTC))
+    if end is not None:
+        body["endDate"] = jira_timestamp(datetime.combine(end, time(23, 59, 59), tzinfo=UTC))
+    return body
+
+
+def sprint_name(name: Any) -> str:
+    """A sprint name as JIRA takes it; raises InvalidInput for an empty one."""
+    if not isinstance(name, str) or not name.strip():
+        raise errors.InvalidInput("A sprint needs a name.", field_errors={"name": "empty"})
+    return name.strip()
+
+
+def worklog_seconds(hours: float) -> int:
+    """Hours as the whole seconds JIRA logs; InvalidInput below a minute, JIRA's least."""
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+        raise errors.InvalidInput(
+            "Logged time must be more than 0 hours.", field_errors={"hours": "not positive"}
+        )
+    seconds = round(hours * 3600)
+    if seconds < 60:
+        raise errors.InvalidInput("JIRA logs at least one minute.", field_errors={"hours": "under a minute"})
+    return seconds
+
+
+def field_value(kind: FieldType, value: Any) -> Any:
+    """A custom field's value (as TaskDraft.fields holds it) in the shape JIRA's edit takes.
+
+    None clears the field. Raises InvalidInput for a field of a type this server can't set.
+    """
+    if value is None:
+        return None
+    if kind in (FieldType.TEXT, FieldType.URL):
+        return str(value)
+    if kind == FieldType.MARKDOWN:
+        return markdown_to_adf(str(value)) if str(value) else None
+    if kind in (FieldType.NUMBER, FieldType.BOOLEAN):
+        return value
+    if kind == FieldType.DATE:
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if kind == FieldType.DATETIME:
+        return jira_timestamp(value) if isinstance(value, datetime) else str(value)
+    if kind == FieldType.OPTION:
+        return {"value": str(value)}
+    if kind == FieldType.OPTIONS:
+        return [{"value": str(item)} for item in _several(value)]
+    if kind == FieldType.USER:
+        return {"accountId": str(value)}
+    if kind == FieldType.USERS:
+        return [{"accountId": str(item)} for item in _several(value)]
+    if kind == FieldType.LABELS:
+        return [str(item) for item in _several(value)]
+    raise errors.InvalidInput("This JIRA field can't be set through `fields`.")
+
+
+def _several(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
