@@ -9,7 +9,7 @@ workspaces, versions instead of sprints); every response the fake logged is then
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -35,6 +35,7 @@ from tests.contract.suite import TEST_POLICY
 from tests.fakes import openproject as fake_op
 from tests.fakes.openapi import SpecValidator, pointer
 from tests.fakes.openproject import FakeOpenProject
+from tests.fakes.openproject_work import FakeRelation, FakeTimeEntry
 
 SPEC = "openproject-api-v3.json"
 CREATE_PATHS = ("/api/v3/workspaces/{id}/work_packages", "/api/v3/projects/{id}/work_packages")
@@ -266,3 +267,20 @@ def test_the_validator_rejects_a_fake_that_lies():
     schema = validator.response_schema_pointer("GET", "/api/v3/work_packages/{id}", 200)
     problems = validator.validate_body(schema, body)
     assert any("status" in p for p in problems) and any("storyPoints" in p for p in problems)
+
+
+def test_the_validator_rejects_a_time_entry_or_relation_that_lies():
+    """The new answers are held to the document too: a time entry needs its links, a relation its type."""
+    fake = FakeOpenProject()
+    entry = FakeTimeEntry(1, fake.epic_id, 1, 1, "PT1H", date.today(), "", datetime.now(UTC))
+    body = fake.time_entry_json(entry)
+    del body["_links"]["entity"]
+    body["hours"] = 1.5
+    validator = SpecValidator(SPEC)
+    schema = validator.response_schema_pointer("POST", "/api/v3/time_entries", 201)
+    problems = validator.validate_body(schema, body)
+    assert any("entity" in p for p in problems) and any("hours" in p for p in problems)
+    relation = fake.relation_json(FakeRelation(1, fake.epic_id, fake.done_in_sprint_id, "blocks"))
+    relation["type"] = "clones"
+    schema = validator.response_schema_pointer("POST", "/api/v3/work_packages/{id}/relations", 201)
+    assert any("type" in p for p in validator.validate_body(schema, relation))
