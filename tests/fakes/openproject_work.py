@@ -193,6 +193,14 @@ class SprintWorkFake:
             wp.updated_at = datetime.now(UTC)
             self._journal(wp, user_id, at=wp.updated_at, details=[detail])
 
+    def add_relation(self, from_id: int, to_id: int, kind: str = "blocks") -> int:
+        """Relate two work packages directly in the state (behind the adapter's back); returns the relation id."""
+        with self._lock:
+            relation = FakeRelation(self._next_relation, from_id, to_id, kind)
+            self._next_relation += 1
+            self.relations[relation.id] = relation
+            return relation.id
+
     def custom_value_names(self, wp_id: int, cf_id: int) -> Any:
         """The work package's value of a custom field as people read it (option names, user names)."""
         cf = self.custom_fields[cf_id]

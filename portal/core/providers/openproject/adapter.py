@@ -223,8 +223,10 @@ class OpenProjectAdapter(
             # The fields a work package can have depend on its project and type.
             current_links = links_of(current)
             project_id = link_id(current_links.get("project")) or ""
-            task_type = (current_links.get("type") or {}).get("title")
-            custom, custom_links = self._field_writes(project_id, task_type, changed["fields"])
+            task_type = current_links.get("type") or {}
+            custom, custom_links = self._field_writes(
+                project_id, task_type.get("title"), changed["fields"], task_type.get("href")
+            )
             payload.update(custom)
             links.update(custom_links)
         if links:

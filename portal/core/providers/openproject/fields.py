@@ -9,7 +9,7 @@ links (`_links.customFieldN`), long text a formattable (`{"raw": ...}`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -181,12 +181,16 @@ class OpenProjectFields(OpenProjectWorkPackages):
     """list_fields, and the custom values of task writes."""
 
     def list_fields(self, project_id: str, task_type: str | None = None) -> list[FieldDef]:
+        return self._fields(project_id, task_type, lambda: self.type_href(project_id, task_type or ""))
+
+    def _fields(self, project_id: str, task_type: str | None, type_href: Callable[[], str]) -> list[FieldDef]:
+        """The fields of a project's work packages of a type (named; its href asked only when loading)."""
         type_key = (task_type or "").strip().lower() or None
 
         def load() -> list[FieldDef]:
             payload: dict[str, Any] = {}
-            if task_type:
-                payload["_links"] = {"type": {"href": self.type_href(project_id, task_type)}}
+            if type_key:
+                payload["_links"] = {"type": {"href": type_href()}}
             # The form only computes (it saves nothing), so it is safe to retry like a read.
             form = self.in_workspace("POST", project_id, "work_packages/form", json=payload, idempotent=True)
             return parse_field_defs(form_schema(form))
@@ -194,9 +198,12 @@ class OpenProjectFields(OpenProjectWorkPackages):
         return self.metadata.get(("fields", project_id, type_key), load)
 
     def _field_writes(
-        self, project_id: str, task_type: str | None, values: Mapping[str, Any]
+        self, project_id: str, task_type: str | None, values: Mapping[str, Any], type_href: str | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The custom values of a write; `type_href`, when known, spares looking the type up by name."""
         if not values:
             return {}, {}
-        fields = {field.id: field for field in self.list_fields(project_id, task_type)}
-        return field_writes(fields, values)
+        fields = self._fields(
+            project_id, task_type, lambda: type_href or self.type_href(project_id, task_type or "")
+        )
+        return field_writes({field.id: field for field in fields}, values)
