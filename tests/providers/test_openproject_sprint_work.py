@@ -374,6 +374,13 @@ def test_a_persons_worklogs_over_days_within_a_project(fake):
         )
 
 
+def test_worklogs_of_a_missing_task_are_not_found_and_of_a_task_without_any_empty(fake):
+    adapter = make_adapter(fake)
+    with pytest.raises(errors.NotFound):
+        adapter.list_worklogs("999999", PageRequest())
+    assert adapter.list_worklogs(str(fake.epic_id), PageRequest()).items == []
+
+
 def test_logging_on_a_missing_work_package_is_not_found_and_zero_hours_never_leave(fake):
     adapter = make_adapter(fake)
     with pytest.raises(errors.NotFound):

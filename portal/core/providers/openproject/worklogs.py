@@ -103,9 +103,12 @@ class OpenProjectWorklogs(OpenProjectWorkPackages):
         return parse_time_entry(created, slug=self.slug, base_url=self.base_url)
 
     def list_worklogs(self, task_id: str, page: PageRequest) -> Page[Worklog]:
-        return self._time_entries(
+        found = self._time_entries(
             [filter_of("entity_type", "=", ["WorkPackage"]), filter_of("entity_id", "=", [task_id])], page
         )
+        if not found.items and page.cursor is None:
+            self._get_work_package(task_id)  # no time logged, or no such task: NotFound tells them apart
+        return found
 
     def search_worklogs(self, query: WorklogQuery, page: PageRequest) -> Page[Worklog]:
         if query.until < query.since:
