@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live with the tests
 
-from portal.core.providers.base import ConnectionConfig, PageRequest, TaskQuery  # noqa: E402
+from portal.core.providers.base import (  # noqa: E402
+    ME,
+    ConnectionConfig,
+    LinkKind,
+    PageRequest,
+    TaskChanges,
+    TaskQuery,
+    WorklogDraft,
+    WorklogQuery,
+)
 from portal.core.providers.clickup import ClickUpAdapter  # noqa: E402
 from portal.core.providers.http import HttpPolicy  # noqa: E402
 from portal.core.providers.jira import JiraAdapter  # noqa: E402
@@ -60,13 +70,39 @@ def openproject() -> tuple[Any, Callable[[], ConnectionConfig], type, dict[str, 
     fake = fake_openproject.FakeOpenProject()
     fake.start()
     child = str(fake.done_in_sprint_id)
+    blocker = fake.add_work_package(1, "Blocker")
+    fake.add_relation(blocker, int(child), "blocks")
+    fake.add_relation(blocker, fake.add_work_package(1, "Blocked"), "blocks")
+    native = '[{"subject": {"operator": "~", "values": ["Blocked"]}}]'
+    today = date.today()
+
+    def fresh() -> str:  # a work package made in the fake's state, not through a request
+        return str(fake.add_work_package(1, "Fresh"))
+
+    def blocks(a: Any) -> Any:
+        return next(t for t in a.list_link_types() if t.kind == LinkKind.BLOCKS)
+
     calls: dict[str, Call] = {
         "get_task": lambda a: a.get_task(child),
         "list_tasks (project)": lambda a: a.list_tasks(TaskQuery(project_id="1"), PageRequest(limit=10)),
         "list_tasks (sprint)": lambda a: a.list_tasks(TaskQuery(sprint_id="2"), PageRequest(limit=10)),
+        "list_tasks (blocked)": lambda a: a.list_tasks(
+            TaskQuery(project_id="1", blocked=True), PageRequest(limit=10)
+        ),
+        "list_tasks (native)": lambda a: a.list_tasks(TaskQuery(native_query=native), PageRequest(limit=10)),
         "list_statuses": lambda a: a.list_statuses("1"),
         "list_sprints": lambda a: a.list_sprints("1", None, PageRequest(limit=10)),
         "current_user": lambda a: a.current_user(),
+        "move_to_sprint (1)": lambda a: a.move_to_sprint([fresh()], "3"),
+        "list_link_types": lambda a: a.list_link_types(),
+        "list_links": lambda a: a.list_links(child),
+        "link_tasks": lambda a: a.link_tasks(fresh(), child, blocks(a)),
+        "log_work": lambda a: a.log_work(child, WorklogDraft(hours=1)),
+        "list_worklogs": lambda a: a.list_worklogs(child, PageRequest(limit=10)),
+        "search_worklogs": lambda a: a.search_worklogs(WorklogQuery(ME, today, today, "1"), PageRequest()),
+        "task_history": lambda a: a.task_history(child, PageRequest(limit=10)),
+        "list_fields": lambda a: a.list_fields("1"),
+        "update_task (field)": lambda a: a.update_task(child, TaskChanges(fields={"customField1": "High"})),
     }
 
     def config() -> ConnectionConfig:
@@ -102,7 +138,7 @@ def requests_for(fake: Any, adapter: Any, call: Call) -> int:
 
 
 def main() -> None:
-    print(f"{'vendor':<12} {'call':<22} {'cold':>5} {'warm':>5}")
+    print(f"{'vendor':<12} {'call':<24} {'cold':>5} {'warm':>5}")
     for name, setup in (("JIRA", jira), ("OpenProject", openproject), ("ClickUp", clickup)):
         fake, config, adapter_class, calls = setup()
         try:
@@ -112,7 +148,7 @@ def main() -> None:
                 cold = requests_for(fake, first, call)
                 second = adapter_class(config(), POLICY, metadata=cache)
                 warm = requests_for(fake, second, call)
-                print(f"{name:<12} {label:<22} {cold:>5} {warm:>5}")
+                print(f"{name:<12} {label:<24} {cold:>5} {warm:>5}")
                 first.close()
                 second.close()
         finally:

@@ -102,7 +102,9 @@ class ContractEnv:
     # The vendor's own state, for checking writes of the sprint-work operations.
     probe: VendorProbe | None = None
     # Sprint-work operations this vendor lacks, which must raise NotSupported naming the vendor:
-    # "start_sprint", "links", "worklogs", "worklog_search", "history", "custom_fields", "native_query".
+    # "start_sprint", "links", "worklogs", "worklog_search", "history", "custom_fields", "native_query",
+    # "sprint_writes" (sprints the API serves read-only: no create, change, start or close; moves then
+    # use the environment's sprint).
     unsupported: frozenset[str] = frozenset()
     # The vendor's name as messages give it ("JIRA", "Redmine", "the team tracker").
     vendor: str = ""
@@ -445,6 +447,14 @@ def _probe(env: ContractEnv) -> VendorProbe:
     return env.probe
 
 
+def _sprint_to_fill(env: ContractEnv, name: str) -> str:
+    """A sprint to move tasks into: a new one, or the environment's own where sprints can't be written."""
+    if _unsupported(env, "sprint_writes"):
+        assert env.sprint_id is not None, "a vendor with read-only sprints still has sprints"
+        return env.sprint_id
+    return env.adapter.create_sprint(env.project_id, SprintDraft(name=name)).id
+
+
 class SprintWorkContract:
     """The sprint-work operations (create/start/close sprints, moves, links, worklogs,
     history, custom fields, native queries), every write checked through the vendor's state.
@@ -456,6 +466,13 @@ class SprintWorkContract:
     def test_create_sprint_is_stored_as_future(self, contract_env: ContractEnv):
         adapter = contract_env.adapter
         start = date.today() + timedelta(days=14)
+        if _unsupported(contract_env, "sprint_writes"):
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.create_sprint(
+                    contract_env.project_id, SprintDraft(name="Contract sprint A", start=start)
+                )
+            _assert_names_vendor(contract_env, caught)
+            return
         sprint = adapter.create_sprint(
             contract_env.project_id,
             SprintDraft(
@@ -474,6 +491,8 @@ class SprintWorkContract:
 
     def test_create_sprint_refuses_an_empty_name_and_reversed_dates(self, contract_env: ContractEnv):
         adapter = contract_env.adapter
+        if _unsupported(contract_env, "sprint_writes"):
+            return  # test_create_sprint_is_stored_as_future checks the refusal
         with pytest.raises(errors.InvalidInput):
             adapter.create_sprint(contract_env.project_id, SprintDraft(name=" "))
         with pytest.raises(errors.InvalidInput):
@@ -484,6 +503,14 @@ class SprintWorkContract:
 
     def test_update_sprint_renames_it(self, contract_env: ContractEnv):
         adapter = contract_env.adapter
+        if _unsupported(contract_env, "sprint_writes"):
+            assert contract_env.sprint_id is not None
+            before = _probe(contract_env).sprint(contract_env.sprint_id)["name"]
+            with pytest.raises(errors.NotSupported) as caught:
+                adapter.update_sprint(contract_env.sprint_id, SprintChanges(name="Renamed"))
+            _assert_names_vendor(contract_env, caught)
+            assert _probe(contract_env).sprint(contract_env.sprint_id)["name"] == before
+            return
         sprint = adapter.create_sprint(contract_env.project_id, SprintDraft(name="Contract sprint B"))
         updated = adapter.update_sprint(sprint.id, SprintChanges(name="Contract sprint B2"))
         assert updated.name == "Contract sprint B2"
@@ -492,19 +519,19 @@ class SprintWorkContract:
     def test_move_to_sprint_and_back_to_the_backlog(self, contract_env: ContractEnv):
         adapter = contract_env.adapter
         probe = _probe(contract_env)
-        sprint = adapter.create_sprint(contract_env.project_id, SprintDraft(name="Contract sprint C"))
+        sprint_id = _sprint_to_fill(contract_env, "Contract sprint C")
         first, second = contract_env.seed_tasks(2, title_prefix="Move")
         missing = contract_env.extra.get("missing_task_id", "999999")
-        outcomes = adapter.move_to_sprint([first, missing, second], sprint.id)
+        outcomes = adapter.move_to_sprint([first, missing, second], sprint_id)
         assert [o.task_id for o in outcomes] == [first, missing, second]
         assert outcomes[0].error is None and outcomes[2].error is None
         assert isinstance(outcomes[1].error, errors.ProviderError)
-        assert probe.sprint_of(first) == sprint.id and probe.sprint_of(second) == sprint.id
-        assert {t.id for t in adapter.sprint_tasks(sprint.id)} >= {first, second}
+        assert probe.sprint_of(first) == sprint_id and probe.sprint_of(second) == sprint_id
+        assert {t.id for t in adapter.sprint_tasks(sprint_id)} >= {first, second}
         outcomes = adapter.move_to_sprint([first], BACKLOG)
         assert outcomes[0].error is None
         assert probe.sprint_of(first) is None
-        assert probe.sprint_of(second) == sprint.id
+        assert probe.sprint_of(second) == sprint_id
 
     def test_move_to_an_unknown_sprint_is_not_found(self, contract_env: ContractEnv):
         (task,) = contract_env.seed_tasks(1, title_prefix="MoveNowhere")
@@ -515,6 +542,17 @@ class SprintWorkContract:
     def test_start_then_close_moves_open_tasks(self, contract_env: ContractEnv):
         adapter = contract_env.adapter
         probe = _probe(contract_env)
+        if _unsupported(contract_env, "sprint_writes"):
+            assert contract_env.sprint_id is not None
+            before = probe.sprint(contract_env.sprint_id)["state"]
+            for state in (SprintState.ACTIVE, SprintState.CLOSED):
+                with pytest.raises(errors.NotSupported) as caught:
+                    adapter.update_sprint(
+                        contract_env.sprint_id, SprintChanges(state=state, move_open_to=BACKLOG)
+                    )
+                _assert_names_vendor(contract_env, caught)
+            assert probe.sprint(contract_env.sprint_id)["state"] == before
+            return
         sprint = adapter.create_sprint(
             contract_env.project_id,
             SprintDraft(name="Contract sprint D", start=date.today(), end=date.today() + timedelta(days=13)),

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .base import FakeRequest, FakeResponse, FakeVendor, HttpError, json_response
+from .openproject_work import FakeDetail, FakeVersion, SprintWorkFake, stamp
 
 TOKEN = "3f9c2a7e5b1d48c6a0e2f4b6d8c0a2e4f6b8d0c2a4e6f8b0d2c4a6e8f0b2d4c6"
 OTHER_TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -53,10 +54,6 @@ SPRINT_STATUS_URN = "urn:openproject-org:api:v3:sprints:status:"
 DURATION = re.compile(
     r"^P(?:\d+(?:\.\d+)?D)?(?:T(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
 )
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def formattable(raw: str, fmt: str = "markdown") -> dict[str, str]:
@@ -121,23 +118,13 @@ class FakeSprint:
 
 
 @dataclass
-class FakeVersion:
-    id: int
-    name: str
-    project_id: int
-    status: str  # open, locked, closed
-    start: date | None
-    end: date | None
-
-
-@dataclass
 class FakeJournal:
     id: int
     version: int
     user_id: int
     created_at: datetime
     comment: str = ""
-    details: list[str] = field(default_factory=list)
+    details: list[FakeDetail] = field(default_factory=list)
 
 
 @dataclass
@@ -162,9 +149,12 @@ class FakeWorkPackage:
     story_points: int | None = None
     lock_version: int = 0
     journals: list[FakeJournal] = field(default_factory=list)
+    custom_values: dict[int, Any] = field(
+        default_factory=dict
+    )  # custom field id -> option id(s), user id, value
 
 
-class FakeOpenProject(FakeVendor):
+class FakeOpenProject(SprintWorkFake, FakeVendor):
     vendor = "OpenProject"
 
     def __init__(self, *, workspaces: bool = True, sprints: bool = True):
@@ -225,8 +215,10 @@ class FakeOpenProject(FakeVendor):
         self.edits_after_read: dict[int, int] = {}
         self._next_wp = 1
         self._next_journal = 1
+        self.init_sprint_work()
         self._seed_work_packages()
         self._register_routes()
+        self.register_work_routes()
 
     # --- seeding ---------------------------------------------------------------------
 
@@ -290,7 +282,7 @@ class FakeOpenProject(FakeVendor):
             wp.lock_version += 1
             wp.updated_at = at
             self._journal(
-                wp, user_id, at=at, details=[f"Status changed from {old} to {self.statuses[status_id].name}"]
+                wp, user_id, at=at, details=[FakeDetail("Status", old, self.statuses[status_id].name)]
             )
 
     def _journal(
@@ -300,7 +292,7 @@ class FakeOpenProject(FakeVendor):
         *,
         at: datetime,
         comment: str = "",
-        details: list[str] | None = None,
+        details: list[FakeDetail] | None = None,
     ) -> FakeJournal:
         journal = FakeJournal(
             id=self._next_journal,
@@ -504,7 +496,7 @@ class FakeOpenProject(FakeVendor):
             "_type": "Version",
             "id": version.id,
             "name": version.name,
-            "description": formattable("", "plain"),
+            "description": formattable(version.description, "plain"),
             "startDate": version.start.isoformat() if version.start else None,
             "endDate": version.end.isoformat() if version.end else None,
             "status": version.status,
@@ -533,7 +525,8 @@ class FakeOpenProject(FakeVendor):
             parent_id = parent.parent_id
         return chain
 
-    def work_package_json(self, wp: FakeWorkPackage) -> dict[str, Any]:
+    def work_package_json(self, wp: FakeWorkPackage, *, embed: bool = False) -> dict[str, Any]:
+        """A work package; `embed` adds what OpenProject embeds in a single one (status, type, parent, relations)."""
         path = f"/api/v3/work_packages/{wp.id}"
         project = self.projects[wp.project_id]
         parent = self.work_packages.get(wp.parent_id) if wp.parent_id else None
@@ -572,7 +565,7 @@ class FakeOpenProject(FakeVendor):
             links["sprint"] = self._link(
                 "sprints", sprint.id if sprint else None, sprint.name if sprint else None
             )
-        return {
+        body: dict[str, Any] = {
             "_type": "WorkPackage",
             "id": wp.id,
             "lockVersion": wp.lock_version,
@@ -596,6 +589,19 @@ class FakeOpenProject(FakeVendor):
             "updatedAt": stamp(wp.updated_at),
             "_links": links,
         }
+        properties, custom_links = self.custom_field_values_json(wp)
+        body.update(properties)
+        links.update(custom_links)
+        if embed:
+            body["_embedded"] = {
+                "status": self.status_json(self.statuses[wp.status_id]),
+                "type": self.type_json(wp.type_id),
+                "priority": self.priority_json(wp.priority_id),
+                "relations": self.relations_collection(wp.id),
+            }
+            if parent is not None:
+                body["_embedded"]["parent"] = self.work_package_json(parent)
+        return body
 
     def activity_json(self, wp: FakeWorkPackage, journal: FakeJournal) -> dict[str, Any]:
         user = self.users[journal.user_id]
@@ -605,7 +611,8 @@ class FakeOpenProject(FakeVendor):
             "version": journal.version,
             "comment": formattable(journal.comment),
             "details": [
-                {"format": "custom", "raw": detail, "html": html.escape(detail)} for detail in journal.details
+                {"format": "custom", "raw": detail.raw(), "html": detail.html(journal.id)}
+                for detail in journal.details
             ],
             "internal": False,
             "createdAt": stamp(journal.created_at),
@@ -880,7 +887,9 @@ class FakeOpenProject(FakeVendor):
 
     def _list_work_packages(self, request: FakeRequest, project: FakeProject | None) -> FakeResponse:
         viewer = self._user_id(request) or 0
-        filters = self._filters(request, set(self.WORK_PACKAGE_FILTERS))
+        # Without sprints there is no sprint filter (OpenProject answers 400 for a filter it lacks).
+        known = self.WORK_PACKAGE_FILTERS if self.has_sprints else self.WORK_PACKAGE_FILTERS - {"sprint"}
+        filters = self._filters(request, set(known))
         if filters is None:  # OpenProject's default query: open work packages only
             filters = [("status", "o", [])]
         operators = {
@@ -925,12 +934,12 @@ class FakeOpenProject(FakeVendor):
     def get_work_package(self, request: FakeRequest, id: str) -> FakeResponse:  # noqa: A002
         wp = self._work_package(id)
         with self._lock:
-            response = json_response(self.work_package_json(wp))
+            response = json_response(self.work_package_json(wp, embed=True))
             if self.edits_after_read.get(wp.id):
                 self.edits_after_read[wp.id] -= 1
                 wp.lock_version += 1  # another user's save: what the reader holds is now stale
                 wp.updated_at = datetime.now(UTC)
-                self._journal(wp, 2, at=wp.updated_at, details=["Description changed (text)"])
+                self._journal(wp, 2, at=wp.updated_at, details=[FakeDetail("Description", diff=True)])
         return response
 
     def _apply(
@@ -1052,7 +1061,7 @@ class FakeOpenProject(FakeVendor):
         if href is None:
             return "sprint_id", None, None
         sprint_id = self._id_from(href, "sprints")
-        if sprint_id not in self.sprints:
+        if sprint_id not in self.sprints or self.sprints[sprint_id].project_id != project.id:
             return "sprint_id", None, "Sprint is not set to one of the allowed values."
         return "sprint_id", sprint_id, None
 
@@ -1062,7 +1071,9 @@ class FakeOpenProject(FakeVendor):
         if href is None:
             return "version_id", None, None
         version_id = self._id_from(href, "versions")
-        if version_id not in self.versions:
+        version = self.versions.get(version_id) if version_id is not None else None
+        assignable = version is not None and version.project_id == project.id and version.status == "open"
+        if not assignable and version_id != wp.version_id:  # only open versions of the project take new work
             return "version_id", None, "Version is not set to one of the allowed values."
         return "version_id", version_id, None
 
@@ -1105,15 +1116,17 @@ class FakeOpenProject(FakeVendor):
             id=0, project_id=project.id, subject="", author_id=viewer, created_at=now, updated_at=now
         )
         changes, problems = self._apply(draft, body, creating=True)
-        if problems:
-            self._reject(problems)
+        custom, custom_problems, _details = self.apply_custom_fields(draft, body)
+        if problems or custom_problems:
+            self._reject(problems + custom_problems)
         wp_id = self.add_work_package(
             project.id, changes.pop("subject"), author_id=viewer, created_at=now, updated_at=now
         )
         wp = self.work_packages[wp_id]
         for attr, value in changes.items():
             setattr(wp, attr, value)
-        return json_response(self.work_package_json(wp), status=201)
+        wp.custom_values.update(custom)
+        return json_response(self.work_package_json(wp, embed=True), status=201)
 
     def update_work_package(self, request: FakeRequest, id: str) -> FakeResponse:  # noqa: A002
         wp = self._work_package(id)
@@ -1126,19 +1139,21 @@ class FakeOpenProject(FakeVendor):
                 "the last time.",
             )
         changes, problems = self._apply(wp, body, creating=False)
-        if problems:
-            self._reject(problems)
-        details = self._describe_changes(wp, changes)
+        custom, custom_problems, custom_details = self.apply_custom_fields(wp, body)
+        if problems or custom_problems:
+            self._reject(problems + custom_problems)
+        details = self._describe_changes(wp, changes) + custom_details
         with self._lock:
             for attr, value in changes.items():
                 setattr(wp, attr, value)
+            wp.custom_values.update(custom)
             if details:
                 wp.lock_version += 1
                 wp.updated_at = datetime.now(UTC)
                 self._journal(wp, self._user_id(request) or 0, at=wp.updated_at, details=details)
-        return json_response(self.work_package_json(wp))
+        return json_response(self.work_package_json(wp, embed=True))
 
-    def _describe_changes(self, wp: FakeWorkPackage, changes: dict[str, Any]) -> list[str]:
+    def _describe_changes(self, wp: FakeWorkPackage, changes: dict[str, Any]) -> list[FakeDetail]:
         names = {
             "status_id": ("Status", lambda v: self.statuses[v].name),
             "assignee_id": ("Assignee", lambda v: self.users[v].name),
@@ -1160,12 +1175,14 @@ class FakeOpenProject(FakeVendor):
             if old == new:
                 continue
             label, show = names[attr]
-            if old is None:
-                details.append(f"{label} set to {show(new)}")
-            elif new is None:
-                details.append(f"{label} deleted ({show(old)})")
+            if attr == "description":
+                details.append(FakeDetail(label, diff=True))
             else:
-                details.append(f"{label} changed from {show(old)} to {show(new)}")
+                details.append(
+                    FakeDetail(
+                        label, show(old) if old is not None else None, show(new) if new is not None else None
+                    )
+                )
         return details
 
     def delete_work_package(self, request: FakeRequest, id: str) -> FakeResponse:  # noqa: A002
@@ -1187,17 +1204,6 @@ class FakeOpenProject(FakeVendor):
             )
         allowed = [self.statuses[s] for s in sorted({wp.status_id} | WORKFLOW[wp.status_id])]
         path = f"/api/v3/work_packages/{wp.id}"
-
-        def field_schema(kind: str, name: str, **extra: Any) -> dict[str, Any]:
-            return {
-                "type": kind,
-                "name": name,
-                "required": True,
-                "hasDefault": False,
-                "writable": True,
-                **extra,
-            }
-
         form = {
             "_type": "Form",
             "_embedded": {
@@ -1209,19 +1215,7 @@ class FakeOpenProject(FakeVendor):
                         "status": self._link("statuses", wp.status_id, self.statuses[wp.status_id].name)
                     },
                 },
-                "schema": {
-                    "_type": "Schema",
-                    "_dependencies": [],
-                    "lockVersion": {**field_schema("Integer", "Lock Version"), "writable": False},
-                    "subject": field_schema("String", "Subject"),
-                    "status": field_schema(
-                        "Status",
-                        "Status",
-                        hasDefault=True,
-                        _links={"allowedValues": [self._link("statuses", s.id, s.name) for s in allowed]},
-                        _embedded={"allowedValues": [self.status_json(s) for s in allowed]},
-                    ),
-                },
+                "schema": self.schema_json(self.projects[wp.project_id], wp.type_id, allowed),
                 "validationErrors": {},
             },
             "_links": {

@@ -25,7 +25,7 @@ from portal.core.providers.http import HttpPolicy
 from portal.core.providers.metadata import MetadataCache
 from portal.core.providers.openproject import OpenProjectAdapter
 from portal.core.providers.registry import build_adapter
-from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, _all_pages
+from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, SprintWorkContract, _all_pages
 from tests.fakes import openproject as fake_op
 from tests.fakes.openproject import FakeOpenProject
 
@@ -46,12 +46,69 @@ def fake() -> Iterator[FakeOpenProject]:
 
 
 @pytest.fixture
+def versions_fake() -> Iterator[FakeOpenProject]:
+    """OpenProject 17 before 17.3: workspaces, but versions instead of sprints."""
+    server = FakeOpenProject(sprints=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def legacy_fake() -> Iterator[FakeOpenProject]:
     """An OpenProject before version 17: no workspaces, no sprints (versions instead)."""
     server = FakeOpenProject(workspaces=False, sprints=False)
     server.start()
     yield server
     server.stop()
+
+
+class OpenProjectProbe:
+    """The fake OpenProject's own state, read behind the adapter's back."""
+
+    SPRINT_STATES = {
+        "in_planning": SprintState.FUTURE,
+        "active": SprintState.ACTIVE,
+        "completed": SprintState.CLOSED,
+    }
+
+    def __init__(self, fake: FakeOpenProject):
+        self.fake = fake
+
+    def sprint_of(self, task_id: str) -> str | None:
+        wp = self.fake.work_packages[int(task_id)]
+        planned = wp.sprint_id if self.fake.has_sprints else wp.version_id
+        return str(planned) if planned is not None else None
+
+    def sprint(self, sprint_id: str) -> dict:
+        if self.fake.has_sprints:
+            sprint = self.fake.sprints[int(sprint_id)]
+            return {"name": sprint.name, "state": self.SPRINT_STATES[sprint.status], "goal": None}
+        version = self.fake.versions[int(sprint_id)]
+        if version.status == "closed":
+            state = SprintState.CLOSED
+        elif version.start is not None and version.start > datetime.now(UTC).date():
+            state = SprintState.FUTURE
+        else:
+            state = SprintState.ACTIVE
+        return {"name": version.name, "state": state, "goal": version.description or None}
+
+    def linked(self, task_id: str) -> set[str]:
+        wp_id = int(task_id)
+        return {str(r.to_id if r.from_id == wp_id else r.from_id) for r in self.fake.relations_of(wp_id)}
+
+    def logged_hours(self, task_id: str) -> float:
+        return self.fake.logged_hours(int(task_id))
+
+    def field_value(self, task_id: str, field_id: str):
+        return self.fake.custom_value_names(int(task_id), int(field_id.removeprefix("customField")))
+
+    def retitle(self, task_id: str, title: str) -> None:
+        self.fake.retitle(int(task_id), title)
+
+
+def native_subject_query(prefix: str) -> str:
+    return json.dumps([{"subject": {"operator": "~", "values": [prefix]}}])
 
 
 def openproject_env(fake: FakeOpenProject) -> ContractEnv:
@@ -88,16 +145,22 @@ def openproject_env(fake: FakeOpenProject) -> ContractEnv:
         slow=lambda seconds: fake.delay_next(seconds, count=6),
         sprint_id="2",
         epic_id=str(fake.epic_id),
+        probe=OpenProjectProbe(fake),
+        # OpenProject 17.3's sprints are read-only through the API; versions are written in full.
+        unsupported=frozenset({"sprint_writes"}) if fake.has_sprints else frozenset(),
+        vendor="OpenProject",
         extra={
             "token": fake_op.TOKEN,
             "long_rate_limit_headers": {"Retry-After": "30"},
             "clear_faults": fake.clear_faults,
             "missing_task_id": "999999",
+            "option_field": "Risk",
+            "native_query": native_subject_query,
         },
     )
 
 
-class TestOpenProjectContract(ProviderContract):
+class TestOpenProjectContract(ProviderContract, SprintWorkContract):
     @pytest.fixture
     def contract_env(self, fake: FakeOpenProject) -> Iterator[ContractEnv]:
         env = openproject_env(fake)
@@ -105,7 +168,17 @@ class TestOpenProjectContract(ProviderContract):
         env.adapter.close()
 
 
-class TestOpenProjectBeforeVersion17Contract(ProviderContract):
+class TestOpenProjectWithVersionsContract(ProviderContract, SprintWorkContract):
+    """The same contract on OpenProject 17 before 17.3: workspaces, and versions for sprints."""
+
+    @pytest.fixture
+    def contract_env(self, versions_fake: FakeOpenProject) -> Iterator[ContractEnv]:
+        env = openproject_env(versions_fake)
+        yield env
+        env.adapter.close()
+
+
+class TestOpenProjectBeforeVersion17Contract(ProviderContract, SprintWorkContract):
     """The same contract on a server without workspaces and sprints (versions stand in)."""
 
     @pytest.fixture
@@ -493,10 +566,15 @@ def test_statuses_and_what_the_server_offers_are_read_once_per_connection(fake):
     config = ConnectionConfig(slug=SLUG, base_url=fake.base_url, token=fake_op.TOKEN)
     adapter = OpenProjectAdapter(config, TEST_POLICY, metadata=cache)
     child = str(fake.done_in_sprint_id)  # its parent is the epic
+    # A single work package embeds its status and its parent: one request, even cold.
     cold = requests_made(fake, lambda: adapter.get_task(child))
-    assert len(cold) == 3  # the work package, the statuses, and whether its parent is an epic
+    assert cold == [f"GET /api/v3/work_packages/{child}"]
+    assert adapter.get_task(child).epic_ref == f"{SLUG}:{fake.epic_id}"
+    assert adapter.get_task(child).status.category == StatusCategory.DONE
     sprint_query = TaskQuery(project_id="1", sprint_id="2")
-    adapter.list_tasks(sprint_query, PageRequest(limit=10))  # learns that the server has sprints
+    # The sprint filter is tried without asking first whether the server has sprints.
+    cold_sprint = requests_made(fake, lambda: adapter.list_tasks(sprint_query, PageRequest(limit=10)))
+    assert cold_sprint == ["GET /api/v3/statuses", "GET /api/v3/workspaces/1/work_packages"]
     other = OpenProjectAdapter(config, TEST_POLICY, metadata=cache)  # another adapter of the connection
     assert other.get_task(child).epic_ref == f"{SLUG}:{fake.epic_id}"
     for call in (
@@ -508,5 +586,36 @@ def test_statuses_and_what_the_server_offers_are_read_once_per_connection(fake):
         assert len(requests_made(fake, call)) == 1
     assert requests_made(fake, lambda: other.list_statuses("1")) == []  # the statuses are kept
     assert requests_made(fake, other.current_user) == []
+    assert requests_made(fake, other.list_link_types) == []  # OpenProject's relation types are fixed
+    other.list_fields("1")
+    assert requests_made(fake, lambda: other.list_fields("1")) == []  # the fields are kept per project
     other.close()
     adapter.close()
+
+
+def test_a_cold_project_listing_is_two_requests_when_parents_are_in_the_page(fake):
+    adapter = OpenProjectAdapter(
+        ConnectionConfig(slug=SLUG, base_url=fake.base_url, token=fake_op.TOKEN),
+        TEST_POLICY,
+        metadata=MetadataCache(),
+    )
+    made = requests_made(fake, lambda: adapter.list_tasks(TaskQuery(project_id="1"), PageRequest(limit=50)))
+    assert made == ["GET /api/v3/statuses", "GET /api/v3/workspaces/1/work_packages"]
+    tasks = {t.id: t for t in adapter.list_tasks(TaskQuery(project_id="1"), PageRequest(limit=50)).items}
+    assert tasks[str(fake.done_in_sprint_id)].epic_ref == f"{SLUG}:{fake.epic_id}"  # the epic was in the page
+
+
+def test_parents_outside_the_page_are_looked_up_once(fake):
+    adapter = OpenProjectAdapter(
+        ConnectionConfig(slug=SLUG, base_url=fake.base_url, token=fake_op.TOKEN),
+        TEST_POLICY,
+        metadata=MetadataCache(),
+    )
+    query = TaskQuery(sprint_id="2")  # the sprint's tasks; their epic is not in the sprint
+    made = requests_made(fake, lambda: adapter.list_tasks(query, PageRequest(limit=50)))
+    assert made == ["GET /api/v3/statuses", "GET /api/v3/work_packages", "GET /api/v3/work_packages"]
+    lookup = fake.requests[-1]
+    assert json.loads(lookup.arg("filters")) == [{"id": {"operator": "=", "values": [str(fake.epic_id)]}}]
+    assert requests_made(fake, lambda: adapter.list_tasks(query, PageRequest(limit=50))) == [
+        "GET /api/v3/work_packages"
+    ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -15,33 +14,28 @@ from ..base import (
     PageRequest,
     Priority,
     Project,
-    Sprint,
-    SprintState,
     Status,
-    StatusCategory,
     Task,
     TaskChanges,
     TaskDraft,
     TaskQuery,
     User,
 )
-from ..paging import MAX_PAGES, page_of, page_size, read_all
+from ..paging import page_of, page_size
+from .fields import OpenProjectFields
+from .history import OpenProjectHistory
+from .links import OpenProjectLinks
 from .parse import (
     collection_elements,
     is_comment,
     is_epic_type,
     link_id,
     links_of,
-    parse_allowed_statuses,
     parse_comment,
-    parse_done_at,
     parse_epic,
     parse_priority,
     parse_project,
-    parse_sprint,
     parse_user,
-    parse_version,
-    parse_work_package,
 )
 from .query import (
     MAX_USER_PAGE_SIZE,
@@ -49,24 +43,26 @@ from .query import (
     filter_of,
     filters_param,
     href,
+    native_filters,
     next_page,
     page_number,
     parent_id,
     priority_href,
-    sort_param,
     story_points,
     task_filters,
     task_sort,
     work_package_path,
 )
-from .server import OpenProjectServer
+from .sprints import OpenProjectSprints
+from .worklogs import OpenProjectWorklogs
+from .workpackages import BY_ID
 
-MAX_PAGE_SIZE = 100  # what we ask for when reading a whole collection
-BY_ID = sort_param(("id", "asc"))
 
-
-class OpenProjectAdapter(OpenProjectServer):
-    """OpenProject's operations: projects, work packages, comments (activities), sprints, epics."""
+class OpenProjectAdapter(
+    OpenProjectSprints, OpenProjectLinks, OpenProjectWorklogs, OpenProjectHistory, OpenProjectFields
+):
+    """OpenProject's operations: projects, work packages, comments (activities), epics; the sprint
+    work (sprints, links, worklogs, history, fields) comes from the mixins it is built of."""
 
     # --- projects, statuses, priorities, people --------------------------------------------
 
@@ -127,19 +123,34 @@ class OpenProjectAdapter(OpenProjectServer):
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
         number, size = page_number(page), page_size(page, MAX_USER_PAGE_SIZE)
-        filters = task_filters(query, self.status_table(), self.sprint_filter_name)
-        if filters is None:  # the status and category filters exclude every status
-            return Page([], None, 0)
-        params = {
-            "filters": filters_param(*filters),
-            "sortBy": task_sort(query),
-            "offset": number,
-            "pageSize": size,
-        }
-        if query.project_id:
-            body = self.in_workspace("GET", query.project_id, "work_packages", params=params)
-        else:
+        paging = {"sortBy": task_sort(query), "offset": number, "pageSize": size}
+        if query.native_query is not None:
+            # The caller's own filter array, whole: no filter of ours is added to it.
+            params = {"filters": native_filters(query.native_query), **paging}
             body = self.http.get("api/v3/work_packages", params=params)
+            return Page(
+                self._tasks_from(collection_elements(body)), next_page(body, number, size), body.get("total")
+            )
+        blocked: list[str] = []
+        if query.blocked:
+            blocked = sorted(self._blocked_ids(), key=lambda value: (len(value), value))
+            if not blocked:
+                return Page([], None, 0)
+
+        def fetch(sprint_filter: str) -> Any:
+            filters = task_filters(query, self.status_table(), lambda: sprint_filter)
+            if filters is None:  # the status and category filters exclude every status
+                return None
+            if blocked:
+                filters.append(filter_of("id", "=", blocked))
+            params = {"filters": filters_param(*filters), **paging}
+            if query.project_id:
+                return self.in_workspace("GET", query.project_id, "work_packages", params=params)
+            return self.http.get("api/v3/work_packages", params=params)
+
+        body = self._sprint_filtered(fetch) if query.sprint_id else fetch("sprint")
+        if body is None:
+            return Page([], None, 0)
         tasks = self._tasks_from(collection_elements(body))
         return Page(tasks, next_page(body, number, size), body.get("total"))
 
@@ -173,6 +184,9 @@ class OpenProjectAdapter(OpenProjectServer):
             links["parent"] = {"href": href("work_packages", parent)}
         if draft.sprint_id:
             links.update(self.sprint_links(draft.sprint_id))
+        custom, custom_links = self._field_writes(project_id, draft.type, draft.fields)
+        payload.update(custom)
+        links.update(custom_links)
         if links:
             payload["_links"] = links
         body = self.in_workspace("POST", project_id, "work_packages", json=payload)
@@ -204,9 +218,20 @@ class OpenProjectAdapter(OpenProjectServer):
             links["parent"] = {"href": href("work_packages", parent) if parent else None}
         if "sprint_id" in changed:
             links.update(self.sprint_links(changed["sprint_id"]))
+        current = self._get_work_package(task_id)
+        if changed.get("fields"):
+            # The fields a work package can have depend on its project and type.
+            current_links = links_of(current)
+            project_id = link_id(current_links.get("project")) or ""
+            task_type = current_links.get("type") or {}
+            custom, custom_links = self._field_writes(
+                project_id, task_type.get("title"), changed["fields"], task_type.get("href")
+            )
+            payload.update(custom)
+            links.update(custom_links)
         if links:
             payload["_links"] = links
-        return self._tasks_from([self._patch_work_package(task_id, payload)])[0]
+        return self._tasks_from([self._patch_work_package(task_id, payload, current)])[0]
 
     def set_task_status(self, task_id: str, status: Status) -> Task:
         current = self._get_work_package(task_id)
@@ -255,42 +280,7 @@ class OpenProjectAdapter(OpenProjectServer):
             raise errors.ProviderError("OpenProject accepted the comment but did not return it.")
         return parse_comment(created, slug=self.slug, base_url=self.base_url, task_id=task_id)
 
-    # --- sprints and epics -------------------------------------------------------------------
-
-    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
-        if self.uses_sprints():
-            sprints = [
-                parse_sprint(raw, slug=self.slug, base_url=self.base_url)
-                for raw in self._read_all(f"api/v3/projects/{quote(project_id, safe='')}/sprints")
-            ]
-        else:
-            body = self.in_workspace("GET", project_id, "versions")
-            today = datetime.now(UTC).date()
-            sprints = [
-                parse_version(raw, slug=self.slug, base_url=self.base_url, today=today)
-                for raw in collection_elements(body)
-            ]
-        if state is not None:
-            sprints = [sprint for sprint in sprints if sprint.state == state]
-        return page_of(sprints, page)
-
-    def get_sprint(self, sprint_id: str) -> Sprint:
-        if self.uses_sprints():
-            raw = self.http.get(f"api/v3/sprints/{quote(sprint_id, safe='')}")
-            return parse_sprint(raw, slug=self.slug, base_url=self.base_url)
-        raw = self.http.get(f"api/v3/versions/{quote(sprint_id, safe='')}")
-        return parse_version(raw, slug=self.slug, base_url=self.base_url, today=datetime.now(UTC).date())
-
-    def sprint_tasks(self, sprint_id: str) -> list[Task]:
-        filters = filters_param(filter_of(self.sprint_filter_name(), "=", [sprint_id]))
-        tasks = self._tasks_from(
-            self._read_all("api/v3/work_packages", {"filters": filters, "sortBy": BY_ID})
-        )
-        closed_names = [s.name for s in self.status_table().values() if s.category == StatusCategory.DONE]
-        for task in tasks:
-            if task.status is not None and task.status.category == StatusCategory.DONE:
-                task.done_at = parse_done_at(self._activities(task.id), closed_names)
-        return tasks
+    # --- epics -------------------------------------------------------------------------------
 
     def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
         type_ids = [str(raw["id"]) for raw in self.types(project_id) if is_epic_type(raw.get("name"))]
@@ -315,80 +305,4 @@ class OpenProjectAdapter(OpenProjectServer):
         raw = self._get_work_package(epic_id)
         if not is_epic_type((links_of(raw).get("type") or {}).get("title")):
             raise errors.NotFound(f"OpenProject work package #{epic_id} is not an Epic.")
-        return parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=self.status_table())
-
-    # --- work packages ------------------------------------------------------------------------
-
-    def _read_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
-        """Every element of a paged collection, up to MAX_PAGES pages."""
-
-        def fetch(number: int) -> tuple[list[Mapping[str, Any]], int | None]:
-            body = self.http.get(path, params={**(params or {}), "offset": number, "pageSize": MAX_PAGE_SIZE})
-            more = next_page(body, number, MAX_PAGE_SIZE) is not None
-            return collection_elements(body), number + 1 if more else None
-
-        return read_all(fetch, 1, max_pages=MAX_PAGES)
-
-    def _tasks_from(self, elements: Sequence[Mapping[str, Any]]) -> list[Task]:
-        statuses = self.status_table()
-        parent_ids = {pid for raw in elements if (pid := link_id(links_of(raw).get("parent")))}
-        epic_ids = self._epics_among(parent_ids)
-        return [
-            parse_work_package(
-                raw, slug=self.slug, base_url=self.base_url, statuses=statuses, epic_ids=epic_ids
-            )
-            for raw in elements
-        ]
-
-    def _epics_among(self, work_package_ids: set[str]) -> set[str]:
-        """Which of these work packages are Epics (asked once per hundred unknown ids, then kept a while)."""
-        unknown = sorted(
-            (wp for wp in work_package_ids if self.metadata.peek(("is_epic", wp)) is None),
-            key=lambda value: (len(value), value),
-        )
-        for start in range(0, len(unknown), MAX_PAGE_SIZE):
-            chunk = unknown[start : start + MAX_PAGE_SIZE]
-            body = self.http.get(
-                "api/v3/work_packages",
-                params={
-                    "filters": filters_param(filter_of("id", "=", chunk)),
-                    "offset": 1,
-                    "pageSize": len(chunk),
-                },
-            )
-            for raw in collection_elements(body):
-                is_epic = is_epic_type((links_of(raw).get("type") or {}).get("title"))
-                self.metadata.put(("is_epic", str(raw["id"])), is_epic)
-        return {wp for wp in work_package_ids if self.metadata.peek(("is_epic", wp)) is True}
-
-    def _get_work_package(self, task_id: str) -> Mapping[str, Any]:
-        return self.http.get(work_package_path(task_id))
-
-    def _patch_work_package(
-        self, task_id: str, payload: Mapping[str, Any], current: Mapping[str, Any] | None = None
-    ) -> Mapping[str, Any]:
-        """PATCH with the current lockVersion; on a conflict, re-read and try once more."""
-        if current is None:
-            current = self._get_work_package(task_id)
-        try:
-            return self.http.patch(
-                work_package_path(task_id), json={**payload, "lockVersion": current.get("lockVersion")}
-            )
-        except errors.Conflict:
-            # Someone saved in between: our fields are still what the caller asked for.
-            current = self._get_work_package(task_id)
-        return self.http.patch(
-            work_package_path(task_id), json={**payload, "lockVersion": current.get("lockVersion")}
-        )
-
-    def _allowed_statuses(self, task_id: str, current: Mapping[str, Any]) -> list[Status]:
-        # The form only computes (it saves nothing), so it is safe to retry like a read.
-        form = self.http.post(
-            f"{work_package_path(task_id)}/form",
-            json={"lockVersion": current.get("lockVersion")},
-            idempotent=True,
-        )
-        return parse_allowed_statuses(form, slug=self.slug, statuses=self.status_table())
-
-    def _activities(self, task_id: str) -> list[Mapping[str, Any]]:
-        return collection_elements(self.http.get(f"{work_package_path(task_id)}/activities"))
+        return parse_epic(raw, slug=self.slug, base_url=self.base_url, statuses=self._statuses_for([raw]))

@@ -59,8 +59,13 @@ ERROR_ATTRIBUTE_FIELDS = {
     "status": "status",
     "project": "project_id",
     "comment": "body",
+    "to": "other_id",  # a relation's other end
+    "entity": "task_id",  # a time entry's work package
+    "workPackage": "task_id",
+    "spentOn": "started",
 }
 
+CUSTOM_FIELD = re.compile(r"customField\d+")
 # "Status changed from New to Closed" / "Status set to Closed" (the raw text of an activity detail).
 STATUS_DETAIL = re.compile(r"^Status (?:changed from .* to|set to) (?P<target>.+)$", re.DOTALL)
 DURATION = re.compile(
@@ -270,6 +275,9 @@ def parse_work_package(
         extra["estimated_time"] = raw["estimatedTime"]  # a duration we could not read
     if "sprint" in links and link_id(links.get("version")):
         extra["version"] = links["version"].get("title")
+    custom = parse_custom_values(raw)
+    if custom:
+        extra["fields"] = custom
     story_points = raw.get("storyPoints")
     return numbered_task(
         raw,
@@ -292,6 +300,32 @@ def parse_work_package(
         sprint_ref=make_ref(slug, sprint_id) if sprint_id else None,
         extra=extra,
     )
+
+
+def parse_custom_values(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A work package's custom field values by field id, as people read them.
+
+    Options and people are named by their titles (a list for several); long text is its
+    Markdown source; other values are as OpenProject gives them. Empty fields are left out.
+    """
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if CUSTOM_FIELD.fullmatch(key):
+            shown = raw_text(value) if isinstance(value, Mapping) else value
+            if shown not in (None, ""):
+                values[key] = shown
+    for key, link in links_of(raw).items():
+        if not CUSTOM_FIELD.fullmatch(key):
+            continue
+        if isinstance(link, list):
+            titles = [
+                str(item.get("title")) for item in link if isinstance(item, Mapping) and item.get("href")
+            ]
+            if titles:
+                values[key] = titles
+        elif isinstance(link, Mapping) and link.get("href"):
+            values[key] = str(link.get("title") or link_id(link))
+    return values
 
 
 def parse_epic(raw: Mapping[str, Any], *, slug: str, base_url: str, statuses: Mapping[str, Status]) -> Epic:

@@ -119,6 +119,34 @@ def task_filters(
     return filters
 
 
+NATIVE_QUERY_EXAMPLE = '[{"status": {"operator": "o", "values": null}}]'
+
+
+def native_filters(text: str) -> str:
+    """An OpenProject filter array given as a native query, checked to be one and passed on as given.
+
+    Raises InvalidInput, with an example, for text that is not a JSON array of one-key filter objects.
+    """
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    well_formed = isinstance(parsed, list) and all(
+        isinstance(entry, dict)
+        and len(entry) == 1
+        and isinstance(next(iter(entry.values())), dict)
+        and "operator" in next(iter(entry.values()))
+        for entry in parsed
+    )
+    if not well_formed:
+        raise errors.InvalidInput(
+            "An OpenProject native query is a JSON filter array, each filter one object naming a field, "
+            f"its operator and values, as in {NATIVE_QUERY_EXAMPLE} (OpenProject's own filter syntax).",
+            field_errors={"native_query": "not an OpenProject filter array"},
+        )
+    return text.strip()
+
+
 def task_sort(query: TaskQuery) -> str:
     return sort_param((SORT_FIELDS[query.sort], "desc" if query.descending else "asc"), ("id", "asc"))
 

@@ -90,9 +90,6 @@ class OpenProjectServer(VendorAdapter, provider_type="openproject", vendor="Open
 
         return self.metadata.get("has_sprints", probe)
 
-    def sprint_filter_name(self) -> str:
-        return "sprint" if self.uses_sprints() else "version"
-
     def sprint_links(self, sprint_id: str | None) -> dict[str, Any]:
         if self.uses_sprints():
             return {"sprint": {"href": href("sprints", sprint_id) if sprint_id else None}}
