@@ -7,11 +7,12 @@ the connection's metadata for HIERARCHY_SECONDS.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from collections.abc import Iterable
+from datetime import UTC, tzinfo
 from typing import Any, ClassVar
 
 from .. import errors
-from ..base import CheckResult, User
+from ..base import CheckResult, Task, User
 from ..dates import user_timezone
 from ..vendor import ME_KEY, VendorAdapter
 from .parse import (
@@ -19,8 +20,10 @@ from .parse import (
     SpaceInfo,
     error_and_code,
     is_sprint_folder,
+    may_be_in_a_sprint,
     parse_error,
     parse_space,
+    parse_task,
     parse_user,
     place_from_list,
     places_in_folder,
@@ -94,6 +97,17 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
 
     def timezone(self) -> tzinfo:
         return user_timezone(self.current_user().extra.get("timezone"))
+
+    def member_role(self) -> int | None:
+        """The connection's user's role in its Workspace: 1 owner, 2 admin, 3 member, 4 guest."""
+        team_id, me = self.team_id(), self.current_user().id
+        team = next((t for t in self.teams() if str(t["id"]) == team_id), None)
+        for member in (team or {}).get("members") or []:
+            user = member.get("user") if isinstance(member, dict) else None
+            if isinstance(user, dict) and str(user.get("id")) == me:
+                role = user.get("role", member.get("role"))
+                return role if isinstance(role, int) else None
+        return None
 
     def team_id(self) -> str:
         """The connection's Workspace; InvalidInput listing the choices when it is not clear."""
@@ -219,3 +233,28 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
         if place is None:
             raise errors.NotFound(f"ClickUp List {sprint_id} is not in a sprint folder.")
         return place
+
+    # --- tasks -------------------------------------------------------------------------------
+    def raw_task(self, task_id: str) -> dict[str, Any]:
+        """GET /task/{id} with its Markdown description; NotFound when there is none."""
+        return self.call("GET", path("task", task_id), params={"include_markdown_description": "true"})
+
+    def parse_tasks(self, raw: Iterable[dict[str, Any]], sprint_ref: str | None = None) -> list[Task]:
+        """Task bodies -> Tasks, reading only the metadata they need.
+
+        The user's time zone is read for a task with a due date, the hierarchy for a task
+        that may be in a sprint (see `may_be_in_a_sprint`); `sprint_ref` is known when the
+        tasks come from a sprint's own List.
+        """
+        tasks = []
+        for data in raw:
+            tz = self.timezone() if data.get("due_date") else UTC
+            sprint_ids: frozenset[str] = frozenset()
+            if sprint_ref is None and may_be_in_a_sprint(data):
+                space_id = str((data.get("space") or {}).get("id") or "")
+                sprint_ids = self.sprint_list_ids(str(data.get("team_id") or ""), space_id)
+            task = parse_task(self.slug, data, tz=tz, sprint_list_ids=sprint_ids)
+            if sprint_ref:
+                task.sprint_ref = sprint_ref
+            tasks.append(task)
+        return tasks
