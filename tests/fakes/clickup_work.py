@@ -82,6 +82,9 @@ class ClickUpWorkEndpoints:
     def init_work(self) -> None:
         self.keeps_list_start_dates = True
         self.me_role = 1  # the token's user owns the Workspace; 3 makes them a member
+        # A created time entry is answered as documented (the entry as sent) with its id; False leaves
+        # the id out, exactly as the document's example does.
+        self.time_entry_answer_has_id = True
         self.dependencies: list[FakePair] = []
         self.task_links: list[FakePair] = []
         self.time_entries: list[FakeTimeEntry] = []
@@ -440,19 +443,18 @@ class ClickUpWorkEndpoints:
             task, body["duration"] / 3_600_000, body["start"], description=str(body.get("description") or "")
         )
         entry.billable = bool(body.get("billable"))
-        # The documented answer: the entry as sent, and (not in the document's example) its id.
-        return json_response(
-            {
-                "id": entry.id,
-                "description": entry.description,
-                "tags": [],
-                "start": entry.start,
-                "billable": entry.billable,
-                "duration": entry.duration,
-                "assignee": entry.user_id,
-                "tid": task.id,
-            }
-        )
+        answer = {
+            "description": entry.description,
+            "tags": [],
+            "start": entry.start,
+            "billable": entry.billable,
+            "duration": entry.duration,
+            "assignee": entry.user_id,
+            "tid": task.id,
+        }
+        if self.time_entry_answer_has_id:
+            answer["id"] = entry.id  # not in the document's example, which names no entry
+        return json_response(answer)
 
     # --- views -------------------------------------------------------------------------------------
     def get_view_tasks(self, request: FakeRequest, view_id: str) -> FakeResponse:

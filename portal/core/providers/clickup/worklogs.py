@@ -23,6 +23,9 @@ HOUR_MILLIS = 3_600_000
 ADMIN_ROLES = (1, 2)  # owner, admin
 FAR_FUTURE = timedelta(days=3660)
 """How far ahead a task's time entries are looked for (time can be logged with a start ahead of now)."""
+BEFORE_CLICKUP = datetime(2017, 1, 1, tzinfo=UTC)
+"""Where a task's time entries are looked for from: before any ClickUp Workspace existed. (Without a
+start_date ClickUp answers only the last 30 days.)"""
 
 
 # --- pure functions --------------------------------------------------------------------------------
@@ -133,7 +136,7 @@ class ClickUpWorklogs(ClickUpWorkspace):
         """Time logged on the task, oldest first: everyone's for an owner or admin, one's own otherwise."""
         params = {
             "task_id": task_id,
-            "start_date": "0",
+            "start_date": str(to_millis(BEFORE_CLICKUP)),
             "end_date": str(to_millis(datetime.now(UTC) + FAR_FUTURE)),
         }
         everyone = self._everyone()

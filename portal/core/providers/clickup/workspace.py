@@ -229,10 +229,9 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
             raise errors.NotFound(
                 f"ClickUp List {sprint_id} is not a sprint: its Space has no Sprints ClickApp."
             )
-        place = next((p for p in self.sprint_places(space) if p.list_id == str(body["id"])), None)
-        if place is None:
+        if not any(p.list_id == str(body["id"]) for p in self.sprint_places(space)):
             raise errors.NotFound(f"ClickUp List {sprint_id} is not in a sprint folder.")
-        return place
+        return place_from_list(body, sprint=True)  # the List itself carries its goal (`content`)
 
     # --- tasks -------------------------------------------------------------------------------
     def raw_task(self, task_id: str) -> dict[str, Any]:
