@@ -569,6 +569,23 @@ def test_a_cold_read_asks_only_for_the_metadata_its_task_needs(clickup_fake):
         f"GET /api/v2/space/{engineering}/folder",  # which of its Lists are sprints
     ]
     assert adapter.get_task(planned.id).sprint_ref == f"{SLUG}:{clickup_fake.current_sprint.id}"
+    # A task only in a List of a folder named for sprints is in that sprint: the folders are not read either.
+    home = next(t for t in clickup_fake.tasks.values() if t.name == "Crash on start")
+    fresh = ClickUpAdapter(config, TEST_POLICY, metadata=MetadataCache())
+    made = requests_made(clickup_fake, lambda: fresh.get_task(home.id))
+    assert made == [f"GET /api/v2/task/{home.id}", f"GET /api/v2/team/{team}/space"]
+    assert fresh.get_task(home.id).sprint_ref == f"{SLUG}:{clickup_fake.current_sprint.id}"
+    fresh = ClickUpAdapter(config, TEST_POLICY, metadata=MetadataCache())
+    sprint_id = clickup_fake.current_sprint.id
+    made = requests_made(
+        clickup_fake, lambda: fresh.list_tasks(TaskQuery(sprint_id=sprint_id), PageRequest(limit=2))
+    )
+    assert made == [
+        f"GET /api/v2/list/{sprint_id}",
+        f"GET /api/v2/team/{team}/space",
+        f"GET /api/v2/list/{sprint_id}/task",
+    ]
+    fresh.close()
     # A Space without the Sprints ClickApp has no sprint Lists: its folders are not read.
     made = requests_made(clickup_fake, lambda: adapter.get_task(campaign.id))
     assert made == [f"GET /api/v2/task/{campaign.id}"]

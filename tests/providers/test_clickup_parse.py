@@ -33,6 +33,7 @@ from portal.core.providers.clickup.parse import (
     is_done,
     is_sprint_folder,
     may_be_in_a_sprint,
+    named_for_sprints,
     parse_due,
     parse_priority,
     parse_project,
@@ -505,6 +506,12 @@ def test_only_a_task_in_a_folder_or_in_other_lists_may_be_in_a_sprint():
     assert not may_be_in_a_sprint(task_body())  # a folderless List, and no other List
     assert may_be_in_a_sprint(task_body(folder={"id": "8002", "name": "Mobile", "hidden": False}))
     assert may_be_in_a_sprint(task_body(locations=[{"id": "9100", "name": "Sprint 2"}]))
+
+
+def test_a_folder_is_named_for_sprints_when_shown_and_so_named():
+    assert named_for_sprints({"id": "8100", "name": "Sprint Folder", "hidden": False})
+    assert not named_for_sprints({"id": "8001", "name": "sprint", "hidden": True})
+    assert not named_for_sprints({"id": "8002", "name": "Mobile"})
 
 
 def test_done_means_a_done_or_closed_status_type():

@@ -150,6 +150,15 @@ def parse_space(data: dict[str, Any]) -> SpaceInfo:
     )
 
 
+def named_for_sprints(folder: dict[str, Any]) -> bool:
+    """Whether a (shown) folder is named for sprints, as ClickUp's default "Sprint Folder" is."""
+    return (
+        bool(folder.get("id"))
+        and not folder.get("hidden")
+        and "sprint" in str(folder.get("name", "")).lower()
+    )
+
+
 def is_sprint_folder(space: SpaceInfo, folder: dict[str, Any]) -> bool:
     """Whether a folder holds sprints.
 
@@ -162,7 +171,7 @@ def is_sprint_folder(space: SpaceInfo, folder: dict[str, Any]) -> bool:
     lists = [lst for lst in folder.get("lists") or [] if isinstance(lst, dict)]
     if not lists:
         return False
-    if "sprint" in str(folder.get("name", "")).lower():
+    if named_for_sprints(folder):
         return True
     return all(lst.get("start_date") and lst.get("due_date") for lst in lists)
 

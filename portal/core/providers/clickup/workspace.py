@@ -21,6 +21,7 @@ from .parse import (
     error_and_code,
     is_sprint_folder,
     may_be_in_a_sprint,
+    named_for_sprints,
     parse_error,
     parse_space,
     parse_task,
@@ -229,7 +230,11 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
             raise errors.NotFound(
                 f"ClickUp List {sprint_id} is not a sprint: its Space has no Sprints ClickApp."
             )
-        if not any(p.list_id == str(body["id"]) for p in self.sprint_places(space)):
+        # A List in a folder named for sprints is in a sprint folder; other folders need their Lists read.
+        in_sprint_folder = named_for_sprints(body.get("folder") or {}) or any(
+            p.list_id == str(body["id"]) for p in self.sprint_places(space)
+        )
+        if not in_sprint_folder:
             raise errors.NotFound(f"ClickUp List {sprint_id} is not in a sprint folder.")
         return place_from_list(body, sprint=True)  # the List itself carries its goal (`content`)
 
@@ -250,10 +255,21 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
             tz = self.timezone() if data.get("due_date") else UTC
             sprint_ids: frozenset[str] = frozenset()
             if sprint_ref is None and may_be_in_a_sprint(data):
-                space_id = str((data.get("space") or {}).get("id") or "")
-                sprint_ids = self.sprint_list_ids(str(data.get("team_id") or ""), space_id)
+                sprint_ids = self._sprint_lists_of(data)
             task = parse_task(self.slug, data, tz=tz, sprint_list_ids=sprint_ids)
             if sprint_ref:
                 task.sprint_ref = sprint_ref
             tasks.append(task)
         return tasks
+
+    def _sprint_lists_of(self, data: dict[str, Any]) -> frozenset[str]:
+        """The sprint Lists a task body's sprint could be among, reading as little of the hierarchy as will tell."""
+        team_id = str(data.get("team_id") or "")
+        space_id = str((data.get("space") or {}).get("id") or "")
+        space = self.spaces(team_id).get(space_id) if team_id and space_id else None
+        if space is None or not space.sprints:
+            return frozenset()
+        home_id = str((data.get("list") or {}).get("id") or "")
+        if not data.get("locations") and named_for_sprints(data.get("folder") or {}) and home_id:
+            return frozenset({home_id})  # in one List only, and its folder is named for sprints
+        return frozenset(place.list_id for place in self.sprint_places(space))
