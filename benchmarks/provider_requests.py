@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from portal.core.providers.base import (  # noqa: E402
     ConnectionConfig,
     LinkKind,
     PageRequest,
+    SprintDraft,
     TaskChanges,
     TaskQuery,
     WorklogDraft,
@@ -33,6 +34,7 @@ from portal.core.providers.jira import JiraAdapter  # noqa: E402
 from portal.core.providers.metadata import MetadataCache  # noqa: E402
 from portal.core.providers.openproject import OpenProjectAdapter  # noqa: E402
 from tests.fakes import clickup as fake_clickup  # noqa: E402
+from tests.fakes import clickup_work as fake_clickup_work  # noqa: E402
 from tests.fakes import openproject as fake_openproject  # noqa: E402
 from tests.fakes.jira import FakeJira  # noqa: E402
 
@@ -115,14 +117,39 @@ def clickup() -> tuple[Any, Callable[[], ConnectionConfig], type, dict[str, Call
     fake = fake_clickup.ClickUpFake()
     fake.start()
     task = fake.add_task(fake.backlog, "Measured")
-    backlog, sprint = fake.backlog.id, fake.current_sprint.id
+    # A task planned into the current sprint, due in a week, waiting on another: the most metadata a read needs.
+    planned = fake.add_task(fake.ios, "Measured in a sprint", due_date=fake.now() + fake_clickup.days(7))
+    planned.other_list_ids.append(fake.current_sprint.id)
+    blocker = fake.add_task(fake.backlog, "Measured blocker")
+    fake.dependencies.append(fake_clickup_work.FakePair(planned.id, blocker.id, fake.me_id, fake.now()))
+    fake.add_time_entry(planned, 1.5, fake.now() - 3_600_000)
+    view = fake.add_view(fake.backlog, "Measured view", "Measured")
+    backlog, sprint, ios = fake.backlog.id, fake.current_sprint.id, fake.ios.id
+    today = date.today()
     calls: dict[str, Call] = {
         "get_task": lambda a: a.get_task(task.id),
+        "get_task (in a sprint, due)": lambda a: a.get_task(planned.id),
         "list_tasks (project)": lambda a: a.list_tasks(TaskQuery(project_id=backlog), PageRequest(limit=10)),
         "list_tasks (sprint)": lambda a: a.list_tasks(TaskQuery(sprint_id=sprint), PageRequest(limit=10)),
+        "list_tasks (blocked)": lambda a: a.list_tasks(
+            TaskQuery(project_id=ios, blocked=True), PageRequest(limit=10)
+        ),
+        "list_tasks (native_query)": lambda a: a.list_tasks(
+            TaskQuery(native_query=view.id), PageRequest(limit=10)
+        ),
         "list_statuses": lambda a: a.list_statuses(backlog),
         "list_sprints": lambda a: a.list_sprints(backlog, None, PageRequest(limit=10)),
         "current_user": lambda a: a.current_user(),
+        "list_link_types": lambda a: a.list_link_types(),
+        "list_links": lambda a: a.list_links(planned.id),
+        "list_fields": lambda a: a.list_fields(backlog),
+        "list_worklogs": lambda a: a.list_worklogs(planned.id, PageRequest(limit=10)),
+        "search_worklogs": lambda a: a.search_worklogs(
+            WorklogQuery(user_id=ME, since=today - timedelta(days=7), until=today), PageRequest(limit=10)
+        ),
+        "create_sprint": lambda a: a.create_sprint(backlog, SprintDraft(name="Measured sprint")),
+        "move_to_sprint (1 task)": lambda a: a.move_to_sprint([task.id], sprint),
+        "log_work": lambda a: a.log_work(planned.id, WorklogDraft(hours=0.5)),
     }
 
     def config() -> ConnectionConfig:
@@ -138,7 +165,7 @@ def requests_for(fake: Any, adapter: Any, call: Call) -> int:
 
 
 def main() -> None:
-    print(f"{'vendor':<12} {'call':<24} {'cold':>5} {'warm':>5}")
+    print(f"{'vendor':<12} {'call':<28} {'cold':>5} {'warm':>5}")
     for name, setup in (("JIRA", jira), ("OpenProject", openproject), ("ClickUp", clickup)):
         fake, config, adapter_class, calls = setup()
         try:
@@ -148,7 +175,7 @@ def main() -> None:
                 cold = requests_for(fake, first, call)
                 second = adapter_class(config(), POLICY, metadata=cache)
                 warm = requests_for(fake, second, call)
-                print(f"{name:<12} {label:<24} {cold:>5} {warm:>5}")
+                print(f"{name:<12} {label:<28} {cold:>5} {warm:>5}")
                 first.close()
                 second.close()
         finally:

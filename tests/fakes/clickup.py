@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import FakeRequest, FakeResponse, FakeVendor, HttpError, json_response
+from .clickup_work import ClickUpWorkEndpoints
 
 API_PREFIX = "/api"
 TOKEN = "pk_81000001_Q8ZK3J5M2X7N4B6V1C9L0P3R5T7W9Y2A"
@@ -145,6 +146,7 @@ class FakeTask:
     date_done: int | None = None
     date_closed: int | None = None
     other_list_ids: list[str] = field(default_factory=list)  # Tasks in Multiple Lists
+    custom_values: dict[str, Any] = field(default_factory=dict)  # by custom field id
     deleted: bool = False
 
 
@@ -154,7 +156,7 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"[*_`#>]", "", text)
 
 
-class ClickUpFake(FakeVendor):
+class ClickUpFake(ClickUpWorkEndpoints, FakeVendor):
     vendor = "ClickUp"
 
     def __init__(self, token: str = TOKEN, page_size: int = 100, comment_page_size: int = 25) -> None:
@@ -171,6 +173,7 @@ class ClickUpFake(FakeVendor):
         self.tasks: dict[str, FakeTask] = {}
         self.comments: list[FakeComment] = []
         self.me_id = 0
+        self.init_work()
         self._register_routes()
         self.seed()
 
@@ -198,6 +201,13 @@ class ClickUpFake(FakeVendor):
             points=True,
         )
         self.engineering = engineering
+        self.severity = self.add_field(engineering, "Severity", "drop_down", ["Low", "Medium", "High"])
+        self.components = self.add_field(engineering, "Components", "labels", ["API", "Web", "Mobile"])
+        self.reviewer = self.add_field(engineering, "Reviewer", "users", single_user=False)
+        self.customer = self.add_field(engineering, "Customer", "short_text")
+        self.effort = self.add_field(engineering, "Effort", "number", precision=1)
+        self.released = self.add_field(engineering, "Released on", "date")
+        self.score = self.add_field(engineering, "Score", "formula")
         self.backlog = self.add_list(engineering, "Backlog", content="Everything not yet planned")
         mobile = self.add_folder(engineering, "Mobile")
         self.ios = self.add_list(engineering, "iOS", folder=mobile)
@@ -242,6 +252,9 @@ class ClickUpFake(FakeVendor):
         self.add_task(
             self.launch, "Write the announcement", status="open", assignee_ids=[other.id], priority=2
         )
+
+    def now(self) -> int:
+        return now_millis()
 
     def next_id(self) -> str:
         """A numeric id like ClickUp's space, folder and list ids."""
@@ -607,9 +620,8 @@ class ClickUpFake(FakeVendor):
             "points": task.points,
             "time_estimate": task.time_estimate,
             "time_spent": 0,
-            "custom_fields": [],
-            "dependencies": [],
-            "linked_tasks": [],
+            "custom_fields": self.custom_fields_json(task),
+            **self.relationships_json(task),
             "locations": [{"id": lid, "name": self.lists[lid].name} for lid in task.other_list_ids],
             "team_id": space.team_id,
             "url": f"{APP_URL}/t/{task.id}",
@@ -651,7 +663,7 @@ class ClickUpFake(FakeVendor):
             ("GET", "/v2/task/{task_id}/comment", self.get_comments),
             ("POST", "/v2/task/{task_id}/comment", self.create_comment),
         ]
-        for method, template, handler in routes:
+        for method, template, handler in [*routes, *self.work_routes()]:
             self.route(method, API_PREFIX + template, handler)
 
     def get_user(self, request: FakeRequest) -> FakeResponse:
@@ -671,7 +683,10 @@ class ClickUpFake(FakeVendor):
                 "color": "#7b68ee",
                 "avatar": "https://attachments.clickup.com/team_avatars/acme.png",
                 "members": [
-                    {"user": self.user_json(self.users[uid]) | {"role": 1 if uid == self.me_id else 3}}
+                    {
+                        "user": self.user_json(self.users[uid])
+                        | {"role": self.me_role if uid == self.me_id else 3}
+                    }
                     for uid in team.member_ids
                 ],
             }
@@ -862,6 +877,7 @@ class ClickUpFake(FakeVendor):
             tags=[str(tag) for tag in body.get("tags") or []],
         )
         self._apply_common(task, fake_list, body)
+        self.apply_create_fields(task, fake_list, body.get("custom_fields") or [])
         self._stamp_status(task, statuses, at=now)
         self.tasks[task.id] = task
         return json_response(self.task_json(task))

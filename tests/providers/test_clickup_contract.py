@@ -28,7 +28,7 @@ from portal.core.providers.clickup.adapter import FILTER_SCAN_PAGES
 from portal.core.providers.http import HttpPolicy
 from portal.core.providers.metadata import MetadataCache
 from portal.core.providers.registry import adapter_class
-from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract
+from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, SprintWorkContract
 from tests.fakes.base import FakeRequest
 from tests.fakes.clickup import TOKEN, ClickUpFake, days, now_millis
 
@@ -65,6 +65,53 @@ def make_adapter(clickup_fake: ClickUpFake) -> Iterator:
         adapter.close()
 
 
+class ClickUpProbe:
+    """The fake's own state, read behind the adapter's back."""
+
+    def __init__(self, fake: ClickUpFake) -> None:
+        self.fake = fake
+
+    def _sprint_list_ids(self) -> set[str]:
+        fake = self.fake
+        return {
+            lst.id
+            for lst in fake.lists.values()
+            if lst.folder_id
+            and fake.spaces[lst.space_id].sprints
+            and "sprint" in fake.folders[lst.folder_id].name.lower()
+        }
+
+    def sprint_of(self, task_id: str) -> str | None:
+        task = self.fake.tasks[task_id]
+        sprints = self._sprint_list_ids()
+        return next((lid for lid in [task.list_id, *task.other_list_ids] if lid in sprints), None)
+
+    def sprint(self, sprint_id: str) -> dict:
+        lst = self.fake.lists[sprint_id]
+        now = now_millis()
+        if lst.start_date is None or lst.due_date is None:
+            state = SprintState.UNKNOWN
+        elif now < lst.start_date:
+            state = SprintState.FUTURE
+        elif now <= lst.due_date:
+            state = SprintState.ACTIVE
+        else:
+            state = SprintState.CLOSED
+        return {"name": lst.name, "state": state, "goal": lst.content or None}
+
+    def linked(self, task_id: str) -> set[str]:
+        return self.fake.linked_ids(task_id)
+
+    def logged_hours(self, task_id: str) -> float:
+        return self.fake.logged_hours(task_id)
+
+    def field_value(self, task_id: str, field_id: str):
+        return self.fake.field_display(task_id, field_id)
+
+    def retitle(self, task_id: str, title: str) -> None:
+        self.fake.tasks[task_id].name = title
+
+
 @pytest.fixture
 def contract_env(clickup_fake: ClickUpFake, make_adapter) -> ContractEnv:
     fake = clickup_fake
@@ -97,7 +144,13 @@ def contract_env(clickup_fake: ClickUpFake, make_adapter) -> ContractEnv:
         slow=lambda seconds: fake.delay_next(seconds, count=6),
         sprint_id=fake.current_sprint.id,
         epic_id=None,
+        probe=ClickUpProbe(fake),
+        vendor="ClickUp",
+        unsupported=frozenset({"history"}),
         extra={
+            "option_field": "Severity",
+            "native_query": lambda prefix: fake.add_view(fake.backlog, f"Starts with {prefix}", prefix).id,
+            "missing_sprint_id": "901299999999",
             "missing_task_id": "86czzzzzz",
             "token": TOKEN,
             "long_rate_limit_headers": fake.rate_limit_headers(remaining=0, reset_in=60),
@@ -106,7 +159,7 @@ def contract_env(clickup_fake: ClickUpFake, make_adapter) -> ContractEnv:
     )
 
 
-class TestClickUpContract(ProviderContract):
+class TestClickUpContract(ProviderContract, SprintWorkContract):
     pass
 
 
@@ -490,24 +543,69 @@ def requests_made(fake: ClickUpFake, call) -> list[str]:
     return [f"{r.method} {r.path}" for r in fake.requests[before:]]
 
 
-def test_the_hierarchy_is_read_once_per_connection_then_a_read_is_one_request(clickup_fake):
+def test_a_cold_read_asks_only_for_the_metadata_its_task_needs(clickup_fake):
     cache = MetadataCache()
     config = ConnectionConfig(
         slug=SLUG, base_url=clickup_fake.base_url, token=TOKEN, options={"team_id": clickup_fake.team.id}
     )
-    task = clickup_fake.add_task(clickup_fake.backlog, "Counted")
+    team, engineering = clickup_fake.team.id, clickup_fake.engineering.id
+    plain = clickup_fake.add_task(clickup_fake.backlog, "In a folderless List, no due date")
+    due = clickup_fake.add_task(clickup_fake.backlog, "Due", due_date=now_millis() + days(3))
+    planned = clickup_fake.add_task(clickup_fake.ios, "Planned into the sprint")
+    planned.other_list_ids.append(clickup_fake.current_sprint.id)
+    campaign = clickup_fake.add_task(clickup_fake.launch, "In a Space without sprints")
     adapter = ClickUpAdapter(config, TEST_POLICY, metadata=cache)
-    cold = requests_made(clickup_fake, lambda: adapter.get_task(task.id))
-    assert cold[0] == f"GET /api/v2/task/{task.id}" and len(cold) == 4  # then the user, spaces and folders
-    adapter.list_tasks(TaskQuery(project_id=clickup_fake.backlog.id), PageRequest(limit=2))
+
+    # A folderless List is never a sprint: no hierarchy; no due date: no time zone.
+    assert requests_made(clickup_fake, lambda: adapter.get_task(plain.id)) == [f"GET /api/v2/task/{plain.id}"]
+    assert requests_made(clickup_fake, lambda: adapter.get_task(due.id)) == [
+        f"GET /api/v2/task/{due.id}",
+        "GET /api/v2/user",  # the user's time zone gives the due date's calendar day
+    ]
+    made = requests_made(clickup_fake, lambda: adapter.get_task(planned.id))
+    assert made == [
+        f"GET /api/v2/task/{planned.id}",
+        f"GET /api/v2/team/{team}/space",  # does the Space have the Sprints ClickApp?
+        f"GET /api/v2/space/{engineering}/folder",  # which of its Lists are sprints
+    ]
+    assert adapter.get_task(planned.id).sprint_ref == f"{SLUG}:{clickup_fake.current_sprint.id}"
+    # A task only in a List of a folder named for sprints is in that sprint: the folders are not read either.
+    home = next(t for t in clickup_fake.tasks.values() if t.name == "Crash on start")
+    fresh = ClickUpAdapter(config, TEST_POLICY, metadata=MetadataCache())
+    made = requests_made(clickup_fake, lambda: fresh.get_task(home.id))
+    assert made == [f"GET /api/v2/task/{home.id}", f"GET /api/v2/team/{team}/space"]
+    assert fresh.get_task(home.id).sprint_ref == f"{SLUG}:{clickup_fake.current_sprint.id}"
+    fresh = ClickUpAdapter(config, TEST_POLICY, metadata=MetadataCache())
+    sprint_id = clickup_fake.current_sprint.id
+    made = requests_made(
+        clickup_fake, lambda: fresh.list_tasks(TaskQuery(sprint_id=sprint_id), PageRequest(limit=2))
+    )
+    assert made == [
+        f"GET /api/v2/list/{sprint_id}",
+        f"GET /api/v2/team/{team}/space",
+        f"GET /api/v2/list/{sprint_id}/task",
+    ]
+    fresh.close()
+    # A Space without the Sprints ClickApp has no sprint Lists: its folders are not read.
+    made = requests_made(clickup_fake, lambda: adapter.get_task(campaign.id))
+    assert made == [f"GET /api/v2/task/{campaign.id}"]
+    assert adapter.get_task(campaign.id).sprint_ref is None
+
     other = ClickUpAdapter(config, TEST_POLICY, metadata=cache)  # another adapter of the connection
     for call in (
-        lambda: other.get_task(task.id),
-        lambda: other.list_tasks(TaskQuery(project_id=clickup_fake.backlog.id), PageRequest(limit=2)),
+        lambda a: a.get_task(planned.id),
+        lambda a: a.get_task(due.id),
+        lambda a: a.list_tasks(TaskQuery(project_id=clickup_fake.backlog.id), PageRequest(limit=2)),
+        lambda a: a.list_tasks(TaskQuery(sprint_id=clickup_fake.current_sprint.id), PageRequest(limit=2)),
     ):
-        assert len(requests_made(clickup_fake, call)) == 1
+        call(adapter)
+        assert len(requests_made(clickup_fake, lambda call=call: call(other))) == 1
     made = requests_made(clickup_fake, lambda: adapter.list_statuses(clickup_fake.backlog.id))
     assert len(made) == 1  # the List, with its statuses
     assert requests_made(clickup_fake, lambda: other.list_statuses(clickup_fake.backlog.id)) == []
+    assert requests_made(clickup_fake, lambda: other.list_fields(clickup_fake.backlog.id)) == [
+        f"GET /api/v2/list/{clickup_fake.backlog.id}/field"
+    ]
+    assert requests_made(clickup_fake, lambda: adapter.list_fields(clickup_fake.backlog.id)) == []
     other.close()
     adapter.close()

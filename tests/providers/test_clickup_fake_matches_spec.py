@@ -15,16 +15,23 @@ import pytest
 
 from portal.core.providers import errors
 from portal.core.providers.base import (
+    BACKLOG,
     ME,
     ConnectionConfig,
     PageRequest,
+    SprintChanges,
+    SprintDraft,
+    SprintState,
     Status,
     StatusCategory,
     TaskChanges,
     TaskDraft,
     TaskQuery,
+    WorklogDraft,
+    WorklogQuery,
 )
 from portal.core.providers.clickup import ClickUpAdapter
+from portal.core.providers.clickup.links import DEPENDENCY, TASK_LINK
 from tests.contract.suite import TEST_POLICY
 from tests.fakes.clickup import TOKEN, ClickUpFake
 from tests.fakes.openapi import SpecValidator, pointer
@@ -60,11 +67,15 @@ def get_folders_folders_is_an_array(document: dict[str, Any]) -> None:
 
 
 def task_bodies_use_get_task_schema(document: dict[str, Any]) -> None:
-    """GetTasks, CreateTask, UpdateTask and GetFilteredTeamTasks mistype users, tags and nullable fields;
-    GetTask's schema matches their examples, so task bodies are validated against it."""
+    """GetTasks, CreateTask, UpdateTask, GetFilteredTeamTasks, GetViewTasks and the task in AddTaskLink's
+    and DeleteTaskLink's answers mistype users, tags and nullable fields; GetTask's schema matches their
+    examples, so task bodies are validated against it."""
     task = {"$ref": GET_TASK_SCHEMA}
     _response_schema(document, "/v2/list/{list_id}/task", "get")["properties"]["tasks"]["items"] = task
     _response_schema(document, "/v2/team/{team_Id}/task", "get")["properties"]["tasks"]["items"] = task
+    _response_schema(document, "/v2/view/{view_id}/task", "get")["properties"]["tasks"]["items"] = task
+    for method in ("post", "delete"):
+        _response_schema(document, "/v2/task/{task_id}/link/{links_to}", method)["properties"]["task"] = task
     for template, method in (("/v2/list/{list_id}/task", "post"), ("/v2/task/{task_id}", "put")):
         document["paths"][template][method]["responses"]["200"]["content"]["application/json"]["schema"] = (
             dict(task)
@@ -119,8 +130,13 @@ def folder_lists_are_list_objects(document: dict[str, Any]) -> None:
     folder["items"]["properties"]["lists"] = {"type": "array", "items": embedded}
 
 
+LIST_WRITES = (("/v2/folder/{folder_id}/list", "post"), ("/v2/list/{list_id}", "put"))
+"""CreateList and UpdateList, which answer with the List."""
+
+
 def list_task_count_is_a_number(document: dict[str, Any]) -> None:
-    """A List's `task_count` is typed as a string; GetList's own example and the API give a number."""
+    """A List's `task_count` is typed as a string; GetList's own example and the API give a number
+    (in GetList, GetFolders, the folderless lists, CreateList and UpdateList alike)."""
     list_schemas = [
         _list_item_schema(document),
         _response_schema(document, "/v2/list/{list_id}", "get"),
@@ -128,16 +144,22 @@ def list_task_count_is_a_number(document: dict[str, Any]) -> None:
             "properties"
         ]["lists"]["items"],
     ]
+    list_schemas += [_response_schema(document, *written) for written in LIST_WRITES]
     for schema in list_schemas:
         schema["properties"]["task_count"] = {"type": ["integer", "null"]}
 
 
 def get_list_unset_fields_are_null(document: dict[str, Any]) -> None:
-    """GetList types `status`, `priority` and `due_date` as always set; a List without them has null,
-    as the same List object in the folderless-lists schema allows."""
+    """GetList, CreateList and UpdateList type `status`, `priority`, `due_date` (and CreateList an
+    `assignee` object) as always set; a List without them has null, as the same List object in the
+    folderless-lists schema allows."""
     properties = _response_schema(document, "/v2/list/{list_id}", "get")["properties"]
     for name in ("status", "priority", "due_date"):
         properties[name] = _nullable(properties[name])
+    for written in LIST_WRITES:
+        properties = _response_schema(document, *written)["properties"]
+        for name in ("due_date", "assignee"):
+            properties[name] = _nullable(properties[name])
 
 
 def space_color_and_avatar_nullable(document: dict[str, Any]) -> None:
@@ -155,6 +177,16 @@ def delete_task_answers_no_content(document: dict[str, Any]) -> None:
     ] = {"type": "null"}
 
 
+def time_entry_task_custom_id_nullable(document: dict[str, Any]) -> None:
+    """A time entry's `task.custom_id` is typed as a string; a task without a custom id has null there,
+    as on the task itself (GetTask's `custom_id`)."""
+    entry = _response_schema(document, "/v2/team/{team_Id}/time_entries", "get")["properties"]["data"][
+        "items"
+    ]
+    task = entry["properties"]["task"]
+    task["properties"]["custom_id"] = _nullable(task["properties"]["custom_id"])
+
+
 CORRECTIONS = (
     get_folders_folders_is_an_array,
     task_bodies_use_get_task_schema,
@@ -166,6 +198,7 @@ CORRECTIONS = (
     get_list_unset_fields_are_null,
     space_color_and_avatar_nullable,
     delete_task_answers_no_content,
+    time_entry_task_custom_id_nullable,
 )
 
 # Corrections that patch what another one builds, left out together with it.
@@ -200,6 +233,22 @@ EXPECTED_OPERATIONS = {
     ("GET", "/v2/task/{task_id}", 503),
     ("POST", "/v2/list/{list_id}/task", 400),
     ("PUT", "/v2/task/{task_id}", 400),
+    # sprint work
+    ("POST", "/v2/folder/{folder_id}/list", 200),
+    ("PUT", "/v2/list/{list_id}", 200),
+    ("DELETE", "/v2/list/{list_id}", 200),
+    ("POST", "/v2/task/{task_id}/dependency", 200),
+    ("DELETE", "/v2/task/{task_id}/dependency", 200),
+    ("POST", "/v2/task/{task_id}/link/{links_to}", 200),
+    ("DELETE", "/v2/task/{task_id}/link/{links_to}", 200),
+    ("GET", "/v2/team/{team_Id}/time_entries", 200),
+    ("POST", "/v2/team/{team_Id}/time_entries", 200),
+    ("GET", "/v2/list/{list_id}/field", 200),
+    ("POST", "/v2/task/{task_id}/field/{field_id}", 200),
+    ("DELETE", "/v2/task/{task_id}/field/{field_id}", 200),
+    ("GET", "/v2/view/{view_id}/task", 200),
+    ("GET", "/v2/view/{view_id}/task", 404),
+    ("POST", "/v2/task/{task_id}/field/{field_id}", 400),
 }
 
 
@@ -266,8 +315,70 @@ def drive_every_operation(fake: ClickUpFake) -> None:
         stranger = fake.add_team("Elsewhere", [fake.other.id])
         with pytest.raises(errors.PermissionDenied):
             adapter_for(team_id=stranger.id).list_projects(PageRequest())
+        drive_sprint_work(fake, adapter)
     finally:
         adapter.close()
+
+
+def drive_sprint_work(fake: ClickUpFake, adapter: ClickUpAdapter) -> None:
+    """The sprint-work operations: sprints, moves, links, time, fields, views."""
+    today = date.today()
+    sprint = adapter.create_sprint(
+        fake.backlog.id,
+        SprintDraft(name="Spec sprint", start=today + timedelta(days=1), end=today + timedelta(days=14)),
+    )
+    adapter.update_sprint(sprint.id, SprintChanges(name="Spec sprint 2", goal="Ship the spec"))
+    planned = fake.add_task(fake.backlog, "Spec planned", priority=2, assignee_ids=[fake.me.id])
+    planned.tags.append("spec")
+    adapter.move_to_sprint([planned.id], sprint.id)
+    adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.ACTIVE))
+    adapter.update_sprint(sprint.id, SprintChanges(state=SprintState.CLOSED, move_open_to=BACKLOG))
+    fake.keeps_list_start_dates = False
+    with pytest.raises(errors.NotSupported):
+        adapter.create_sprint(fake.backlog.id, SprintDraft(name="Undated", start=today, end=today))
+    fake.keeps_list_start_dates = True
+
+    blocker = fake.add_task(fake.backlog, "Spec blocker", priority=1, assignee_ids=[fake.other.id])
+    dependency = adapter.link_tasks(planned.id, blocker.id, DEPENDENCY, outward=False)
+    link = adapter.link_tasks(planned.id, blocker.id, TASK_LINK)
+    adapter.list_links(planned.id)
+    adapter.list_tasks(TaskQuery(project_id=fake.backlog.id, blocked=True), PageRequest(limit=50))
+    adapter.unlink_tasks(dependency.id)
+    adapter.unlink_tasks(link.id)
+
+    adapter.log_work(planned.id, WorklogDraft(hours=1.25, comment="Spec *time*"))
+    adapter.list_worklogs(planned.id, PageRequest())
+    adapter.search_worklogs(WorklogQuery(user_id=ME, since=today, until=today), PageRequest())
+
+    fields = {f.name: f for f in adapter.list_fields(fake.backlog.id)}
+    created = adapter.create_task(
+        fake.backlog.id,
+        TaskDraft(
+            title="Spec fields",
+            fields={
+                fields["Severity"].id: "High",
+                fields["Components"].id: ["API", "Web"],
+                fields["Reviewer"].id: [str(fake.other.id)],
+                fields["Customer"].id: "Acme",
+                fields["Effort"].id: 3,
+                fields["Released on"].id: today,
+            },
+        ),
+    )
+    adapter.update_task(
+        created.id,
+        TaskChanges(
+            fields={fields["Severity"].id: "Low", fields["Reviewer"].id: None, fields["Effort"].id: 5}
+        ),
+    )
+    fake.fail_next(400, path=r"/field/", method="POST")
+    with pytest.raises(errors.InvalidInput):
+        adapter.update_task(created.id, TaskChanges(fields={fields["Customer"].id: "Refused"}))
+
+    view = fake.add_view(fake.backlog, "Spec view", "Spec")
+    adapter.list_tasks(TaskQuery(native_query=view.id), PageRequest(limit=50))
+    with pytest.raises(errors.NotFound):
+        adapter.list_tasks(TaskQuery(native_query="6-0-404"), PageRequest())
 
 
 @pytest.fixture

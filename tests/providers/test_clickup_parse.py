@@ -9,6 +9,9 @@ import pytest
 
 from portal.core.providers import errors
 from portal.core.providers.base import (
+    UNSET,
+    FieldType,
+    LinkKind,
     PageRequest,
     Priority,
     PriorityLevel,
@@ -16,12 +19,21 @@ from portal.core.providers.base import (
     StatusCategory,
     TaskChanges,
     TaskDraft,
+    WorklogDraft,
 )
 from portal.core.providers.clickup.comments import comment_markdown, parse_comment
+from portal.core.providers.clickup.fields import clickup_value, create_values, parse_field, update_writes
+from portal.core.providers.clickup.links import dependency_id, parse_links, read_link_id, task_link_id
 from portal.core.providers.clickup.parse import (
     ListPlace,
     SpaceInfo,
+    blocker_ids,
+    custom_field_value,
+    custom_field_values,
+    is_done,
     is_sprint_folder,
+    may_be_in_a_sprint,
+    named_for_sprints,
     parse_due,
     parse_priority,
     parse_project,
@@ -34,6 +46,19 @@ from portal.core.providers.clickup.parse import (
     sprint_state,
 )
 from portal.core.providers.clickup.query import api_root, create_task_body, due_millis, update_task_body
+from portal.core.providers.clickup.sprints import (
+    check_sprint_values,
+    day_millis,
+    sprint_list_body,
+    start_kept,
+)
+from portal.core.providers.clickup.worklogs import (
+    created_entry,
+    day_range_millis,
+    duration_millis,
+    parse_time_entry,
+    time_entry_body,
+)
 from portal.core.providers.dates import parse_millis, user_timezone
 from portal.core.providers.paging import page_of
 
@@ -472,3 +497,285 @@ def test_offset_pages_and_their_cursors():
         page_of([1], PageRequest(cursor="t:1:2"))
     with pytest.raises(errors.InvalidInput):
         page_of([1], PageRequest(cursor="-1"))
+
+
+# --- sprint work: reads that decide what metadata a task needs ---------------------------------------
+
+
+def test_only_a_task_in_a_folder_or_in_other_lists_may_be_in_a_sprint():
+    assert not may_be_in_a_sprint(task_body())  # a folderless List, and no other List
+    assert may_be_in_a_sprint(task_body(folder={"id": "8002", "name": "Mobile", "hidden": False}))
+    assert may_be_in_a_sprint(task_body(locations=[{"id": "9100", "name": "Sprint 2"}]))
+
+
+def test_a_folder_is_named_for_sprints_when_shown_and_so_named():
+    assert named_for_sprints({"id": "8100", "name": "Sprint Folder", "hidden": False})
+    assert not named_for_sprints({"id": "8001", "name": "sprint", "hidden": True})
+    assert not named_for_sprints({"id": "8002", "name": "Mobile"})
+
+
+def test_done_means_a_done_or_closed_status_type():
+    assert not is_done(task_body())
+    assert is_done(task_body(status={"status": "shipped", "type": "done"}))
+    assert is_done(task_body(status={"status": "closed", "type": "closed"}))
+
+
+def test_a_sprint_keeps_its_goal_and_a_closed_one_its_end():
+    place = ListPlace(
+        list_id="9100",
+        list_name="Sprint 1",
+        space_id="7001",
+        space_name="Engineering",
+        folder_id="8100",
+        folder_name="Sprint Folder",
+        sprint=True,
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        due=datetime(2026, 1, 14, tzinfo=UTC),
+        content="Ship sign-in",
+    )
+    sprint = parse_sprint(SLUG, place, "9012", datetime(2026, 2, 1, tzinfo=UTC))
+    assert sprint.state == SprintState.CLOSED and sprint.goal == "Ship sign-in"
+    assert sprint.completed_at == datetime(2026, 1, 14, tzinfo=UTC)
+
+
+# --- links -----------------------------------------------------------------------------------------
+
+
+def test_dependencies_read_by_which_side_the_task_is_on():
+    waiting = task_body(
+        id="86ca",
+        dependencies=[
+            {"task_id": "86ca", "depends_on": "86cb", "type": 1, "date_created": "1"},
+            {"task_id": "86cc", "depends_on": "86ca", "type": 0, "date_created": "2"},
+            {"task_id": "86cx", "depends_on": "86cy", "type": 1},  # not about this task
+        ],
+        linked_tasks=[{"task_id": "86cd", "link_id": "86ca", "date_created": "3", "userid": "81"}],
+    )
+    links = {link.id: link for link in parse_links(SLUG, waiting)}
+    assert set(links) == {"dep.86ca.86cb", "dep.86cc.86ca", "link.86cd.86ca"}
+    assert (links["dep.86ca.86cb"].kind, links["dep.86ca.86cb"].label) == (LinkKind.BLOCKED_BY, "waiting on")
+    assert links["dep.86ca.86cb"].other_ref == "cu:86cb" and links["dep.86ca.86cb"].task_ref == "cu:86ca"
+    assert (links["dep.86cc.86ca"].kind, links["dep.86cc.86ca"].other_key) == (LinkKind.BLOCKS, "86cc")
+    assert (links["link.86cd.86ca"].kind, links["link.86cd.86ca"].other_key) == (LinkKind.RELATES, "86cd")
+    assert links["link.86cd.86ca"].ref == "cu:link.86cd.86ca"
+    assert blocker_ids(waiting) == ["86cb"]
+
+
+def test_a_link_read_from_the_other_task_is_the_same_link():
+    blocker = task_body(id="86cb", dependencies=[{"task_id": "86ca", "depends_on": "86cb", "type": 0}])
+    (link,) = parse_links(SLUG, blocker)
+    assert (link.id, link.kind, link.other_key) == ("dep.86ca.86cb", LinkKind.BLOCKS, "86ca")
+    assert blocker_ids(blocker) == []
+
+
+def test_link_ids_read_back_and_others_are_refused():
+    assert read_link_id(dependency_id("86ca", "86cb")) == ("dep", "86ca", "86cb")
+    assert read_link_id(task_link_id("86ca", "86cb")) == ("link", "86ca", "86cb")
+    for bad in ("86ca", "dep.86ca", "rel.86ca.86cb", "dep..86cb", "dep.a.b.c"):
+        with pytest.raises(errors.InvalidInput):
+            read_link_id(bad)
+
+
+# --- custom fields ------------------------------------------------------------------------------------
+
+SEVERITY = {
+    "id": "f-sev",
+    "name": "Severity",
+    "type": "drop_down",
+    "type_config": {
+        "options": [
+            {"id": "o-low", "name": "Low", "color": None, "orderindex": 0},
+            {"id": "o-high", "name": "High", "color": None, "orderindex": 1},
+        ]
+    },
+}
+COMPONENTS = {
+    "id": "f-com",
+    "name": "Components",
+    "type": "labels",
+    "type_config": {
+        "options": [{"id": "l-api", "label": "API", "color": None}, {"id": "l-web", "label": "Web"}]
+    },
+}
+REVIEWER = {"id": "f-rev", "name": "Reviewer", "type": "users", "type_config": {"single_user": True}}
+RELEASED = {"id": "f-rel", "name": "Released on", "type": "date", "type_config": {}}
+
+
+def test_field_definitions_map_onto_field_types():
+    severity = parse_field(SEVERITY)
+    assert (severity.type, severity.allowed, severity.custom, severity.settable) == (
+        FieldType.OPTION,
+        ("Low", "High"),
+        True,
+        True,
+    )
+    assert parse_field(COMPONENTS).type == FieldType.OPTIONS and parse_field(COMPONENTS).allowed == (
+        "API",
+        "Web",
+    )
+    assert parse_field(REVIEWER).type == FieldType.USER
+    assert parse_field({**REVIEWER, "type_config": {}}).type == FieldType.USERS
+    formula = parse_field({"id": "f-x", "name": "Score", "type": "formula", "type_config": {}})
+    assert formula.type == FieldType.OTHER and not formula.settable
+    assert (
+        parse_field({"id": "f-t", "name": "Notes", "type": "text", "type_config": {}}).type
+        == FieldType.MARKDOWN
+    )
+
+
+def test_values_become_what_clickup_takes():
+    assert clickup_value(SEVERITY, "high") == "o-high"
+    assert clickup_value(COMPONENTS, ["Web", "api"]) == ["l-web", "l-api"]
+    assert clickup_value(REVIEWER, ["82"]) == [82]
+    assert clickup_value(RELEASED, date(2026, 3, 29), BERLIN) == due_millis(date(2026, 3, 29), BERLIN)
+    number = {"id": "f-n", "name": "Effort", "type": "number", "type_config": {}}
+    assert clickup_value(number, 2.5) == 2.5
+    with pytest.raises(errors.InvalidInput) as caught:
+        clickup_value(SEVERITY, "Blocker")
+    assert "Low, High" in str(caught.value)
+    for data, value in ((number, "three"), (number, True), (RELEASED, "2026-03-29"), (COMPONENTS, 3)):
+        with pytest.raises(errors.InvalidInput):
+            clickup_value(data, value)
+    with pytest.raises(errors.InvalidInput, match="set it in ClickUp"):
+        clickup_value({"id": "f-x", "name": "Score", "type": "formula", "type_config": {}}, 1)
+
+
+def test_create_values_and_update_writes():
+    assert create_values([SEVERITY, COMPONENTS], {"f-sev": "Low", "f-com": None}, UTC) == [
+        {"id": "f-sev", "value": "o-low"}
+    ]
+    on_task = [
+        {**SEVERITY, "value": 1},
+        {
+            **REVIEWER,
+            "type_config": {},
+            "value": [{"id": 81, "username": "Ana"}, {"id": 82, "username": "Ben"}],
+        },
+        COMPONENTS,
+    ]
+    writes = update_writes(on_task, {"f-sev": None, "f-rev": ["82", "83"], "f-com": ["API"]}, UTC)
+    assert writes == [
+        ("DELETE", "f-sev", None),
+        ("POST", "f-rev", {"value": {"add": [83], "rem": [81]}}),
+        ("POST", "f-com", {"value": ["l-api"]}),
+    ]
+    with pytest.raises(errors.InvalidInput, match="no custom field"):
+        update_writes(on_task, {"f-sev": "Low", "f-nope": 1}, UTC)
+
+
+def test_a_tasks_custom_field_values_read_as_people_read_them():
+    values = custom_field_values(
+        [
+            {**SEVERITY, "value": 1},  # a drop-down shows its option's orderindex
+            {**COMPONENTS, "value": ["l-web"]},
+            {**REVIEWER, "value": [{"id": 82, "username": "Ben Okafor"}]},
+            {**RELEASED, "value": "1774778400000"},
+            {"id": "f-n", "name": "Effort", "type": "number", "value": "3"},
+            {"id": "f-c", "name": "Approved", "type": "checkbox", "value": "true"},
+            {"id": "f-e", "name": "Empty", "type": "short_text"},
+        ]
+    )
+    assert values == {
+        "Severity": "High",
+        "Components": ["Web"],
+        "Reviewer": ["Ben Okafor"],
+        "Released on": "2026-03-29",
+        "Effort": 3.0,
+        "Approved": True,
+    }
+    assert custom_field_value({**SEVERITY, "value": "o-low"}) == "Low"
+    task = parse_task(SLUG, task_body(custom_fields=[{**SEVERITY, "value": 0}]))
+    assert task.extra["fields"] == {"Severity": "Low"}
+
+
+# --- time entries -----------------------------------------------------------------------------------
+
+
+def test_a_time_entry_maps_onto_a_worklog():
+    worklog = parse_time_entry(
+        SLUG,
+        {
+            "id": "4001",
+            "task": {"id": "86ca", "name": "Fix login"},
+            "user": {"id": 81, "username": "Ana Silva"},
+            "start": "1767225600000",
+            "duration": "5400000",
+            "description": "Paired on the **fix**",
+            "at": "1767232800000",
+        },
+    )
+    assert (worklog.ref, worklog.task_ref, worklog.hours) == ("cu:4001", "cu:86ca", 1.5)
+    assert worklog.started == datetime(2026, 1, 1, tzinfo=UTC) and worklog.author.name == "Ana Silva"
+    assert worklog.comment == "Paired on the **fix**" and worklog.extra["task_title"] == "Fix login"
+    running = parse_time_entry(SLUG, {"id": "4002", "tid": "86cb", "duration": "-1800000", "description": ""})
+    assert running.hours == 0.5 and running.task_ref == "cu:86cb" and running.comment is None
+
+
+def test_a_created_entry_is_read_flat_or_under_data():
+    assert created_entry({"id": "1", "duration": 5}) == {"id": "1", "duration": 5}
+    assert created_entry({"data": {"id": "2"}}) == {"id": "2"}
+    assert created_entry(None) == {}
+
+
+def test_time_to_log_must_be_positive_and_ends_now_without_a_start():
+    now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    body = time_entry_body("86ca", WorklogDraft(hours=1.5, comment="Review"), now)
+    assert body == {
+        "tid": "86ca",
+        "start": int(now.timestamp() * 1000) - 5_400_000,
+        "duration": 5_400_000,
+        "billable": False,
+        "description": "Review",
+    }
+    started = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    assert time_entry_body("86ca", WorklogDraft(hours=1, started=started), now)["start"] == int(
+        started.timestamp() * 1000
+    )
+    for hours in (0, -1, True, "2"):
+        with pytest.raises(errors.InvalidInput):
+            duration_millis(hours)
+
+
+def test_whole_days_become_a_millisecond_range():
+    first, last = day_range_millis(date(2026, 1, 5), date(2026, 1, 6))
+    assert first == int(datetime(2026, 1, 5, tzinfo=UTC).timestamp() * 1000)
+    assert last == int(datetime(2026, 1, 7, tzinfo=UTC).timestamp() * 1000) - 1
+    with pytest.raises(errors.InvalidInput):
+        day_range_millis(date(2026, 1, 6), date(2026, 1, 5))
+
+
+# --- sprint writes ------------------------------------------------------------------------------------
+
+
+def test_sprint_days_are_whole_days_in_the_users_zone():
+    assert day_millis(date(2026, 3, 2), BERLIN) == int(datetime(2026, 3, 2, tzinfo=BERLIN).timestamp() * 1000)
+    assert day_millis(date(2026, 3, 15), BERLIN, end=True) == int(
+        datetime(2026, 3, 15, 23, 59, 59, tzinfo=BERLIN).timestamp() * 1000
+    )
+
+
+def test_sprint_values_are_checked_before_anything_is_sent():
+    check_sprint_values("Sprint 4", date(2026, 3, 2), date(2026, 3, 2))
+    with pytest.raises(errors.InvalidInput):
+        check_sprint_values("  ", None, None)
+    with pytest.raises(errors.InvalidInput, match="before it starts"):
+        check_sprint_values("Sprint 4", date(2026, 3, 2), date(2026, 3, 1))
+
+
+def test_a_sprint_list_body_leaves_out_what_is_unset_and_clears_none():
+    assert sprint_list_body("Sprint 4", UNSET, UNSET, UNSET) == {"name": "Sprint 4"}
+    assert sprint_list_body("Sprint 4", None, 10, None, time_of_day=True) == {
+        "name": "Sprint 4",
+        "content": "",
+        "start_date": 10,
+        "start_date_time": True,
+        "due_date": None,
+        "due_date_time": True,
+    }
+
+
+def test_a_start_date_is_kept_when_clickup_answers_it_back():
+    assert start_kept(1767225600000, {"start_date": "1767225600000"})
+    assert not start_kept(1767225600000, {"start_date": None})
+    assert not start_kept(1767225600000, {})
+    assert start_kept(None, {"start_date": None})

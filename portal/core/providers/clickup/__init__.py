@@ -18,10 +18,18 @@ How ClickUp's hierarchy maps onto the model:
   `time_estimate` in milliseconds.
 - ClickUp API v2 has no epics and no text search: text filters run here over
   a bounded number of vendor pages.
+- Sprint work: a sprint is created as a List of the Space's sprint folder,
+  started by dating its start now and closed by ending it now (its open tasks
+  moved first); links are dependencies (waiting on / blocking) and task links;
+  worklogs are time entries; custom fields are the List's; the native query is
+  a view id. ClickUp's API v2 has no task history: that is refused.
 
 Modules: `parse` (ClickUp JSON to our types), `comments` (rich text to
 Markdown), `query` (task list parameters and filters, the bodies of writes),
-`workspace` (calls, the user and the cached hierarchy), `adapter` (the operations).
+`workspace` (calls, the user and the cached hierarchy, task bodies read with
+only the metadata they need), `sprints`, `links`, `worklogs` and `fields` (the
+sprint-work operations, each with its pure functions), `adapter` (the rest of
+the operations, and the class that joins them).
 """
 
 from .adapter import ClickUpAdapter

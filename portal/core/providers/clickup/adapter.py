@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, date
 
 from .. import errors
 from ..base import (
     ME,
     Comment,
     Epic,
+    HistoryEntry,
     Page,
     PageRequest,
     Priority,
     Project,
-    Sprint,
-    SprintState,
     Status,
+    StatusCategory,
     Task,
     TaskChanges,
     TaskDraft,
@@ -28,13 +27,14 @@ from ..base import (
 from ..dates import parse_millis
 from ..paging import cursor_numbers, make_cursor, page_of
 from .comments import parse_comment
+from .fields import ClickUpFields, update_writes
+from .links import ClickUpLinks
 from .parse import (
     NO_EPICS,
+    NO_HISTORY,
     clickup_priorities,
     parse_project,
-    parse_sprint,
     parse_status,
-    parse_task,
     parse_user,
     place_from_list,
 )
@@ -47,21 +47,25 @@ from .query import (
     update_task_body,
     user_number,
 )
-from .workspace import ClickUpWorkspace
+from .sprints import ClickUpSprints
+from .worklogs import ClickUpWorklogs
 
 VENDOR_PAGE_SIZE = 100  # ClickUp's fixed task page size
 COMMENT_PAGE_SIZE = 25  # ClickUp answers comments 25 at a time, newest first
 FILTER_SCAN_PAGES = 5
 """Vendor task pages (of 100) one list_tasks call reads while filtering on our side; the cursor goes on."""
 TASKS_CURSOR = "t"  # t:<vendor page>:<index on it>
+VIEW_CURSOR = "v"  # v:<vendor page>:<index on it>, for a view's tasks
 COMMENTS_CURSOR = "c"  # c:<date of the oldest comment seen>:<its id>:<how many of the next batch were shown>
 
 
-class ClickUpAdapter(ClickUpWorkspace):
+class ClickUpAdapter(ClickUpSprints, ClickUpLinks, ClickUpWorklogs, ClickUpFields):
     """ClickUp (API v2, personal token) in one Workspace.
 
-    ClickUp has no text search and no "unassigned" or status-category filter:
-    those run here, over a bounded number of vendor pages (FILTER_SCAN_PAGES).
+    ClickUp has no text search and no "unassigned", status-category or "blocked" filter:
+    those run here, over a bounded number of vendor pages (FILTER_SCAN_PAGES). Sprint
+    work lives in its own modules (sprints, links, worklogs, fields); ClickUp keeps no
+    task history that its API shows.
     """
 
     # --- projects ------------------------------------------------------------------------------
@@ -100,30 +104,17 @@ class ClickUpAdapter(ClickUpWorkspace):
         return users
 
     # --- tasks ----------------------------------------------------------------------------------
-    def _parse_tasks(self, raw: Iterable[dict[str, Any]], sprint_ref: str | None = None) -> list[Task]:
-        tz = self.timezone()
-        tasks = []
-        for data in raw:
-            space_id = str((data.get("space") or {}).get("id") or "")
-            sprint_ids = self.sprint_list_ids(str(data.get("team_id") or ""), space_id)
-            task = parse_task(self.slug, data, tz=tz, sprint_list_ids=sprint_ids)
-            if sprint_ref:
-                task.sprint_ref = sprint_ref
-            tasks.append(task)
-        return tasks
-
-    def _raw_task(self, task_id: str) -> dict[str, Any]:
-        return self.call("GET", path("task", task_id), params={"include_markdown_description": "true"})
-
     def get_task(self, task_id: str) -> Task:
-        return self._parse_tasks([self._raw_task(task_id)])[0]
+        return self.parse_tasks([self.raw_task(task_id)])[0]
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
-        """Tasks of a List, a sprint, or the whole Workspace, newest change first by default.
+        """Tasks of a List, a sprint, a view (`native_query`), or the whole Workspace, newest change first.
 
         Filters ClickUp lacks run here, reading at most FILTER_SCAN_PAGES vendor pages per
         call; the cursor carries on where the scan stopped. Page.total is None.
         """
+        if query.native_query:
+            return self._view_tasks(query.native_query.strip(), page)
         assignee = None
         if query.assignee:
             assignee = (
@@ -133,41 +124,81 @@ class ClickUpAdapter(ClickUpWorkspace):
             )
         scope = query.sprint_id or query.project_id
         params = task_list_params(query, assignee, in_list=bool(scope))
-        vendor_page, skip = cursor_numbers(page.cursor, 2, TASKS_CURSOR) or (0, 0)
         sprint_ref = None
         if query.sprint_id:
             self.sprint_place(query.sprint_id)
             sprint_ref = make_ref(self.slug, query.sprint_id)
         where = path("list", scope, "task") if scope else path("team", self.team_id(), "task")
         keep = task_filter(query, self.slug)
+        done: dict[str, bool] = {}  # what is known of blockers' states during this call
+        if query.blocked:
+            keep = self._blocked(keep, done)
+        return self._scan(where, params, page, TASKS_CURSOR, keep, sprint_ref, done)
+
+    def _blocked(self, keep: Callable[[Task], bool], done: dict[str, bool]) -> Callable[[Task], bool]:
+        """`keep`, narrowed to tasks waiting on a task that is not done."""
+
+        def blocked(task: Task) -> bool:
+            return keep(task) and self.blocked_now(task.extra.get("waiting_on") or [], done)
+
+        return blocked
+
+    def _view_tasks(self, view_id: str, page: PageRequest) -> Page[Task]:
+        """A ClickUp view's tasks, as the view filters and sorts them."""
+        try:
+            return self._scan(path("view", view_id, "task"), [], page, VIEW_CURSOR, keep_all, None, {})
+        except errors.NotFound:
+            raise errors.NotFound(
+                f"ClickUp has no view {view_id!r} that this token can see. native_query takes a ClickUp view "
+                "id: the last part of the view's address in ClickUp (…/v/l/<view id>)."
+            ) from None
+
+    def _scan(
+        self,
+        where: str,
+        params: list[tuple[str, str]],
+        page: PageRequest,
+        kind: str,
+        keep: Callable[[Task], bool],
+        sprint_ref: str | None,
+        done: dict[str, bool],
+    ) -> Page[Task]:
+        """Read vendor task pages from the cursor on, keeping what `keep` accepts, up to `page.limit`."""
+        vendor_page, skip = cursor_numbers(page.cursor, 2, kind) or (0, 0)
         items: list[Task] = []
         scanned = 0
         while True:
             body = self.call("GET", where, params=[*params, ("page", str(vendor_page))])
             raw = body.get("tasks") or []
             last_page = body["last_page"] if isinstance(body.get("last_page"), bool) else not raw
-            for index, task in enumerate(self._parse_tasks(raw[skip:], sprint_ref), start=skip):
+            tasks = self.parse_tasks(raw, sprint_ref)
+            for task in tasks:
+                done[task.id] = task.status is not None and task.status.category == StatusCategory.DONE
+            for index, task in enumerate(tasks[skip:], start=skip):
                 if not keep(task):
                     continue
                 if len(items) == page.limit:
-                    return Page(items=items, next_cursor=make_cursor(vendor_page, index, kind=TASKS_CURSOR))
+                    return Page(items=items, next_cursor=make_cursor(vendor_page, index, kind=kind))
                 items.append(task)
             scanned += 1
             if last_page:
                 return Page(items=items)
             vendor_page, skip = vendor_page + 1, 0
             if len(items) == page.limit or (keep is not keep_all and scanned >= FILTER_SCAN_PAGES):
-                return Page(items=items, next_cursor=make_cursor(vendor_page, 0, kind=TASKS_CURSOR))
+                return Page(items=items, next_cursor=make_cursor(vendor_page, 0, kind=kind))
 
     def available_statuses(self, task_id: str) -> list[Status]:
         """Every status of the task's List: ClickUp has no workflow restricting moves."""
-        raw = self._raw_task(task_id)
+        raw = self.raw_task(task_id)
         return self.list_statuses(str(raw["list"]["id"]))
 
     def create_task(self, project_id: str, draft: TaskDraft) -> Task:
         body = create_task_body(draft, self.timezone())
+        custom = self.custom_fields_for_create(project_id, draft.fields)  # refused before anything is created
+        if custom:
+            body["custom_fields"] = custom
         if draft.sprint_id:
-            self.sprint_place(draft.sprint_id)  # refuse before anything is created
+            self.sprint_place(draft.sprint_id)
         created = self.call("POST", path("list", project_id, "task"), body=body)
         task_id = str(created["id"])
         if draft.sprint_id:
@@ -175,30 +206,20 @@ class ClickUpAdapter(ClickUpWorkspace):
         return self.get_task(task_id)
 
     def update_task(self, task_id: str, changes: TaskChanges) -> Task:
+        changed = changes.changed()
         body = update_task_body(changes, self.timezone())
+        raw = self.raw_task(task_id) if changed.get("fields") or "sprint_id" in changed else None
+        writes = []
+        if raw is not None and changed.get("fields"):  # every value converted before the first write
+            values = changed["fields"]
+            tz = self.timezone() if any(isinstance(v, date) for v in values.values()) else UTC
+            writes = update_writes(raw.get("custom_fields") or [], values, tz)
         if body:
             self.call("PUT", path("task", task_id), body=body)
-        if "sprint_id" in changes.changed():
-            self._move_to_sprint(self._raw_task(task_id), changes.sprint_id)
+        self.write_custom_fields(task_id, writes)
+        if raw is not None and "sprint_id" in changed:
+            self.move_task_to_sprint(raw, changes.sprint_id)
         return self.get_task(task_id)
-
-    def _move_to_sprint(self, raw: dict[str, Any], sprint_id: str | None) -> None:
-        """Put the task in sprint `sprint_id` (None: in no sprint) through its additional Lists."""
-        task_id = str(raw["id"])
-        home_id = str(raw["list"]["id"])
-        space_id = str((raw.get("space") or {}).get("id") or "")
-        sprint_ids = self.sprint_list_ids(str(raw.get("team_id") or ""), space_id)
-        if home_id in sprint_ids and home_id != sprint_id:
-            raise errors.NotSupported(
-                "This task's home List is a sprint; ClickUp's API v2 cannot move a task out of its home List."
-            )
-        others = [str(loc["id"]) for loc in raw.get("locations") or [] if isinstance(loc, dict)]
-        if sprint_id and sprint_id != home_id and sprint_id not in others:
-            self.sprint_place(sprint_id)
-            self.call("POST", path("list", sprint_id, "task", task_id))
-        for list_id in others:
-            if list_id in sprint_ids and list_id != sprint_id:
-                self.call("DELETE", path("list", list_id, "task", task_id))
 
     def set_task_status(self, task_id: str, status: Status) -> Task:
         self.call("PUT", path("task", task_id), body={"status": status.name})
@@ -211,7 +232,7 @@ class ClickUpAdapter(ClickUpWorkspace):
         return task
 
     def assign_task(self, task_id: str, user_id: str | None) -> Task:
-        raw = self._raw_task(task_id)
+        raw = self.raw_task(task_id)
         current = [int(user["id"]) for user in raw.get("assignees") or []]
         wanted = user_number(user_id, "user_id") if user_id else None
         change = {
@@ -263,26 +284,6 @@ class ClickUpAdapter(ClickUpWorkspace):
         )
 
     # --- sprints --------------------------------------------------------------------------------
-    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
-        """The sprints of the Space the project's List is in."""
-        space = self.space_of_list(self.list_body(project_id))
-        if space is None or not space.sprints:
-            where = space.name if space else "this List's Space"
-            raise errors.NotSupported(
-                f"ClickUp Space {where!r} does not have the Sprints ClickApp turned on, so it has no sprints."
-            )
-        team_id = self.team_id()
-        now = datetime.now(UTC)
-        sprints = [parse_sprint(self.slug, place, team_id, now) for place in self.sprint_places(space)]
-        if state is not None:
-            sprints = [sprint for sprint in sprints if sprint.state == state]
-        sprints.sort(key=lambda s: s.start or datetime.min.replace(tzinfo=UTC), reverse=True)
-        return page_of(sprints, page)
-
-    def get_sprint(self, sprint_id: str) -> Sprint:
-        place = self.sprint_place(sprint_id)
-        return parse_sprint(self.slug, place, self.team_id(), datetime.now(UTC))
-
     def sprint_tasks(self, sprint_id: str) -> list[Task]:
         tasks: list[Task] = []
         cursor = None
@@ -301,3 +302,7 @@ class ClickUpAdapter(ClickUpWorkspace):
 
     def get_epic(self, epic_id: str) -> Epic:
         raise errors.NotSupported(NO_EPICS)
+
+    # --- history --------------------------------------------------------------------------------------
+    def task_history(self, task_id: str, page: PageRequest) -> Page[HistoryEntry]:
+        raise errors.NotSupported(NO_HISTORY)

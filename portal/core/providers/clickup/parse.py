@@ -25,6 +25,12 @@ APP_URL = "https://app.clickup.com"
 NO_EPICS = (
     "ClickUp has no epics in its API v2. Group work with Lists, Folders or parent tasks (subtasks) instead."
 )
+NO_HISTORY = (
+    "ClickUp does not support reading a task's history: its API v2 has no activity or change log "
+    "(the Activity of a task is shown only in ClickUp itself). Open the task in ClickUp to see it; "
+    "get_task gives when the task was created, last updated and done."
+)
+DONE_STATUS_TYPES = frozenset({"done", "closed"})
 
 # ClickUp's priorities are fixed: (id, name, level).
 PRIORITIES: tuple[tuple[str, str, PriorityLevel], ...] = (
@@ -144,6 +150,15 @@ def parse_space(data: dict[str, Any]) -> SpaceInfo:
     )
 
 
+def named_for_sprints(folder: dict[str, Any]) -> bool:
+    """Whether a (shown) folder is named for sprints, as ClickUp's default "Sprint Folder" is."""
+    return (
+        bool(folder.get("id"))
+        and not folder.get("hidden")
+        and "sprint" in str(folder.get("name", "")).lower()
+    )
+
+
 def is_sprint_folder(space: SpaceInfo, folder: dict[str, Any]) -> bool:
     """Whether a folder holds sprints.
 
@@ -156,7 +171,7 @@ def is_sprint_folder(space: SpaceInfo, folder: dict[str, Any]) -> bool:
     lists = [lst for lst in folder.get("lists") or [] if isinstance(lst, dict)]
     if not lists:
         return False
-    if "sprint" in str(folder.get("name", "")).lower():
+    if named_for_sprints(folder):
         return True
     return all(lst.get("start_date") and lst.get("due_date") for lst in lists)
 
@@ -254,16 +269,17 @@ def parse_sprint(slug: str, place: ListPlace, team_id: str, now: datetime) -> Sp
     extra: dict[str, Any] = {"space_id": place.space_id, "space_name": place.space_name}
     if place.folder_id:
         extra.update(folder_id=place.folder_id, folder_name=place.folder_name)
-    if place.content:
-        extra["description"] = place.content
+    state = sprint_state(place.start, place.due, now)
     return Sprint(
         ref=make_ref(slug, place.list_id),
         id=place.list_id,
         name=place.list_name,
-        state=sprint_state(place.start, place.due, now),
+        state=state,
         url=list_url(team_id, place.list_id),
         start=place.start,
         end=place.due,
+        completed_at=place.due if state == SprintState.CLOSED else None,
+        goal=place.content,
         extra=extra,
     )
 
@@ -277,6 +293,85 @@ def task_type(custom_item_id: Any) -> str:
     if custom_item_id == 1:
         return "milestone"
     return f"custom type {custom_item_id}"
+
+
+def may_be_in_a_sprint(data: dict[str, Any]) -> bool:
+    """Whether a task body could place the task in a sprint, so the hierarchy must be read to tell.
+
+    Sprint Lists live in sprint folders: a task whose home List is folderless (in its Space's
+    hidden folder) and that is in no other List is in no sprint.
+    """
+    folder = data.get("folder") or {}
+    in_folder = bool(folder.get("id")) and not folder.get("hidden")
+    return in_folder or bool(data.get("locations"))
+
+
+def is_done(data: dict[str, Any]) -> bool:
+    """Whether a task body's status is of a done type (done or closed)."""
+    status = data.get("status")
+    return isinstance(status, dict) and str(status.get("type") or "").lower() in DONE_STATUS_TYPES
+
+
+def blocker_ids(data: dict[str, Any]) -> list[str]:
+    """The tasks this one waits on (its dependencies whose `depends_on` is another task)."""
+    task_id = str(data.get("id"))
+    ids = []
+    for dependency in data.get("dependencies") or []:
+        if not isinstance(dependency, dict):
+            continue
+        waiting, blocker = str(dependency.get("task_id") or ""), str(dependency.get("depends_on") or "")
+        if waiting == task_id and blocker and blocker != task_id and blocker not in ids:
+            ids.append(blocker)
+    return ids
+
+
+def _option_name(options: list[Any], value: Any) -> Any:
+    """A drop-down's value (the option's orderindex, or its id) -> the option's name."""
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if value == option.get("id") or (
+            isinstance(value, int) and not isinstance(value, bool) and value == option.get("orderindex")
+        ):
+            return option.get("name") or option.get("label")
+    return value
+
+
+def custom_field_value(data: dict[str, Any]) -> Any:
+    """A custom field's value on a task, as people read it (option names, user names, dates); None when unset."""
+    if "value" not in data or data["value"] in (None, "", []):
+        return None
+    value = data["value"]
+    kind = data.get("type")
+    options = (data.get("type_config") or {}).get("options") or []
+    if kind == "drop_down":
+        return _option_name(options, value)
+    if kind == "labels" and isinstance(value, list):
+        return [_option_name(options, item) for item in value]
+    if kind == "users" and isinstance(value, list):
+        return [user.get("username") or user.get("email") for user in value if isinstance(user, dict)]
+    if kind == "date":
+        moment = parse_millis(value)
+        return moment.date().isoformat() if moment else None
+    if kind == "checkbox":
+        return value in (True, "true")
+    if kind in ("number", "currency", "emoji"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    return value
+
+
+def custom_field_values(fields: Any) -> dict[str, Any]:
+    """A task's set custom fields by name, as people read them."""
+    values: dict[str, Any] = {}
+    for data in fields or []:
+        if isinstance(data, dict) and data.get("name"):
+            value = custom_field_value(data)
+            if value is not None:
+                values[data["name"]] = value
+    return values
 
 
 def parse_task(
@@ -318,6 +413,12 @@ def parse_task(
         extra["custom_id"] = data["custom_id"]
     if data.get("start_date"):
         extra["start"] = parse_millis(data["start_date"])
+    waiting_on = blocker_ids(data)
+    if waiting_on:
+        extra["waiting_on"] = waiting_on
+    fields = custom_field_values(data.get("custom_fields"))
+    if fields:
+        extra["fields"] = fields
     return Task(
         ref=make_ref(slug, task_id),
         id=task_id,

@@ -7,11 +7,12 @@ the connection's metadata for HIERARCHY_SECONDS.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from collections.abc import Iterable
+from datetime import UTC, tzinfo
 from typing import Any, ClassVar
 
 from .. import errors
-from ..base import CheckResult, User
+from ..base import CheckResult, Task, User
 from ..dates import user_timezone
 from ..vendor import ME_KEY, VendorAdapter
 from .parse import (
@@ -19,8 +20,11 @@ from .parse import (
     SpaceInfo,
     error_and_code,
     is_sprint_folder,
+    may_be_in_a_sprint,
+    named_for_sprints,
     parse_error,
     parse_space,
+    parse_task,
     parse_user,
     place_from_list,
     places_in_folder,
@@ -94,6 +98,17 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
 
     def timezone(self) -> tzinfo:
         return user_timezone(self.current_user().extra.get("timezone"))
+
+    def member_role(self) -> int | None:
+        """The connection's user's role in its Workspace: 1 owner, 2 admin, 3 member, 4 guest."""
+        team_id, me = self.team_id(), self.current_user().id
+        team = next((t for t in self.teams() if str(t["id"]) == team_id), None)
+        for member in (team or {}).get("members") or []:
+            user = member.get("user") if isinstance(member, dict) else None
+            if isinstance(user, dict) and str(user.get("id")) == me:
+                role = user.get("role", member.get("role"))
+                return role if isinstance(role, int) else None
+        return None
 
     def team_id(self) -> str:
         """The connection's Workspace; InvalidInput listing the choices when it is not clear."""
@@ -215,7 +230,46 @@ class ClickUpWorkspace(VendorAdapter, provider_type="clickup", vendor="ClickUp")
             raise errors.NotFound(
                 f"ClickUp List {sprint_id} is not a sprint: its Space has no Sprints ClickApp."
             )
-        place = next((p for p in self.sprint_places(space) if p.list_id == str(body["id"])), None)
-        if place is None:
+        # A List in a folder named for sprints is in a sprint folder; other folders need their Lists read.
+        in_sprint_folder = named_for_sprints(body.get("folder") or {}) or any(
+            p.list_id == str(body["id"]) for p in self.sprint_places(space)
+        )
+        if not in_sprint_folder:
             raise errors.NotFound(f"ClickUp List {sprint_id} is not in a sprint folder.")
-        return place
+        return place_from_list(body, sprint=True)  # the List itself carries its goal (`content`)
+
+    # --- tasks -------------------------------------------------------------------------------
+    def raw_task(self, task_id: str) -> dict[str, Any]:
+        """GET /task/{id} with its Markdown description; NotFound when there is none."""
+        return self.call("GET", path("task", task_id), params={"include_markdown_description": "true"})
+
+    def parse_tasks(self, raw: Iterable[dict[str, Any]], sprint_ref: str | None = None) -> list[Task]:
+        """Task bodies -> Tasks, reading only the metadata they need.
+
+        The user's time zone is read for a task with a due date, the hierarchy for a task
+        that may be in a sprint (see `may_be_in_a_sprint`); `sprint_ref` is known when the
+        tasks come from a sprint's own List.
+        """
+        tasks = []
+        for data in raw:
+            tz = self.timezone() if data.get("due_date") else UTC
+            sprint_ids: frozenset[str] = frozenset()
+            if sprint_ref is None and may_be_in_a_sprint(data):
+                sprint_ids = self._sprint_lists_of(data)
+            task = parse_task(self.slug, data, tz=tz, sprint_list_ids=sprint_ids)
+            if sprint_ref:
+                task.sprint_ref = sprint_ref
+            tasks.append(task)
+        return tasks
+
+    def _sprint_lists_of(self, data: dict[str, Any]) -> frozenset[str]:
+        """The sprint Lists a task body's sprint could be among, reading as little of the hierarchy as will tell."""
+        team_id = str(data.get("team_id") or "")
+        space_id = str((data.get("space") or {}).get("id") or "")
+        space = self.spaces(team_id).get(space_id) if team_id and space_id else None
+        if space is None or not space.sprints:
+            return frozenset()
+        home_id = str((data.get("list") or {}).get("id") or "")
+        if not data.get("locations") and named_for_sprints(data.get("folder") or {}) and home_id:
+            return frozenset({home_id})  # in one List only, and its folder is named for sprints
+        return frozenset(place.list_id for place in self.sprint_places(space))
