@@ -100,6 +100,8 @@ def native_params(native_query: str) -> list[tuple[str, str]]:
         text = text.split("?", 1)[1]
     try:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+        if not pairs:
+            raise ValueError("empty")
     except ValueError:
         raise errors.InvalidInput(
             f"{native_query[:80]!r} is not a Redmine query. {NATIVE_QUERY_HELP}",

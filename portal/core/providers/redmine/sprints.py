@@ -110,9 +110,11 @@ class RedmineSprints(RedmineSite):
         return self._sprint(self._version(sprint_id))
 
     def sprint_tasks(self, sprint_id: str) -> list[Task]:
-        self._version(sprint_id)  # an unknown version is NotFound, not an empty sprint
-        params = {"fixed_version_id": sprint_id, "status_id": "*", "sort": "id"}
-        return [self._task(raw) for raw in self._read_all("issues.json", "issues", params, MAX_PAGES)]
+        params = {"fixed_version_id": segment(sprint_id), "status_id": "*", "sort": "id"}
+        raws = self._read_all("issues.json", "issues", params, MAX_PAGES)
+        if not raws:
+            self._version(sprint_id)  # an unknown version is NotFound, not an empty sprint
+        return [self._task(raw) for raw in raws]
 
     def create_sprint(self, project_id: str, draft: SprintDraft) -> Sprint:
         check_dates(draft.start, draft.end)
