@@ -196,6 +196,7 @@ JOURNALED = {
                 {"property": "attr", "name": "fixed_version_id", "old_value": "3", "new_value": "99"},
                 {"property": "attr", "name": "is_private", "old_value": "0", "new_value": "1"},
                 {"property": "attachment", "name": "12", "old_value": None, "new_value": "trace.log"},
+                {"property": "attr", "name": "parent_id", "old_value": "40", "new_value": None},
             ],
         },
         {"id": 40, "user": {"id": 1, "name": "Redmine Admin"}, "notes": "Only a note", "details": []},
@@ -215,12 +216,13 @@ def test_history_names_every_changed_field_oldest_first():
         ("Target version", "Sprint 3", "version #99"),  # a version since deleted: named by id
         ("Private", "No", "Yes"),
         ("File", None, "trace.log"),
+        ("Parent task", "#40", None),
         ("Subject", "Scr A", "Scr A renamed"),
         ("Status", "New", "Closed"),
         ("Assignee", None, "Dana Dev"),
         ("Size", "Small", "Large"),
     ]
-    first, status = entries[0], entries[5]
+    first, status = entries[0], entries[6]
     assert first.at == datetime(2026, 12, 2, 21, 22, 20, tzinfo=UTC) and first.author.name == "Dana Dev"
     assert status.extra == {
         "journal_id": "30",
@@ -229,8 +231,8 @@ def test_history_names_every_changed_field_oldest_first():
         "new_id": "5",
         "attribute": "status_id",
     }
-    assert entries[7].extra["attribute"] == "cf_4"
-    assert len({e.at for e in entries[4:]}) == 1  # one save, several entries at the same moment
+    assert entries[8].extra["attribute"] == "cf_4"
+    assert len({e.at for e in entries[5:]}) == 1  # one save, several entries at the same moment
 
 
 def test_history_names_unknown_fields_and_ids_plainly():

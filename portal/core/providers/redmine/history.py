@@ -18,7 +18,7 @@ from ..paging import page_of
 from .fields import field_key
 from .links import READINGS
 from .parse import parse_user
-from .site import PRIORITIES, RedmineSite
+from .site import RedmineSite
 
 # Issue attributes as Redmine labels them.
 ATTRIBUTE_LABELS = {
@@ -86,7 +86,7 @@ def _detail_entry(
             lookup, word = names.get(name), ID_ATTRIBUTES[name]
             return ATTRIBUTE_LABELS[name], _shown(old, lookup, word), _shown(new, lookup, word)
         if name == "parent_id":
-            return ATTRIBUTE_LABELS[name], _shown(old, None, ""), _shown(new, None, "")
+            return ATTRIBUTE_LABELS[name], (f"#{old}" if old else None), (f"#{new}" if new else None)
         if name == "is_private":
             return ATTRIBUTE_LABELS[name], _shown(old, YES_NO, None), _shown(new, YES_NO, None)
         return (
@@ -177,8 +177,7 @@ class RedmineHistory(RedmineSite):
         if "tracker_id" in needed:
             names["tracker_id"] = {str(t["id"]): str(t["name"]) for t in self.trackers()}
         if "priority_id" in needed:
-            self.list_priorities()
-            names["priority_id"] = {str(p.id): p.name for p in self.metadata.peek(PRIORITIES, [])}
+            names["priority_id"] = {str(p.id): p.name for p in self.all_priorities()}
         if "project_id" in needed and issue.get("project"):
             names["project_id"] = {project_id: str(issue["project"].get("name"))}
         if "category_id" in needed and project_id:

@@ -75,11 +75,16 @@ class RedmineSite(VendorAdapter, provider_type="redmine", vendor="Redmine"):
         return list(self.metadata.get(STATUSES, load))
 
     def list_priorities(self, project_id: str | None = None) -> list[Priority]:
+        return [p for p in self.all_priorities() if p.extra.get("active", True)]
+
+    def all_priorities(self) -> list[Priority]:
+        """Every priority of the site, those no longer active included (old journals name them)."""
+
         def load() -> list[Priority]:
             body = self.http.get("enumerations/issue_priorities.json")
             return [parse_priority(raw) for raw in body.get("issue_priorities", [])]
 
-        return [p for p in self.metadata.get(PRIORITIES, load) if p.extra.get("active", True)]
+        return list(self.metadata.get(PRIORITIES, load))
 
     def trackers(self) -> list[dict[str, Any]]:
         """Every tracker of the site: [{"id": 1, "name": "Bug", ...}]."""
