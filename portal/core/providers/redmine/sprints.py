@@ -151,11 +151,12 @@ class RedmineSprints(RedmineSite):
         start = changed["start"] if "start" in changed else version_start(version, start_field)
         end = changed["end"] if "end" in changed else parse_date(version.get("due_date"))
         check_dates(start, end)
+        path = f"versions/{segment(sprint_id)}.json"
+        if body:  # before any issue moves: a change Redmine refuses leaves everything as it was
+            self.http.put(path, json={"version": body})
         if state == SprintState.CLOSED and version.get("status") != "closed":
             self._move_open_issues_out(version, changed.get("move_open_to", UNSET))
-            body["status"] = "closed"
-        if body:
-            self.http.put(f"versions/{segment(sprint_id)}.json", json={"version": body})
+            self.http.put(path, json={"version": {"status": "closed"}})
         return self.get_sprint(sprint_id)
 
     def move_to_sprint(self, task_ids: list[str], sprint_id: str) -> list[MoveOutcome]:
