@@ -144,6 +144,18 @@ def test_closing_moves_open_tasks_to_another_sprint(admin, redmine_admin, probe,
     assert probe.sprint_of(open_task) == following.id and probe.sprint_of(done_task) == closing.id
 
 
+def test_a_refused_change_when_closing_moves_nothing(admin, redmine_admin, probe, redmine_world):
+    taken = admin.create_sprint(redmine_world.project_id, SprintDraft(name=f"Taken {redmine_world.run}"))
+    closing = admin.create_sprint(redmine_world.project_id, SprintDraft(name=f"Renamed {redmine_world.run}"))
+    task = _issue(redmine_admin, redmine_world, "Staying", fixed_version_id=int(closing.id))
+    with pytest.raises(errors.InvalidInput):  # Redmine: the name is already taken in the project
+        admin.update_sprint(
+            closing.id, SprintChanges(name=taken.name, state=SprintState.CLOSED, move_open_to=BACKLOG)
+        )
+    assert probe.sprint_of(task) == closing.id
+    assert probe.sprint(closing.id) == {"name": closing.name, "state": "active", "goal": None}
+
+
 def test_a_closed_version_takes_no_tasks(admin, redmine_admin, probe, redmine_world):
     task = _issue(redmine_admin, redmine_world, "Homeless")
     with pytest.raises(errors.InvalidInput) as caught:
