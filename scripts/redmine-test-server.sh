@@ -8,7 +8,8 @@
 #       running there, waits until it answers, and prints (or writes to FILE)
 #           REDMINE_URL=http://127.0.0.1:PORT
 #           REDMINE_API_KEY=<the admin's API key>
-#       in a form a shell can source. Safe to re-run.
+#       in a form a shell can source. Safe to re-run. Also creates what the
+#       tests need and Redmine's REST API can't create (see add_test_fixtures).
 #   scripts/redmine-test-server.sh stop [--port PORT]
 #       Stops the server started on PORT.
 #   scripts/redmine-test-server.sh installed
@@ -107,6 +108,48 @@ configure_and_print_key() {
     ' | sed -n 's/^API_KEY=//p' | tail -n 1
 }
 
+# What the tests need that Redmine's REST API can't create: an issue custom field of
+# the list format (enabled per project: test projects enable it when they are made),
+# a date custom field of versions named "Start date" (Redmine versions have no start
+# of their own; sites that plan sprints add one), and a public saved query for every
+# project (issues of any status whose subject contains "Native"). Idempotent.
+add_test_fixtures() {
+    in_redmine bundle exec rails runner '
+        size = IssueCustomField.find_or_initialize_by(name: "Size")
+        if size.new_record?
+          size.field_format = "list"
+          size.possible_values = ["Small", "Medium", "Large"]
+          size.is_for_all = false
+          size.is_filter = true
+          size.tracker_ids = Tracker.pluck(:id)
+          size.save!
+        end
+        start = VersionCustomField.find_or_initialize_by(name: "Start date")
+        if start.new_record?
+          start.field_format = "date"
+          start.save!
+        end
+        query = IssueQuery.find_or_initialize_by(name: "Titles with Native", project_id: nil)
+        query.user = User.find_by!(login: "admin")
+        query.visibility = Query::VISIBILITY_PUBLIC
+        query.filters = {
+          "status_id" => {:operator => "*", :values => [""]},
+          "subject" => {:operator => "~", :values => ["Native"]},
+        }
+        query.sort_criteria = [["id", "desc"]]
+        query.save!
+    ' >/dev/null
+}
+
+# True when the fixtures above exist (read through the API, so a reset database is noticed).
+has_test_fixtures() {
+    local fields queries
+    fields=$(curl -fsS --max-time 10 "$url/custom_fields.json" -H "X-Redmine-API-Key: $1") || return 1
+    queries=$(curl -fsS --max-time 10 "$url/queries.json?limit=100" -H "X-Redmine-API-Key: $1") || return 1
+    grep -q '"name":"Size"' <<<"$fields" && grep -q '"name":"Start date"' <<<"$fields" &&
+        grep -q '"name":"Titles with Native"' <<<"$queries"
+}
+
 server_pid() {
     if [ -f "$pid_file" ]; then
         local pid
@@ -197,6 +240,11 @@ if [ -z "$key" ]; then
     exit 1
 fi
 (umask 077 && echo "$key" >"$CONFIGURED_MARK")
+if ! has_test_fixtures "$key"; then
+    log "adding the custom fields and the saved query the tests use"
+    add_test_fixtures
+    has_test_fixtures "$key" || { log "could not add the test fixtures to Redmine on $url"; exit 1; }
+fi
 
 result="REDMINE_URL=$url
 REDMINE_API_KEY=$key"

@@ -6,8 +6,14 @@ installed Redmine through scripts/redmine-test-server.sh on a free port and
 stops it at the end. It skips only when Redmine is not installed.
 
 `redmine_world` (session scope) creates, through Redmine's own API and with
-names unique to the run, two projects, a developer who is a member of the main
-one, and a version holding two issues; it deletes them afterwards.
+names unique to the run, two projects (the main one enables the "Size" custom
+field), a developer who is a member of the main one, and a version holding two
+issues; it deletes them afterwards. What the API can't create (the "Size" list
+field, the versions' "Start date" field and the "Titles with Native" saved query)
+scripts/redmine-test-server.sh adds to the server.
+
+`RedmineProbe` reads Redmine's own state as the administrator, to check what the
+adapter wrote without reading it back through the adapter.
 
 Import both fixtures into the test module that uses them.
 """
@@ -21,6 +27,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +36,13 @@ import requests
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "redmine-test-server.sh"
 NOT_INSTALLED = "Redmine is not installed: run scripts/redmine-test-server.sh"
+SIZE_FIELD = "Size"  # an issue custom field of the list format: Small, Medium, Large
+START_FIELD = "Start date"  # a date custom field of versions
+NATIVE_QUERY = "Titles with Native"  # a public saved query: any status, subject contains "Native"
+MISSING_FIXTURE = (
+    "Redmine at {url} has no {what}: run scripts/redmine-test-server.sh start (it adds what the tests "
+    "need and the REST API can't create)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,18 @@ class RedmineAdmin:
         roles = self.call("GET", "roles.json")["roles"]
         return next(role["id"] for role in roles if role["name"] == name)
 
+    def custom_field_id(self, name: str, customized_type: str) -> int:
+        for raw in self.call("GET", "custom_fields.json")["custom_fields"]:
+            if raw["name"] == name and raw["customized_type"] == customized_type:
+                return raw["id"]
+        pytest.fail(MISSING_FIXTURE.format(url=self.url, what=f"{customized_type} custom field {name!r}"))
+
+    def saved_query_id(self, name: str) -> int:
+        for raw in self.call("GET", "queries.json?limit=100")["queries"]:
+            if raw["name"] == name and raw["is_public"]:
+                return raw["id"]
+        pytest.fail(MISSING_FIXTURE.format(url=self.url, what=f"public saved query {name!r}"))
+
     def close(self) -> None:
         self.session.close()
 
@@ -81,6 +107,53 @@ class RedmineWorld:
     sprint_id: str
     closed_sprint_id: str
     sprint_task_ids: list[str]
+    size_field_id: str  # our id of the "Size" field: cf_<id>
+    native_query_id: str
+
+
+class RedmineProbe:
+    """Redmine's own state, read (and, for history, changed) as the administrator."""
+
+    def __init__(self, admin: RedmineAdmin):
+        self.admin = admin
+
+    def _issue(self, task_id: str) -> dict[str, Any]:
+        return self.admin.call("GET", f"issues/{task_id}.json")["issue"]
+
+    def sprint_of(self, task_id: str) -> str | None:
+        version = self._issue(task_id).get("fixed_version")
+        return str(version["id"]) if version else None
+
+    def sprint(self, sprint_id: str) -> dict[str, Any]:
+        version = self.admin.call("GET", f"versions/{sprint_id}.json")["version"]
+        start = next(
+            (f.get("value") for f in version.get("custom_fields", []) if f["name"] == START_FIELD), None
+        )
+        if version["status"] == "closed":
+            state = "closed"
+        elif start and date.fromisoformat(start) > datetime.now(UTC).date():
+            state = "future"
+        else:
+            state = "active"
+        return {"name": version["name"], "state": state, "goal": version.get("description") or None}
+
+    def linked(self, task_id: str) -> set[str]:
+        relations = self.admin.call("GET", f"issues/{task_id}/relations.json")["relations"]
+        return {str(r["issue_to_id"] if str(r["issue_id"]) == task_id else r["issue_id"]) for r in relations}
+
+    def logged_hours(self, task_id: str) -> float:
+        entries = self.admin.call("GET", f"time_entries.json?issue_id={task_id}&limit=100")["time_entries"]
+        return sum(float(entry["hours"]) for entry in entries)
+
+    def field_value(self, task_id: str, field_id: str) -> Any:
+        number = int(field_id.removeprefix("cf_"))
+        for raw in self._issue(task_id).get("custom_fields", []):
+            if raw["id"] == number:
+                return raw.get("value") or None
+        return None
+
+    def retitle(self, task_id: str, title: str) -> None:
+        self.admin.call("PUT", f"issues/{task_id}.json", {"issue": {"subject": title}}, 204)
 
 
 def _free_port() -> int:
@@ -138,11 +211,20 @@ def redmine_world(redmine_admin: RedmineAdmin) -> Iterator[RedmineWorld]:
     run = uuid.uuid4().hex[:8]
     created_projects: list[str] = []
     created_users: list[str] = []
+    size_field_id = admin.custom_field_id(SIZE_FIELD, "issue")
+    admin.custom_field_id(START_FIELD, "version")
+    native_query_id = admin.saved_query_id(NATIVE_QUERY)
     try:
         project = admin.call(
             "POST",
             "projects.json",
-            {"project": {"name": f"Contract {run}", "identifier": f"contract-{run}"}},
+            {
+                "project": {
+                    "name": f"Contract {run}",
+                    "identifier": f"contract-{run}",
+                    "issue_custom_field_ids": [size_field_id],
+                }
+            },
             201,
         )["project"]
         created_projects.append(str(project["id"]))
@@ -201,6 +283,8 @@ def redmine_world(redmine_admin: RedmineAdmin) -> Iterator[RedmineWorld]:
             sprint_id=str(sprint["id"]),
             closed_sprint_id=str(closed["id"]),
             sprint_task_ids=sprint_task_ids,
+            size_field_id=f"cf_{size_field_id}",
+            native_query_id=str(native_query_id),
         )
     finally:
         # Deleting a project deletes its issues and versions too.

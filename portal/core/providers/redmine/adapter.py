@@ -1,9 +1,12 @@
-"""Redmine's REST API behind the ProviderAdapter protocol."""
+"""Redmine's REST API behind the ProviderAdapter protocol: projects, people, tasks and comments.
+
+The sprint work (versions, relations, time entries, journals, custom fields) is in
+the modules mixed in here; the plumbing they share is in `site`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from .. import errors
 from ..base import (
@@ -13,8 +16,6 @@ from ..base import (
     PageRequest,
     Priority,
     Project,
-    Sprint,
-    SprintState,
     Status,
     Task,
     TaskChanges,
@@ -22,52 +23,23 @@ from ..base import (
     TaskQuery,
     User,
 )
-from ..paging import MAX_PAGES, after, next_offset, offset_from, page_of, page_size, read_all
-from ..vendor import VendorAdapter
-from .parse import (
-    parse_comments,
-    parse_error,
-    parse_issue,
-    parse_memberships,
-    parse_priority,
-    parse_project,
-    parse_status,
-    parse_user,
-    parse_version,
-)
-from .query import issue_filters, segment, status_filter
+from ..paging import next_offset, offset_from, page_of, page_size
+from .fields import RedmineFields
+from .history import RedmineHistory
+from .links import RedmineLinks
+from .parse import parse_comments, parse_memberships, parse_project, parse_status, parse_user
+from .query import issue_filters, native_params, segment, status_filter
+from .site import MAX_PAGE_SIZE
+from .sprints import RedmineSprints
+from .worklogs import RedmineWorklogs
 
-MAX_PAGE_SIZE = 100  # Redmine caps `limit` at 100
 NO_EPICS = "Redmine has no epics; tasks nest under parent tasks instead."
 NO_STORY_POINTS = "Redmine has no story points; use estimate_hours."
 NO_EPIC_PARENT = "Redmine has no epics; use parent_id to nest the task under another."
 
 
-class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
+class RedmineAdapter(RedmineSprints, RedmineLinks, RedmineWorklogs, RedmineHistory, RedmineFields):
     """Redmine through its REST API (JSON, the key in `X-Redmine-API-Key`)."""
-
-    base_url_example: ClassVar[str] = "https://redmine.example.com"
-
-    parse_error = staticmethod(parse_error)
-
-    def credentials(self) -> dict[str, Any]:
-        return {"headers": {"X-Redmine-API-Key": self._config.token}}
-
-    def fetch_current_user(self) -> User:
-        try:
-            body = self.http.get("users/current.json")
-        except errors.PermissionDenied:
-            # Every account may read itself: a 403 here means the API itself is off.
-            raise errors.PermissionDenied(
-                "Redmine refused the API request (403). Its REST API is probably disabled: an administrator "
-                "can enable it under Administration > Settings > API (Enable REST web service).",
-                status=403,
-            ) from None
-        except errors.NotFound:
-            raise self.no_api_here() from None
-        if not isinstance(body, Mapping) or not isinstance(body.get("user"), Mapping):
-            raise self.not_this_product()
-        return parse_user(body["user"], slug=self.slug, base_url=self.base_url)
 
     # --- projects, statuses, priorities, people --------------------------------------------
 
@@ -86,19 +58,6 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
     def get_project(self, project_id: str) -> Project:
         body = self.http.get(f"projects/{segment(project_id)}.json")
         return parse_project(body["project"], slug=self.slug, base_url=self.base_url)
-
-    def list_statuses(self, project_id: str | None = None) -> list[Status]:
-        # Redmine's statuses are global; the workflow narrows them per issue (available_statuses).
-        def load() -> list[Status]:
-            body = self.http.get("issue_statuses.json")
-            return [parse_status(raw, slug=self.slug) for raw in body.get("issue_statuses", [])]
-
-        return list(self.metadata.get("statuses", load))
-
-    def list_priorities(self, project_id: str | None = None) -> list[Priority]:
-        body = self.http.get("enumerations/issue_priorities.json")
-        priorities = [parse_priority(raw) for raw in body.get("issue_priorities", [])]
-        return [p for p in priorities if p.extra.get("active", True)]
 
     def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
         if project_id is None:
@@ -142,16 +101,14 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
     # --- tasks ---------------------------------------------------------------------------
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        if query.native_query is not None:
+            return self._native_query_page(query.native_query, page)
         params = issue_filters(query)
         statuses = status_filter(query, self.list_statuses)
         if statuses is None:
             return Page([], None, 0)
-        offset = offset_from(page)
-        params.update(status_id=statuses, offset=offset, limit=page_size(page, MAX_PAGE_SIZE))
-        body = self.http.get("issues.json", params=params)
-        tasks = [self._task(raw) for raw in body.get("issues", [])]
-        total = int(body.get("total_count", len(tasks)))
-        return Page(tasks, next_offset(offset, len(tasks), total), total)
+        params["status_id"] = statuses
+        return self._issue_page(params, page)
 
     def get_task(self, task_id: str) -> Task:
         return self._task(self._issue(task_id))
@@ -192,8 +149,28 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
             fields["fixed_version_id"] = draft.sprint_id
         if draft.labels:
             fields["category_id"] = self._category_id(project_id, draft.labels)
-        body = self.http.post("issues.json", json={"issue": fields})
-        return self._task(body["issue"])
+        if draft.fields:
+            fields["custom_fields"] = self._custom_fields_body(draft.fields)
+        issue = self.http.post("issues.json", json={"issue": fields})["issue"]
+        if draft.fields:
+            # Redmine ignores fields its project or tracker does not use: undo, then say which.
+            try:
+                self._refuse_fields_not_on(issue, draft.fields)
+            except errors.InvalidInput as refused:
+                self._undo_create(str(issue["id"]), refused)
+                raise
+        return self._task(issue)
+
+    def _undo_create(self, task_id: str, why: errors.InvalidInput) -> None:
+        """Delete an issue just made against `why`; when Redmine refuses, say it is there."""
+        try:
+            self.delete_task(task_id)
+        except errors.ProviderError as exc:
+            raise errors.InvalidInput(
+                f"{why} Redmine created #{task_id} without them and refused to delete it ({exc}): delete "
+                "or edit it in Redmine.",
+                field_errors=why.field_errors,
+            ) from None
 
     def update_task(self, task_id: str, changes: TaskChanges) -> Task:
         changed = changes.changed()
@@ -223,6 +200,10 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
             fields["parent_issue_id"] = changed["parent_id"] or ""
         if "sprint_id" in changed:
             fields["fixed_version_id"] = changed["sprint_id"] or ""
+        if changed.get("fields"):
+            fields["custom_fields"] = self._custom_fields_body(changed["fields"])
+            # Redmine ignores fields the issue's project or tracker does not use: refuse them first.
+            self._refuse_fields_not_on(self._issue(task_id), changed["fields"])
         if fields:
             self._put_issue(task_id, fields)
         return self.get_task(task_id)
@@ -273,25 +254,23 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
         issue = self._issue(task_id, include="journals")
         return parse_comments(issue, slug=self.slug, base_url=self.base_url)
 
-    # --- sprints (versions) and epics -------------------------------------------------------
+    def _native_query_page(self, native_query: str, page: PageRequest) -> Page[Task]:
+        pairs = native_params(native_query)
+        try:
+            return self._issue_page(pairs, page)
+        except errors.NotFound:
+            saved = next((value for key, value in pairs if key == "query_id"), None)
+            if saved is not None:
+                raise errors.NotFound(
+                    f"Redmine has no saved query {saved} that this account can see. Its saved queries are "
+                    f"listed at {self.base_url}/queries.json; or give the filter as a query string."
+                ) from None
+            raise errors.NotFound(
+                "Redmine found nothing to query: a project, version or saved query the query names does "
+                "not exist, or this account can't see it."
+            ) from None
 
-    def list_sprints(self, project_id: str, state: SprintState | None, page: PageRequest) -> Page[Sprint]:
-        # Redmine returns all of a project's versions (its own and those shared with it) at once.
-        body = self.http.get(f"projects/{segment(project_id)}/versions.json")
-        sprints = [
-            parse_version(raw, slug=self.slug, base_url=self.base_url) for raw in body.get("versions", [])
-        ]
-        if state is not None:
-            sprints = [s for s in sprints if s.state == state]
-        return page_of(sprints, page)
-
-    def get_sprint(self, sprint_id: str) -> Sprint:
-        body = self.http.get(f"versions/{segment(sprint_id)}.json")
-        return parse_version(body["version"], slug=self.slug, base_url=self.base_url)
-
-    def sprint_tasks(self, sprint_id: str) -> list[Task]:
-        params = {"fixed_version_id": sprint_id, "status_id": "*", "sort": "id"}
-        return [self._task(raw) for raw in self._read_all("issues.json", "issues", params, MAX_PAGES)]
+    # --- epics ---------------------------------------------------------------------------------
 
     def list_epics(self, project_id: str, page: PageRequest) -> Page[Epic]:
         raise errors.NotSupported(NO_EPICS)
@@ -300,32 +279,6 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
         raise errors.NotSupported(NO_EPICS)
 
     # --- internals -----------------------------------------------------------------------------
-
-    def _issue(self, task_id: str, include: str | None = None) -> dict[str, Any]:
-        params = {"include": include} if include else None
-        return self.http.get(f"issues/{segment(task_id)}.json", params=params)["issue"]
-
-    def _put_issue(self, task_id: str, fields: Mapping[str, Any]) -> None:
-        self.http.put(f"issues/{segment(task_id)}.json", json={"issue": fields})
-
-    def _task(self, raw: Mapping[str, Any]) -> Task:
-        known = None
-        if raw.get("status") and "is_closed" not in raw["status"]:
-            # Redmine before 5.0 does not say on the issue whether its status is closed.
-            known = {s.id: s for s in self.list_statuses()}
-        return parse_issue(raw, slug=self.slug, base_url=self.base_url, known_statuses=known)
-
-    def _read_all(
-        self, path: str, key: str, params: Mapping[str, Any], max_pages: int = 20
-    ) -> list[dict[str, Any]]:
-        """Every item of an offset/limit/total_count collection, up to `max_pages` pages."""
-
-        def fetch(offset: int) -> tuple[list[dict[str, Any]], int | None]:
-            body = self.http.get(path, params={**params, "offset": offset, "limit": MAX_PAGE_SIZE})
-            items = body.get(key, [])
-            return items, after(offset, len(items), int(body.get("total_count", 0)))
-
-        return read_all(fetch, 0, max_pages=max_pages)
 
     def _priority_id(self, priority: Priority) -> str:
         if priority.id:
@@ -338,7 +291,7 @@ class RedmineAdapter(VendorAdapter, provider_type="redmine", vendor="Redmine"):
         )
 
     def _tracker_id(self, name: str) -> str:
-        trackers = self.metadata.get("trackers", lambda: self.http.get("trackers.json").get("trackers", []))
+        trackers = self.trackers()
         for tracker in trackers:
             if str(tracker.get("name", "")).lower() == name.lower() or str(tracker.get("id")) == name:
                 return str(tracker["id"])
