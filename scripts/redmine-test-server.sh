@@ -84,6 +84,12 @@ SEL
     if [ ! -f "$REDMINE_DIR/Gemfile.local" ] || ! grep -q webrick "$REDMINE_DIR/Gemfile.local"; then
         echo 'gem "webrick"' >>"$REDMINE_DIR/Gemfile.local"
     fi
+    # Rails serves requests on several threads; without a busy timeout SQLite answers
+    # "database is locked" (a 500) as soon as two of them write at once.
+    local db_config=/etc/redmine/$INSTANCE/database.yml
+    if [ -w "$db_config" ] && ! grep -q '^ *timeout:' "$db_config"; then
+        sed -i '/adapter: sqlite3/a\  timeout: 15000' "$db_config"
+    fi
     mkdir -p "$CACHE_DIR/tmp/pids"
     if [ ! -e "$REDMINE_DIR/tmp" ]; then
         ln -s "$CACHE_DIR/tmp" "$REDMINE_DIR/tmp"
