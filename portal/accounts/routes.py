@@ -63,7 +63,21 @@ def signup():
     if not signup_open():
         return render_template("accounts/signup_closed.html"), 403
     form = SignupForm()
-    if form.validate_on_submit():
+    form_ok, problems = False, {}
+    if form.is_submitted():
+        # Every problem on the first submit: the form's own checks and the account rules together.
+        form_ok = form.validate()
+        problems = accounts.new_user_problems(
+            db.session,
+            email=form.email.data or "",
+            password=form.password.data or "",
+            display_name=form.display_name.data,
+        )
+        for name, message in problems.items():
+            target = getattr(form, name, form.email)
+            if not target.errors:
+                target.errors = [*target.errors, message]
+    if form_ok and not problems:
         try:
             user = accounts.create_user(
                 db.session,

@@ -80,6 +80,17 @@ def test_bad_signup_input_is_reported_next_to_the_field_and_writes_nothing(clien
     assert users(app) == []
 
 
+def test_signup_reports_every_problem_on_the_first_submit(client, app):
+    data = {"display_name": "X", "email": "not-an-email", "password": "short", "confirm": "other"}
+    html = post_form(client, "/signup", data).get_data(as_text=True)
+    # The form's own check (confirmation) and both account rules (email, password) at once.
+    assert "Enter a valid email address" in html
+    assert "at least 10 characters" in html
+    assert "The passwords don&#39;t match." in html
+    assert html.count('aria-invalid="true"') == 3
+    assert users(app) == []
+
+
 def test_duplicate_email_is_refused_case_insensitively(client, app):
     from portal.core import accounts
 
