@@ -208,6 +208,14 @@ def delete_oauth_client(client_pk: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     name = client.client_name
+    if not confirmed():
+        return ask_to_confirm(
+            f"Remove the OAuth client {name}?",
+            detail="Every member who signed it in is signed out, and it can't sign in again until it is "
+            "registered anew.",
+            button="Remove",
+            cancel_url=url_for("admin.oauth_clients"),
+        )
     client_service.delete_client(db.session, client)
     db.session.add(AuditEvent(user_id=current_user.id, kind="oauth_client_deleted", target=name))
     db.session.commit()

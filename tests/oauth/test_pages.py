@@ -142,10 +142,14 @@ def test_administrators_add_and_remove_preregistered_clients(app, client, auth):
         assert secret not in str(vars(row))
     listing = client.get("/admin/oauth-clients").get_data(as_text=True)
     assert "Team chat" in listing and "Added by an administrator" in listing
+    asked = post_form(client, f"/admin/oauth-clients/{row.id}/delete", {}, page="/admin/oauth-clients")
+    assert "Remove the OAuth client Team chat?" in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(OAuthClient)) is not None  # nothing removed until confirmed
     removed = post_form(
         client,
         f"/admin/oauth-clients/{row.id}/delete",
-        {},
+        {"confirmed": "yes"},
         page="/admin/oauth-clients",
         follow_redirects=True,
     )
