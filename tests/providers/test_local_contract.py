@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import pytest
+from sqlalchemy import or_, select
 
 from portal.core import accounts
 from portal.core.db import Database
-from portal.core.models import User
+from portal.core.models import TrackerField, TrackerFieldValue, TrackerSprint, TrackerTaskLink, User
 from portal.core.providers import errors
 from portal.core.providers.base import (
     ME,
@@ -33,13 +34,14 @@ from portal.core.providers.base import (
 from portal.core.providers.local import LocalAdapter
 from portal.core.providers.local.parse import parse_priority
 from portal.core.providers.registry import build_adapter
-from portal.core.tracker import service
-from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, _all_pages
+from portal.core.tracker import service, work
+from tests.contract.suite import TEST_POLICY, ContractEnv, ProviderContract, SprintWorkContract, _all_pages
 
 SLUG = "local"
 PORTAL_URL = "http://127.0.0.1:5000"
 PASSWORD = "correct horse battery"
 NO_SUCH_USER = 987654
+SIZE_FIELD = "T-shirt size"
 
 
 @dataclass
@@ -98,6 +100,7 @@ def world(app) -> TrackerWorld:
         service.create_task(
             session, project, title="Part of the big thing", epic_id=epic.id, actor_id=owner.id
         )
+        work.add_field(session, project, name=SIZE_FIELD, type="option", allowed=["S", "M", "L"])
         return TrackerWorld(database, owner.id, other.id, project.key, sprint.id, epic.key)
 
 
@@ -143,11 +146,60 @@ def contract_env(world: TrackerWorld, adapter: LocalAdapter) -> ContractEnv:
         seed_tasks=seed_tasks,
         sprint_id=str(world.sprint_id),
         epic_id=world.epic_key,
-        extra={"missing_task_id": "CON-999999"},
+        extra={"missing_task_id": "CON-999999", "option_field": SIZE_FIELD},
+        probe=TrackerProbe(world),
+        unsupported=frozenset({"native_query"}),
+        vendor="the team tracker",
     )
 
 
-class TestLocalContract(ProviderContract):
+class TrackerProbe:
+    """The tracker's own tables, read (and, for history, written) beside the adapter."""
+
+    def __init__(self, world: TrackerWorld):
+        self.world = world
+
+    def sprint_of(self, task_id: str) -> str | None:
+        with self.world.database.session() as session:
+            sprint_id = service.get_task(session, task_id).sprint_id
+            return str(sprint_id) if sprint_id is not None else None
+
+    def sprint(self, sprint_id: str) -> dict:
+        with self.world.database.session() as session:
+            sprint = session.get(TrackerSprint, int(sprint_id))
+            return {"name": sprint.name, "state": SprintState(sprint.state), "goal": sprint.goal}
+
+    def linked(self, task_id: str) -> set[str]:
+        with self.world.database.session() as session:
+            task = service.get_task(session, task_id)
+            links = session.scalars(
+                select(TrackerTaskLink).where(
+                    or_(TrackerTaskLink.source_id == task.id, TrackerTaskLink.target_id == task.id)
+                )
+            ).all()
+            return {(link.target if link.source_id == task.id else link.source).key for link in links}
+
+    def logged_hours(self, task_id: str) -> float:
+        with self.world.database.session() as session:
+            return work.logged_seconds(session, service.get_task(session, task_id)) / 3600
+
+    def field_value(self, task_id: str, field_id: str):
+        with self.world.database.session() as session:
+            task = service.get_task(session, task_id)
+            field = session.get(TrackerField, int(field_id.removeprefix("cf_")))
+            return session.scalar(
+                select(TrackerFieldValue.value).where(
+                    TrackerFieldValue.task_id == task.id, TrackerFieldValue.field_id == field.id
+                )
+            )
+
+    def retitle(self, task_id: str, title: str) -> None:
+        with self.world.database.session() as session:
+            task = service.get_task(session, task_id)
+            service.update_task(session, task, {"title": title}, actor_id=self.world.other_id)
+
+
+class TestLocalContract(ProviderContract, SprintWorkContract):
     network = False
 
 

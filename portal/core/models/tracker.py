@@ -9,8 +9,20 @@ a user, sprint or status is renamed or removed.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
@@ -22,6 +34,9 @@ STATUS_CATEGORIES = ("todo", "in_progress", "done")
 PRIORITIES = ("highest", "high", "medium", "low", "lowest", "none")
 TASK_TYPES = ("task", "bug", "story", "epic")
 SPRINT_STATES = ("future", "active", "closed")
+# A link reads "source <kind> target": A blocks B, A relates to B, A duplicates B.
+LINK_KINDS = ("blocks", "relates", "duplicates")
+FIELD_TYPES = ("text", "number", "date", "option")
 
 DEFAULT_STATUSES = (("To do", "todo"), ("In progress", "in_progress"), ("Done", "done"))
 
@@ -166,3 +181,88 @@ class TrackerTaskChange(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User | None] = relationship()
+
+
+class TrackerTaskLink(Base):
+    """A directed link between two tasks: `source` blocks, relates to or duplicates `target`.
+
+    One link per pair and kind; "relates" reads the same both ways, so the service also
+    refuses B relates A when A relates B.
+    """
+
+    __tablename__ = "tracker_task_links"
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "kind"),
+        CheckConstraint("source_id <> target_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("tracker_tasks.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("tracker_tasks.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # one of LINK_KINDS
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    source: Mapped[TrackerTask] = relationship(foreign_keys=[source_id])
+    target: Mapped[TrackerTask] = relationship(foreign_keys=[target_id])
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<TrackerTaskLink {self.id} {self.source_id} {self.kind} {self.target_id}>"
+
+
+class TrackerWorklog(Base):
+    """Time a person spent on a task, on a day; `comment` is Markdown."""
+
+    __tablename__ = "tracker_worklogs"
+    __table_args__ = (
+        Index("ix_tracker_worklogs_user_id_started_on", "user_id", "started_on"),
+        CheckConstraint("seconds > 0", name="positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tracker_tasks.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    started_on: Mapped[date]
+    seconds: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    task: Mapped[TrackerTask] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / 3600
+
+
+class TrackerField(Base):
+    """A custom field of a project's tasks: its name, type and, for an option field, the allowed values."""
+
+    __tablename__ = "tracker_fields"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("tracker_projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    type: Mapped[str] = mapped_column(String(10))  # one of FIELD_TYPES
+    allowed: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<TrackerField {self.name!r} {self.type}>"
+
+
+class TrackerFieldValue(Base):
+    """A task's value of a custom field, as text: numbers as written, dates in ISO form."""
+
+    __tablename__ = "tracker_field_values"
+    __table_args__ = (UniqueConstraint("task_id", "field_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tracker_tasks.id", ondelete="CASCADE"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("tracker_fields.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    field: Mapped[TrackerField] = relationship()

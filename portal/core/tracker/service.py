@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, case, func, or_, select, update
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from portal.core.models import (
     DEFAULT_STATUSES,
@@ -35,6 +35,7 @@ from portal.core.models import (
     TrackerStatus,
     TrackerTask,
     TrackerTaskChange,
+    TrackerTaskLink,
     User,
     utcnow,
 )
@@ -101,6 +102,10 @@ class InvalidTrackerInput(TrackerError):
         return "; ".join(f"{name}: {message}" for name, message in self.field_errors.items())
 
 
+class TrackerConflict(InvalidTrackerInput):
+    """The change would duplicate what exists (a link between the same tasks, of the same kind)."""
+
+
 @dataclass
 class ResultPage(Generic[T]):
     items: list[T]
@@ -128,6 +133,8 @@ class TaskFilter:
     parent_id: int | None = None
     type: str | None = None
     updated_since: datetime | None = None
+    # Only tasks blocked now: the target of a "blocks" link whose source is not done.
+    blocked: bool = False
     sort: str = "updated"
     descending: bool = True
 
@@ -589,6 +596,8 @@ def find_tasks(
         query = query.where(TrackerTask.type == f.type)
     if f.updated_since is not None:
         query = query.where(TrackerTask.updated_at >= f.updated_since)
+    if f.blocked:
+        query = query.where(_blocked_condition())
     return _page(session, query.order_by(*_task_order(f.sort, f.descending)), offset, limit)
 
 
@@ -697,6 +706,22 @@ def _task_select() -> Select:
             joinedload(TrackerTask.epic).joinedload(TrackerTask.project),
             joinedload(TrackerTask.parent).joinedload(TrackerTask.project),
         )
+    )
+
+
+def _blocked_condition():
+    blocker = aliased(TrackerTask)
+    blocker_status = aliased(TrackerStatus)
+    return (
+        select(TrackerTaskLink.id)
+        .join(blocker, blocker.id == TrackerTaskLink.source_id)
+        .join(blocker_status, blocker_status.id == blocker.status_id)
+        .where(
+            TrackerTaskLink.target_id == TrackerTask.id,
+            TrackerTaskLink.kind == "blocks",
+            blocker_status.category != "done",
+        )
+        .exists()
     )
 
 

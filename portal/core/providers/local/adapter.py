@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from portal.core.db import Database
 from portal.core.models import TrackerProject, TrackerSprint, TrackerTask
 from portal.core.models import User as UserRecord
-from portal.core.tracker import service
+from portal.core.tracker import service, work
 
 from .. import errors
 from ..base import (
@@ -39,7 +39,6 @@ from ..base import (
     User,
 )
 from ..http import HttpPolicy
-from ..lacking import LacksSprintWork
 from ..paging import next_offset, offset_from, page_size
 from .parse import (
     PRIORITY_BY_LEVEL,
@@ -56,6 +55,7 @@ from .parse import (
     parse_task,
     parse_user,
 )
+from .work import NATIVE_QUERY_REFUSAL, LocalSprintWork
 
 R = TypeVar("R")
 
@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 100
 
 
-class LocalAdapter(LacksSprintWork):
+class LocalAdapter(LocalSprintWork):
     """The built-in tracker, acting as the connection's owner."""
 
     provider_type: ClassVar[str] = "local"
@@ -92,6 +92,8 @@ class LocalAdapter(LacksSprintWork):
                 yield session
         except service.TrackerNotFound as exc:
             raise errors.NotFound(str(exc)) from None
+        except service.TrackerConflict as exc:
+            raise errors.Conflict(str(exc)) from None
         except service.InvalidTrackerInput as exc:
             raise invalid_input(exc) from None
         except IntegrityError as exc:  # two people changing the same thing at once
@@ -138,7 +140,10 @@ class LocalAdapter(LacksSprintWork):
         return service.get_task(session, task_id)
 
     def _task_result(self, session: Session, task: TrackerTask) -> Task:
-        return parse_task(self.slug, self.base_url, service.get_task_by_id(session, task.id))
+        """The task as stored, with its custom field values in `extra["fields"]` by name."""
+        result = parse_task(self.slug, self.base_url, service.get_task_by_id(session, task.id))
+        result.extra["fields"] = {field.name: value for field, value in work.field_values(session, task)}
+        return result
 
     # --- identity -------------------------------------------------------------------------------
 
@@ -214,11 +219,14 @@ class LocalAdapter(LacksSprintWork):
             sprint_id=native_int(query.sprint_id, "sprint_id"),
             epic_id=epic_id,
             updated_since=query.updated_since,
+            blocked=query.blocked,
             sort=str(query.sort),
             descending=query.descending,
         )
 
     def list_tasks(self, query: TaskQuery, page: PageRequest) -> Page[Task]:
+        if query.native_query is not None:
+            raise errors.NotSupported(NATIVE_QUERY_REFUSAL)
         if query.categories and not query.categories - {StatusCategory.UNKNOWN}:
             offset_from(page)  # a foreign cursor is refused all the same
             return Page(items=[], total=0)  # every tracker status has a known category
@@ -229,7 +237,7 @@ class LocalAdapter(LacksSprintWork):
         return self._paged(page, find, parse_task)
 
     def get_task(self, task_id: str) -> Task:
-        return self._one(parse_task, lambda session: self._task(session, task_id))
+        return self._read(lambda session: self._task_result(session, self._task(session, task_id)))
 
     def available_statuses(self, task_id: str) -> list[Status]:
         """Every other status of the task's project: the tracker has no workflow rules."""
@@ -266,8 +274,7 @@ class LocalAdapter(LacksSprintWork):
                 if value:
                     raise errors.NotSupported("The team tracker has no labels.")
             elif name == "fields":
-                if value:
-                    raise errors.NotSupported("The team tracker has no custom fields.")
+                pass  # checked by _checked_fields, written after the task's own fields
             else:  # a field added to TaskDraft/TaskChanges that this adapter does not know yet
                 raise errors.NotSupported(f"The team tracker can't set {name!r}.")
         if problems:
@@ -307,14 +314,21 @@ class LocalAdapter(LacksSprintWork):
                 if name != "title" and getattr(draft, name) not in (None, ())
             }
             values = self._task_values(session, project, fields)
+            custom = self._checked_fields(session, project, draft.fields)
             task = service.create_task(session, project, title=draft.title, actor_id=self.user_id, **values)
+            if custom:
+                work.set_field_values(session, task, custom, actor_id=self.user_id)
             return self._task_result(session, task)
 
     def update_task(self, task_id: str, changes: TaskChanges) -> Task:
         with self._session() as session:
             task = self._task(session, task_id)
-            values = self._task_values(session, task.project, changes.changed())
+            changed = changes.changed()
+            values = self._task_values(session, task.project, changed)
+            custom = self._checked_fields(session, task.project, changed.get("fields") or {})
             task = service.update_task(session, task, values, actor_id=self.user_id)
+            if custom:
+                work.set_field_values(session, task, custom, actor_id=self.user_id)
             return self._task_result(session, task)
 
     def set_task_status(self, task_id: str, status: Status) -> Task:

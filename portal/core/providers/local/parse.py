@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from portal.core.models import TrackerComment, TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
+from portal.core.models import (
+    TrackerComment,
+    TrackerField,
+    TrackerProject,
+    TrackerSprint,
+    TrackerStatus,
+    TrackerTask,
+    TrackerTaskChange,
+    TrackerWorklog,
+)
 from portal.core.models import User as UserRecord
-from portal.core.tracker import service
+from portal.core.tracker import service, work
 
 from .. import errors
 from ..base import (
     Comment,
     Epic,
+    FieldDef,
+    FieldType,
+    HistoryEntry,
+    LinkKind,
+    LinkType,
     Priority,
     PriorityLevel,
     Project,
@@ -18,7 +32,9 @@ from ..base import (
     Status,
     StatusCategory,
     Task,
+    TaskLink,
     User,
+    Worklog,
     make_ref,
 )
 from ..dates import day_end, day_start
@@ -157,3 +173,118 @@ def native_int(value: str | None, field: str) -> int | None:
             f"{field} must be a number", field_errors={field: f"{text[:40]!r} is not a number"}
         )
     return int(text)
+
+
+# The tracker's link kinds as the domain's, each with how it reads from its source and target.
+LINK_TYPES = (
+    LinkType(id="blocks", name="Blocks", outward="blocks", inward="is blocked by", kind=LinkKind.BLOCKS),
+    LinkType(id="relates", name="Relates", outward="relates to", inward="relates to", kind=LinkKind.RELATES),
+    LinkType(
+        id="duplicates",
+        name="Duplicates",
+        outward="duplicates",
+        inward="is duplicated by",
+        kind=LinkKind.DUPLICATES,
+    ),
+)
+LINK_KIND_READINGS = {
+    ("blocks", True): LinkKind.BLOCKS,
+    ("blocks", False): LinkKind.BLOCKED_BY,
+    ("relates", True): LinkKind.RELATES,
+    ("relates", False): LinkKind.RELATES,
+    ("duplicates", True): LinkKind.DUPLICATES,
+    ("duplicates", False): LinkKind.DUPLICATED_BY,
+}
+FIELD_TYPES = {
+    "text": FieldType.TEXT,
+    "number": FieldType.NUMBER,
+    "date": FieldType.DATE,
+    "option": FieldType.OPTION,
+}
+# The task's own fields, listed by list_fields as not settable through `fields` (tools have arguments).
+STANDARD_FIELDS = (
+    FieldDef(id="title", name="Title", type=FieldType.TEXT, custom=False, required=True, settable=False),
+    FieldDef(id="description", name="Description", type=FieldType.MARKDOWN, custom=False, settable=False),
+    FieldDef(
+        id="type",
+        name="Type",
+        type=FieldType.OPTION,
+        custom=False,
+        settable=False,
+        allowed=tuple(service.TASK_TYPES),
+    ),
+    FieldDef(id="status", name="Status", type=FieldType.OPTION, custom=False, settable=False),
+    FieldDef(
+        id="priority",
+        name="Priority",
+        type=FieldType.OPTION,
+        custom=False,
+        settable=False,
+        allowed=tuple(p for p in service.PRIORITIES if p != "none"),
+    ),
+    FieldDef(id="assignee", name="Assignee", type=FieldType.USER, custom=False, settable=False),
+    FieldDef(id="due", name="Due date", type=FieldType.DATE, custom=False, settable=False),
+    FieldDef(id="estimate_hours", name="Estimate hours", type=FieldType.NUMBER, custom=False, settable=False),
+    FieldDef(id="story_points", name="Story points", type=FieldType.NUMBER, custom=False, settable=False),
+    FieldDef(id="parent", name="Parent", type=FieldType.OTHER, custom=False, settable=False),
+    FieldDef(id="epic", name="Epic", type=FieldType.OTHER, custom=False, settable=False),
+    FieldDef(id="sprint", name="Sprint", type=FieldType.OTHER, custom=False, settable=False),
+)
+CUSTOM_FIELD_PREFIX = "cf_"
+
+
+def custom_field_id(field: TrackerField) -> str:
+    return f"{CUSTOM_FIELD_PREFIX}{field.id}"
+
+
+def parse_field(field: TrackerField) -> FieldDef:
+    return FieldDef(
+        id=custom_field_id(field),
+        name=field.name,
+        type=FIELD_TYPES.get(field.type, FieldType.OTHER),
+        allowed=tuple(field.allowed or ()),
+    )
+
+
+def parse_link(slug: str, base_url: str, view: work.LinkView) -> TaskLink:
+    link, other = view.link, view.other
+    this = link.source if view.outward else link.target
+    return TaskLink(
+        ref=make_ref(slug, link.id),
+        id=str(link.id),
+        kind=LINK_KIND_READINGS[(link.kind, view.outward)],
+        label=view.phrase,
+        task_ref=make_ref(slug, this.key),
+        other_ref=make_ref(slug, other.key),
+        other_key=other.key,
+        other_title=other.title,
+        other_done=other.status.is_done,
+        url=f"{base_url}/tasks/{this.key}#links",
+    )
+
+
+def parse_worklog(slug: str, base_url: str, worklog: TrackerWorklog) -> Worklog:
+    return Worklog(
+        ref=make_ref(slug, worklog.id),
+        id=str(worklog.id),
+        task_ref=make_ref(slug, worklog.task.key),
+        hours=worklog.seconds / 3600,
+        started=day_start(worklog.started_on),
+        author=parse_user(slug, worklog.user) if worklog.user is not None else None,
+        comment=worklog.comment,
+        created_at=worklog.created_at,
+        extra={
+            "seconds": worklog.seconds,
+            "url": f"{base_url}/tasks/{worklog.task.key}#worklog-{worklog.id}",
+        },
+    )
+
+
+def parse_change(slug: str, change: TrackerTaskChange) -> HistoryEntry:
+    return HistoryEntry(
+        at=change.at,
+        field=change.field,
+        old=change.old_value,
+        new=change.new_value,
+        author=parse_user(slug, change.user) if change.user is not None else None,
+    )
