@@ -8,11 +8,20 @@ before the round trip.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FloatField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import (
+    DateField,
+    FloatField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.core.models import PRIORITIES, SPRINT_STATES, STATUS_CATEGORIES, TASK_TYPES
+from portal.core.models import FIELD_TYPES, PRIORITIES, SPRINT_STATES, STATUS_CATEGORIES, TASK_TYPES
 from portal.core.tracker.service import MAX_ESTIMATE_HOURS, MAX_STORY_POINTS, MAX_TEXT, format_number
+from portal.core.tracker.work import LINK_CHOICES
 
 MARKDOWN_HINT = "Markdown: **bold**, *italic*, `code`, lists, [links](https://example.com)."
 
@@ -105,6 +114,11 @@ class SprintForm(FlaskForm):
     start_date = DateField("Start date", validators=[Optional()])
     end_date = DateField("End date", description="The sprint includes its end day.", validators=[Optional()])
     state = SelectField("State", choices=SPRINT_STATE_CHOICES, default="future")
+    move_open_to = SelectField(
+        "When closing, move open tasks to",
+        description="Done tasks stay in the sprint they were finished in.",
+        default="backlog",
+    )
 
 
 class CommentForm(FlaskForm):
@@ -133,3 +147,47 @@ class TaskFilterForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
+
+
+BACKLOG_CHOICE = "backlog"
+FIELD_TYPE_LABELS = {"text": "Text", "number": "Number", "date": "Date", "option": "One of a list"}
+
+
+class LinkForm(FlaskForm):
+    kind = SelectField("This task", choices=[SelectChoice(name, name.capitalize()) for name in LINK_CHOICES])
+    other = StringField(
+        "Other task",
+        description="Its key, such as DEMO-3.",
+        validators=[InputRequired("Enter the key of the other task, such as DEMO-3."), Length(max=30)],
+    )
+
+
+class WorklogForm(FlaskForm):
+    time = StringField(
+        "Time spent",
+        description="Hours (1.5) or a duration such as 1h30m or 45m.",
+        validators=[InputRequired("Enter the time spent, such as 1h30m."), Length(max=30)],
+    )
+    started = DateField("Day", validators=[Optional()], description="Today when left empty.")
+    comment = TextAreaField(
+        "What was done", description=MARKDOWN_HINT, validators=[Optional(), Length(max=MAX_TEXT)]
+    )
+
+
+class MoveToSprintForm(FlaskForm):
+    """Move the tasks ticked on the board or the task list into a sprint, or out to the backlog."""
+
+    tasks = SelectMultipleField("Tasks", validate_choice=False)
+    sprint = SelectField("Move to sprint")
+
+    def validate_tasks(self, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise ValidationError("Tick the tasks to move first.")
+
+
+class NewFieldForm(FlaskForm):
+    name = StringField("Field name", validators=[InputRequired("Enter a field name."), Length(max=60)])
+    type = SelectField("Holds", choices=[SelectChoice(t, FIELD_TYPE_LABELS[t]) for t in FIELD_TYPES])
+    allowed = TextAreaField(
+        "Values to choose from", description="For a field that holds one of a list: one value a line."
+    )

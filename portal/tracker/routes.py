@@ -20,25 +20,29 @@ from portal.confirm import ask_to_confirm, confirmed
 from portal.core.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
 from portal.core.services import analytics
 from portal.core.services.connections import LOCAL_SLUG
-from portal.core.tracker import service
+from portal.core.tracker import service, work
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 from portal.extensions import db
 from portal.runner import connection_runner
 from portal.sprints.routes import sprint_charts
 
 from .forms import (
+    BACKLOG_CHOICE,
     CATEGORY_LABELS,
     PRIORITY_LABELS,
     SPRINT_STATE_LABELS,
     ActionForm,
     CommentForm,
     EditProjectForm,
+    LinkForm,
+    MoveToSprintForm,
     NewProjectForm,
     NewStatusForm,
     SprintForm,
     StatusChangeForm,
     TaskFilterForm,
     TaskForm,
+    WorklogForm,
 )
 from .safe_markdown import render_markdown
 
@@ -59,6 +63,11 @@ def number_filter(value: float | None) -> str:
     return service.format_number(value)
 
 
+@bp.app_template_filter("duration")
+def duration_filter(seconds: int | None) -> str:
+    return work.format_duration(seconds)
+
+
 @bp.context_processor
 def labels() -> dict[str, Any]:
     return {
@@ -71,25 +80,16 @@ def labels() -> dict[str, Any]:
 # --- lookups ------------------------------------------------------------------------------------
 
 
-def _project(key: str) -> TrackerProject:
+def _found(find: Callable[..., T], *args: Any, belongs: Callable[[T], bool] | None = None) -> T:
+    """What `find(db.session, *args)` finds, else the 404 page; also 404 when it doesn't `belong`
+    where the address says (a status of another project, a link of another task)."""
     try:
-        return service.get_project(db.session, key)
+        found = find(db.session, *args)
     except TrackerNotFound:
         abort(404)
-
-
-def _task(key: str) -> TrackerTask:
-    try:
-        return service.get_task(db.session, key)
-    except TrackerNotFound:
+    if belongs is not None and not belongs(found):
         abort(404)
-
-
-def _sprint(sprint_id: int) -> TrackerSprint:
-    try:
-        return service.get_sprint(db.session, sprint_id)
-    except TrackerNotFound:
-        abort(404)
+    return found
 
 
 def _page_number() -> int:
@@ -179,7 +179,7 @@ def new_project():
 @bp.route("/projects/<key>/edit", methods=["GET", "POST"])
 @login_required
 def edit_project(key: str):
-    project = _project(key)
+    project = _found(service.get_project, key)
     form = EditProjectForm(data={"name": project.name, "description": project.description})
     if form.is_submitted():
         saved = _attempt(
@@ -199,7 +199,7 @@ def edit_project(key: str):
 @bp.post("/projects/<key>/statuses")
 @login_required
 def add_status(key: str):
-    project = _project(key)
+    project = _found(service.get_project, key)
     status_form = NewStatusForm()
     if status_form.is_submitted():
         status = _attempt(
@@ -220,12 +220,10 @@ def add_status(key: str):
 @bp.post("/projects/<key>/statuses/<int:status_id>/delete")
 @login_required
 def delete_status(key: str, status_id: int):
-    project = _project(key)
+    project = _found(service.get_project, key)
     if not ActionForm().validate_on_submit():
         abort(400)
-    status = db.session.get(TrackerStatus, status_id)
-    if status is None or status.project_id != project.id:
-        abort(404)
+    status = _found(service.get_status, status_id, belongs=lambda s: s.project_id == project.id)
     if not confirmed():
         return ask_to_confirm(
             f"Remove the status {status.name!r} from {project.key}?",
@@ -255,43 +253,81 @@ def _render_project_settings(project: TrackerProject, form: FlaskForm, status_fo
     )
 
 
-@bp.route("/projects/<key>")
+def _move_form(project: TrackerProject, sprints: list[TrackerSprint]) -> MoveToSprintForm:
+    form = MoveToSprintForm(formdata=request.form if request.method == "POST" else None)
+    form.sprint.choices = [SelectChoice(BACKLOG_CHOICE, "Backlog (no sprint)")] + [
+        SelectChoice(str(s.id), f"{s.name} ({SPRINT_STATE_LABELS[s.state].lower()})")
+        for s in sprints
+        if s.state != "closed"
+    ]
+    return form
+
+
+def _move_to_sprint(form: MoveToSprintForm, project: TrackerProject):
+    """Move the ticked tasks, all or none: a refusal is shown next to the form and nothing moves.
+
+    Returns the redirect back to the page on success, None when the form is to be shown again.
+    """
+    if not form.validate_on_submit():
+        return None
+    target = None
+    if form.sprint.data != BACKLOG_CHOICE:
+        target = service.get_sprint(db.session, int(form.sprint.data))
+    results = work.move_to_sprint(db.session, form.tasks.data, target, actor_id=current_user.id)
+    refused = [f"{result.key}: {result.error}" for result in results if result.refusal is not None]
+    if refused:
+        db.session.rollback()
+        form.tasks.errors = [*form.tasks.errors, *refused]
+        return None
+    db.session.commit()
+    where = target.name if target is not None else "the backlog"
+    moved = f"{len(results)} tasks" if len(results) != 1 else results[0].key
+    flash(f"Moved {moved} to {where}.", "success")
+    return redirect(request.full_path.rstrip("?"))
+
+
+@bp.route("/projects/<key>", methods=["GET", "POST"])
 @login_required
 def board(key: str):
-    project = _project(key)
+    project = _found(service.get_project, key)
     sprints = service.list_sprints(db.session, project, limit=200).items
+    move_form = _move_form(project, sprints)
+    if request.method == "POST":
+        moved = _move_to_sprint(move_form, project)
+        if moved is not None:
+            return moved
     chosen = request.args.get("sprint")
     if chosen is None:  # by default the board shows the running sprint, when there is one
         sprint = next((s for s in sprints if s.state == "active"), None)
     else:
         sprint = next((s for s in sprints if str(s.id) == chosen), None)
-    columns = []
-    for status in service.project_statuses(db.session, project):
-        found = service.find_tasks(
-            db.session,
-            TaskFilter(
-                project_id=project.id,
-                status_ids=(status.id,),
-                sprint_id=sprint.id if sprint else None,
-                sort="priority",
-            ),
-            limit=BOARD_COLUMN_LIMIT,
-        )
-        columns.append((status, found))
+    columns = service.board_columns(
+        db.session, project, sprint_id=sprint.id if sprint else None, per_column=BOARD_COLUMN_LIMIT
+    )
     return render_template(
-        "tracker/board.html", project=project, sprints=sprints, sprint=sprint, columns=columns
+        "tracker/board.html",
+        project=project,
+        sprints=sprints,
+        sprint=sprint,
+        columns=columns,
+        move_form=move_form,
     )
 
 
 # --- task list ----------------------------------------------------------------------------------
 
 
-@bp.route("/projects/<key>/tasks")
+@bp.route("/projects/<key>/tasks", methods=["GET", "POST"])
 @login_required
 def task_list(key: str):
-    project = _project(key)
+    project = _found(service.get_project, key)
     statuses = service.project_statuses(db.session, project)
     sprints = service.list_sprints(db.session, project, limit=200).items
+    move_form = _move_form(project, sprints)
+    if request.method == "POST":
+        moved = _move_to_sprint(move_form, project)
+        if moved is not None:
+            return moved
     form = TaskFilterForm(formdata=request.args)
     form.status.choices = [SelectChoice("", "Any status"), SelectChoice("open", "Not done")] + [
         SelectChoice(str(s.id), s.name) for s in statuses
@@ -315,6 +351,7 @@ def task_list(key: str):
         sprint_id=_optional_int(sprint_value),
         no_sprint=sprint_value == "none",
         text=form.text.data if not form.text.errors else None,
+        blocked=request.args.get("blocked") == "yes",
     )
     page = _page_number()
     found = service.find_tasks(db.session, task_filter, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -327,6 +364,7 @@ def task_list(key: str):
         page=page,
         page_size=PAGE_SIZE,
         filters=filters,
+        move_form=move_form,
     )
 
 
@@ -386,7 +424,7 @@ def _task_form_values(form: TaskForm, project: TrackerProject) -> dict[str, Any]
 @bp.route("/projects/<key>/tasks/new", methods=["GET", "POST"])
 @login_required
 def new_task(key: str):
-    project = _project(key)
+    project = _found(service.get_project, key)
     initial = {
         "status": str(service.initial_status(db.session, project).id),
         "sprint": request.args.get("sprint", ""),
@@ -413,7 +451,7 @@ def new_task(key: str):
 @bp.route("/tasks/<key>/edit", methods=["GET", "POST"])
 @login_required
 def edit_task(key: str):
-    task = _task(key)
+    task = _found(service.get_task, key)
     project = task.project
     form = TaskForm(
         data={
@@ -452,7 +490,7 @@ def edit_task(key: str):
 @bp.post("/tasks/<key>/delete")
 @login_required
 def delete_task(key: str):
-    task = _task(key)
+    task = _found(service.get_task, key)
     if not ActionForm().validate_on_submit():
         abort(400)
     if not confirmed():
@@ -480,7 +518,8 @@ def _status_form(task: TrackerTask, formdata: Any = None) -> StatusChangeForm:
     return form
 
 
-def _render_task(task: TrackerTask, comment_form: CommentForm, status_form: StatusChangeForm):
+def _render_task(task: TrackerTask, **forms: FlaskForm):
+    """The task page; `forms` are the ones posted back with errors, the others start empty."""
     children = []
     if task.type == "epic":
         children = service.find_tasks(
@@ -489,6 +528,7 @@ def _render_task(task: TrackerTask, comment_form: CommentForm, status_form: Stat
     subtasks = service.find_tasks(
         db.session, TaskFilter(parent_id=task.id, sort="key", descending=False), limit=200
     ).items
+    worklogs = work.list_worklogs(db.session, task, limit=500)
     return render_template(
         "tracker/task.html",
         task=task,
@@ -497,24 +537,31 @@ def _render_task(task: TrackerTask, comment_form: CommentForm, status_form: Stat
         history=service.task_history(db.session, task),
         children=children,
         subtasks=subtasks,
-        comment_form=comment_form,
-        status_form=status_form,
+        links=work.task_links(db.session, task),
+        worklogs=worklogs,
+        logged=work.format_duration(work.logged_seconds(db.session, task)),
+        fields=work.field_values(db.session, task),
+        action=ActionForm(),
+        comment_form=forms.get("comment_form") or CommentForm(formdata=None),
+        status_form=forms.get("status_form") or _status_form(task),
+        link_form=forms.get("link_form") or LinkForm(formdata=None),
+        worklog_form=forms.get("worklog_form") or WorklogForm(formdata=None),
     )
 
 
 @bp.route("/tasks/<key>")
 @login_required
 def task(key: str):
-    task = _task(key)
+    task = _found(service.get_task, key)
     if key != task.key:
         return redirect(url_for("tracker.task", key=task.key))
-    return _render_task(task, CommentForm(formdata=None), _status_form(task))
+    return _render_task(task)
 
 
 @bp.post("/tasks/<key>/status")
 @login_required
 def change_status(key: str):
-    task = _task(key)
+    task = _found(service.get_task, key)
     form = _status_form(task, formdata=request.form)
     if form.validate_on_submit():
         status = db.session.get(TrackerStatus, int(form.status.data))
@@ -526,13 +573,13 @@ def change_status(key: str):
             db.session.commit()
             flash(f"{task.key} is now in {status.name}.", "success")
             return redirect(url_for("tracker.task", key=task.key))
-    return _render_task(task, CommentForm(formdata=None), form)
+    return _render_task(task, status_form=form)
 
 
 @bp.post("/tasks/<key>/comments")
 @login_required
 def add_comment(key: str):
-    task = _task(key)
+    task = _found(service.get_task, key)
     form = CommentForm()
     if form.validate_on_submit():
         try:
@@ -543,7 +590,82 @@ def add_comment(key: str):
             db.session.commit()
             flash("Comment added.", "success")
             return redirect(url_for("tracker.task", key=task.key, _anchor=f"comment-{comment.id}"))
-    return _render_task(task, form, _status_form(task))
+    return _render_task(task, comment_form=form)
+
+
+@bp.post("/tasks/<key>/links")
+@login_required
+def add_link(key: str):
+    task = _found(service.get_task, key)
+    form = LinkForm()
+    if form.is_submitted():
+        form_ok = form.validate()
+        other = None
+        if form.other.data and not form.other.errors:
+            try:
+                other = service.get_task(db.session, form.other.data)
+            except TrackerNotFound:
+                form.other.errors = [*form.other.errors, f"No task with the key {form.other.data.strip()}."]
+        if other is not None:
+            kind, outward = work.LINK_CHOICES.get(form.kind.data, ("", True))
+            link = _attempt(
+                form,
+                form_ok,
+                lambda: work.link_tasks(
+                    db.session, task, other, kind=kind, outward=outward, actor_id=current_user.id
+                ),
+            )
+            if link is not None:
+                db.session.commit()
+                flash(f"{task.key} {form.kind.data} {other.key}.", "success")
+                return redirect(url_for("tracker.task", key=task.key, _anchor="links"))
+    return _render_task(task, link_form=form)
+
+
+@bp.post("/tasks/<key>/links/<int:link_id>/delete")
+@login_required
+def remove_link(key: str, link_id: int):
+    task = _found(service.get_task, key)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    link = _found(work.get_link, link_id, belongs=lambda found: task.id in (found.source_id, found.target_id))
+    other = link.target if link.source_id == task.id else link.source
+    if not confirmed():
+        return ask_to_confirm(
+            f"Remove the link between {task.key} and {other.key}?",
+            detail="Both tasks stay; only the link goes.",
+            button="Remove",
+            cancel_url=url_for("tracker.task", key=task.key, _anchor="links"),
+        )
+    work.unlink_tasks(db.session, link, actor_id=current_user.id)
+    db.session.commit()
+    flash(f"The link to {other.key} is removed.", "success")
+    return redirect(url_for("tracker.task", key=task.key, _anchor="links"))
+
+
+@bp.post("/tasks/<key>/worklogs")
+@login_required
+def log_work(key: str):
+    task = _found(service.get_task, key)
+    form = WorklogForm()
+    if form.is_submitted():
+        worklog = _attempt(
+            form,
+            form.validate(),
+            lambda: work.log_work(
+                db.session,
+                task,
+                time=form.time.data,
+                user_id=current_user.id,
+                started_on=form.started.data,
+                comment=form.comment.data,
+            ),
+        )
+        if worklog is not None:
+            db.session.commit()
+            flash(f"Logged {work.format_duration(worklog.seconds)} on {task.key}.", "success")
+            return redirect(url_for("tracker.task", key=task.key, _anchor="worklogs"))
+    return _render_task(task, worklog_form=form)
 
 
 # --- sprints ------------------------------------------------------------------------------------
@@ -552,7 +674,7 @@ def add_comment(key: str):
 @bp.route("/projects/<key>/sprints")
 @login_required
 def sprints(key: str):
-    project = _project(key)
+    project = _found(service.get_project, key)
     found = service.list_sprints(db.session, project, limit=500)
     totals = {
         sprint_id: (count, points)
@@ -579,7 +701,7 @@ def sprints(key: str):
 @bp.route("/sprints/<int:sprint_id>")
 @login_required
 def sprint(sprint_id: int):
-    tracker_sprint = _sprint(sprint_id)
+    tracker_sprint = _found(service.get_sprint, sprint_id)
     runner = connection_runner()
     local = runner.view(LOCAL_SLUG)
     found, chart, drawn, _, _, notes = runner.run(
@@ -606,11 +728,20 @@ def _sprint_values(form: SprintForm) -> dict[str, Any]:
     }
 
 
+def _sprint_form(project: TrackerProject, sprint: TrackerSprint | None, **kwargs: Any) -> SprintForm:
+    form = SprintForm(**kwargs)
+    others = service.list_sprints(db.session, project, limit=200).items
+    form.move_open_to.choices = [SelectChoice(BACKLOG_CHOICE, "The backlog")] + [
+        SelectChoice(str(s.id), s.name) for s in others if s.state != "closed" and s != sprint
+    ]
+    return form
+
+
 @bp.route("/projects/<key>/sprints/new", methods=["GET", "POST"])
 @login_required
 def new_sprint(key: str):
-    project = _project(key)
-    form = SprintForm()
+    project = _found(service.get_project, key)
+    form = _sprint_form(project, None)
     if form.is_submitted():
         sprint = _attempt(
             form, form.validate(), lambda: service.create_sprint(db.session, project, **_sprint_values(form))
@@ -622,24 +753,38 @@ def new_sprint(key: str):
     return render_template("tracker/sprint_form.html", form=form, project=project, sprint=None)
 
 
+def _save_sprint(sprint: TrackerSprint, form: SprintForm) -> TrackerSprint:
+    """Save the form; closing a sprint goes through close_sprint, which moves its open tasks first."""
+    values = _sprint_values(form)
+    if values["state"] != "closed" or sprint.state == "closed":
+        return service.update_sprint(db.session, sprint, **values)
+    service.update_sprint(db.session, sprint, **{**values, "state": sprint.state})
+    target = None
+    if form.move_open_to.data != BACKLOG_CHOICE:
+        target = service.get_sprint(db.session, int(form.move_open_to.data))
+    return work.close_sprint(
+        db.session, sprint, move_open_to=target, backlog=target is None, actor_id=current_user.id
+    )
+
+
 @bp.route("/sprints/<int:sprint_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_sprint(sprint_id: int):
-    sprint = _sprint(sprint_id)
+    sprint = _found(service.get_sprint, sprint_id)
     project = sprint.project
-    form = SprintForm(
+    form = _sprint_form(
+        project,
+        sprint,
         data={
             "name": sprint.name,
             "goal": sprint.goal,
             "start_date": sprint.start_date,
             "end_date": sprint.end_date,
             "state": sprint.state,
-        }
+        },
     )
     if form.is_submitted():
-        saved = _attempt(
-            form, form.validate(), lambda: service.update_sprint(db.session, sprint, **_sprint_values(form))
-        )
+        saved = _attempt(form, form.validate(), lambda: _save_sprint(sprint, form))
         if saved is not None:
             db.session.commit()
             flash(f"{sprint.name} saved.", "success")

@@ -247,6 +247,13 @@ def initial_status(session: Session, project: TrackerProject) -> TrackerStatus:
     return statuses[0]
 
 
+def get_status(session: Session, status_id: int) -> TrackerStatus:
+    status = session.get(TrackerStatus, status_id)
+    if status is None:
+        raise TrackerNotFound(f"No status with the id {status_id}.")
+    return status
+
+
 def add_status(session: Session, project: TrackerProject, *, name: str, category: str) -> TrackerStatus:
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 60, problems, "Enter a status name.")
@@ -599,6 +606,45 @@ def find_tasks(
     if f.blocked:
         query = query.where(_blocked_condition())
     return _page(session, query.order_by(*_task_order(f.sort, f.descending)), offset, limit)
+
+
+def board_columns(
+    session: Session, project: TrackerProject, *, sprint_id: int | None = None, per_column: int = 50
+) -> list[tuple[TrackerStatus, ResultPage[TrackerTask]]]:
+    """The project's board: each status with its first `per_column` tasks (by priority) and its total.
+
+    The tasks of every column and their totals come in one statement (a window function ranks
+    the tasks within their status), whatever the number of columns.
+    """
+    conditions = [TrackerTask.project_id == project.id]
+    if sprint_id is not None:
+        conditions.append(TrackerTask.sprint_id == sprint_id)
+    rank = case(PRIORITY_RANK, value=TrackerTask.priority, else_=0)
+    ranked = (
+        select(
+            TrackerTask.id.label("task_id"),
+            func.row_number()
+            .over(partition_by=TrackerTask.status_id, order_by=(rank.desc(), TrackerTask.id.desc()))
+            .label("position"),
+            func.count().over(partition_by=TrackerTask.status_id).label("total"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    rows = session.execute(
+        _task_select()
+        .add_columns(ranked.c.total)
+        .join(ranked, ranked.c.task_id == TrackerTask.id)
+        .where(ranked.c.position <= per_column)
+        .order_by(TrackerTask.status_id, ranked.c.position)
+    ).all()
+    by_status: dict[int, ResultPage[TrackerTask]] = {}
+    for task, total in rows:
+        by_status.setdefault(task.status_id, ResultPage(items=[], total=total)).items.append(task)
+    return [
+        (status, by_status.get(status.id, ResultPage(items=[], total=0)))
+        for status in project_statuses(session, project)
+    ]
 
 
 def list_epics(
