@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal.core import accounts
 from portal.core.models import TrackerProject, TrackerSprint, TrackerTask, User
 from portal.core.tracker import service
+from portal.core.tracker import work as sprint_work
 from portal.extensions import db
 
 DEMO_KEY = "DEMO"
@@ -214,9 +215,40 @@ def seed_demo_project(session: Session, members: list[User], owner: User, today:
     )
     for task, spec in second_tasks:
         work(task, spec, second_start)
+    _add_sprint_work(session, project, first_tasks[0], carried, second_tasks[0][0], members, first_start)
     for spec in BACKLOG:
         add(spec, None, _at(second_start + timedelta(days=3), 14))
     return project
+
+
+def _add_sprint_work(
+    session: Session,
+    project: TrackerProject,
+    worked: tuple[TrackerTask, DemoTask],
+    blocker: TrackerTask,
+    blocked: TrackerTask,
+    members: list[User],
+    start: date,
+) -> None:
+    """Logged time, a blocking link and a custom field, so each shows on a task page."""
+    task, spec = worked
+    for day, time_spent, comment in ((0, "3h", "Wired the **signup** form."), (1, "1h30m", None)):
+        sprint_work.log_work(
+            session,
+            task,
+            time=time_spent,
+            user_id=members[spec.member].id,
+            started_on=start + timedelta(days=day),
+            comment=comment,
+            at=_at(start + timedelta(days=day), 17),
+        )
+    sprint_work.link_tasks(
+        session, blocker, blocked, kind="blocks", actor_id=members[0].id, at=_at(start, 10)
+    )
+    area = sprint_work.add_field(
+        session, project, name="Area", type="option", allowed=["Accounts", "Billing"]
+    )
+    sprint_work.set_field_values(session, task, {area: "Accounts"}, actor_id=members[0].id, at=_at(start, 10))
 
 
 def _demo_members(session: Session) -> list[User]:

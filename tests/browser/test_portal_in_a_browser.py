@@ -323,6 +323,7 @@ def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_
             "board": "/projects/DEMO",
             "tasks": "/projects/DEMO/tasks",
             "task": "/tasks/DEMO-1",
+            "task-with-links-and-logged-time": "/tasks/DEMO-2",
             "task-edit": "/tasks/DEMO-1/edit",
             "task-new": "/projects/DEMO/tasks/new",
             "project-settings": "/projects/DEMO/edit",
@@ -368,6 +369,16 @@ def test_every_page_fits_a_phone_and_a_desktop_and_has_no_serious_accessibility_
         ).click()
         expect(page.locator("#temporary-password")).to_be_visible()
         check_page(page, "page-password-reset")
+        # Form errors of the sprint-work controls, shown next to their fields.
+        page.goto("/tasks/DEMO-2")
+        page.get_by_label("Time spent").fill("a while")
+        page.get_by_role("button", name="Log time").click()
+        expect(page.locator("#time-error")).to_be_visible()
+        check_page(page, "page-task-worklog-error")
+        page.goto("/projects/DEMO/tasks")
+        page.get_by_role("button", name="Move to sprint").click()
+        expect(page.get_by_text("Tick the tasks to move first.")).to_be_visible()
+        check_page(page, "page-tasks-move-error")
         page.goto("/activity?start=2026-03-10&end=2026-03-01")
         expect(page.get_by_text("The end date is before the start date.")).to_be_visible()
         check_page(page, "page-activity-bad-filter")
