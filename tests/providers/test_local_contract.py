@@ -20,9 +20,13 @@ from portal.core.providers import errors
 from portal.core.providers.base import (
     ME,
     ConnectionConfig,
+    LinkKind,
+    LinkType,
     PageRequest,
     Priority,
     PriorityLevel,
+    SprintChanges,
+    SprintDraft,
     SprintState,
     Status,
     StatusCategory,
@@ -30,6 +34,8 @@ from portal.core.providers.base import (
     TaskDraft,
     TaskQuery,
     TaskSort,
+    WorklogDraft,
+    WorklogQuery,
 )
 from portal.core.providers.local import LocalAdapter
 from portal.core.providers.local.parse import parse_priority
@@ -411,3 +417,91 @@ def test_query_edges(world: TrackerWorld, adapter: LocalAdapter):
         PageRequest(limit=100),
     )
     assert recent.total == 4  # the world's two sprint tasks, the epic and its child
+
+
+# --- sprint work: what the contract leaves to each provider ---------------------------------------
+
+
+def test_closing_into_another_sprint_and_refused_state_changes(world: TrackerWorld, adapter: LocalAdapter):
+    planned = adapter.create_sprint(world.project_key, SprintDraft(name="Next"))
+    started = adapter.update_sprint(
+        str(world.sprint_id), SprintChanges(goal="Finish the basics", name="Sprint one")
+    )
+    assert started.name == "Sprint one" and started.goal == "Finish the basics"
+    closed = adapter.update_sprint(
+        str(world.sprint_id), SprintChanges(state=SprintState.CLOSED, move_open_to=planned.id)
+    )
+    assert closed.state == SprintState.CLOSED
+    assert {t.title for t in adapter.sprint_tasks(planned.id)} == {"Sprint work 0", "Sprint work 1"}
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.update_sprint(str(world.sprint_id), SprintChanges(state=SprintState.ACTIVE, name="Back"))
+    assert "state" in caught.value.field_errors
+    assert adapter.get_sprint(str(world.sprint_id)).name == "Sprint one", "a refused change writes nothing"
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.update_sprint(planned.id, SprintChanges(state=SprintState.CLOSED, move_open_to="424242"))
+    assert "move_open_to" in caught.value.field_errors
+    with pytest.raises(errors.InvalidInput):  # a closed sprint takes no tasks
+        adapter.move_to_sprint(["CON-1"], str(world.sprint_id))
+
+
+def test_links_by_type_name_and_their_readings(world: TrackerWorld, adapter: LocalAdapter):
+    first = adapter.create_task(world.project_key, TaskDraft(title="Original"))
+    copy = adapter.create_task(world.project_key, TaskDraft(title="Copy"))
+    duplicates = LinkType(id="", name="duplicates", outward="", inward="")
+    link = adapter.link_tasks(copy.id, first.id, duplicates)
+    assert link.kind == LinkKind.DUPLICATES and link.label == "duplicates"
+    assert link.other_key == first.key and link.other_title == "Original" and link.other_done is False
+    (seen,) = adapter.list_links(first.id)
+    assert seen.kind == LinkKind.DUPLICATED_BY and seen.label == "is duplicated by" and seen.id == link.id
+    with pytest.raises(errors.Conflict):
+        adapter.link_tasks(copy.id, first.id, duplicates)
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.link_tasks(copy.id, first.id, LinkType(id="clones", name="Clones", outward="", inward=""))
+    assert "Blocks, Relates, Duplicates" in caught.value.field_errors["kind"]
+    with pytest.raises(errors.NotFound):
+        adapter.unlink_tasks("not-a-link")
+    history = _all_pages(lambda page: adapter.task_history(first.id, page), limit=10)
+    assert [(e.field, e.new) for e in history][-1] == ("link", f"is duplicated by {copy.key}")
+    assert history[-1].author.name == "Ana Silva"
+
+
+def test_worklogs_of_another_person_and_started_days(world: TrackerWorld, adapter: LocalAdapter):
+    task = adapter.create_task(world.project_key, TaskDraft(title="Timed"))
+    days_ago = datetime.now(UTC) - timedelta(days=2)
+    logged = adapter.log_work(task.id, WorklogDraft(hours=0.25, started=days_ago))
+    assert logged.started.date() == days_ago.date() and logged.extra["seconds"] == 900
+    assert logged.author.name == "Ana Silva"
+    bo = make_local_adapter(world, world.other_id)
+    bo.log_work(task.id, WorklogDraft(hours=1))
+    query = WorklogQuery(user_id=str(world.other_id), since=date.today(), until=date.today())
+    found = adapter.search_worklogs(query, PageRequest()).items
+    assert [(w.hours, w.author.name) for w in found] == [(1, "Bo Berg")]
+    with pytest.raises(errors.InvalidInput):
+        adapter.search_worklogs(
+            WorklogQuery(user_id="bo", since=date.today(), until=date.today()), PageRequest()
+        )
+
+
+def test_custom_fields_by_id_or_name_and_shown_on_the_task(world: TrackerWorld, adapter: LocalAdapter):
+    fields = {f.name: f for f in adapter.list_fields(world.project_key)}
+    size = fields[SIZE_FIELD]
+    assert size.id.startswith("cf_") and size.allowed == ("S", "M", "L")
+    assert fields["Status"].allowed == ("To do", "In progress", "Done")
+    task = adapter.create_task(world.project_key, TaskDraft(title="Sized", fields={"t-shirt SIZE": "l"}))
+    assert task.extra["fields"] == {SIZE_FIELD: "L"}
+    assert adapter.get_task(task.id).extra["fields"] == {SIZE_FIELD: "L"}
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.update_task(task.id, TaskChanges(title="Renamed", fields={size.id: "XXL"}))
+    assert caught.value.field_errors[SIZE_FIELD] == "Choose one of: S, M, L."
+    assert adapter.get_task(task.id).title == "Sized", "nothing is written when a field is refused"
+    with pytest.raises(errors.InvalidInput) as caught:
+        adapter.update_task(task.id, TaskChanges(fields={"title": "Sneaky"}))
+    assert "own argument" in caught.value.field_errors["title"]
+    with pytest.raises(errors.InvalidInput):
+        adapter.create_task(world.project_key, TaskDraft(title="Odd", fields={"Colour": "red"}))
+
+
+def test_native_queries_are_refused_with_what_to_use_instead(adapter: LocalAdapter):
+    with pytest.raises(errors.NotSupported) as caught:
+        adapter.list_tasks(TaskQuery(native_query="project = CON"), PageRequest())
+    assert "team tracker" in str(caught.value) and "blocked" in str(caught.value)
