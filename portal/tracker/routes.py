@@ -7,17 +7,19 @@ refused value goes back to the form next to its field, and nothing is written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import SelectChoice
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional
 
 from portal.charts import velocity_chart
 from portal.confirm import ask_to_confirm, confirmed
-from portal.core.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
+from portal.core.models import TrackerField, TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
 from portal.core.services import analytics
 from portal.core.services.connections import LOCAL_SLUG
 from portal.core.tracker import service, work
@@ -29,6 +31,7 @@ from portal.sprints.routes import sprint_charts
 from .forms import (
     BACKLOG_CHOICE,
     CATEGORY_LABELS,
+    FIELD_TYPE_LABELS,
     PRIORITY_LABELS,
     SPRINT_STATE_LABELS,
     ActionForm,
@@ -36,6 +39,7 @@ from .forms import (
     EditProjectForm,
     LinkForm,
     MoveToSprintForm,
+    NewFieldForm,
     NewProjectForm,
     NewStatusForm,
     SprintForm,
@@ -242,13 +246,64 @@ def delete_status(key: str, status_id: int):
     return redirect(url_for("tracker.edit_project", key=project.key))
 
 
-def _render_project_settings(project: TrackerProject, form: FlaskForm, status_form: FlaskForm):
+@bp.post("/projects/<key>/fields")
+@login_required
+def add_field(key: str):
+    project = _found(service.get_project, key)
+    field_form = NewFieldForm()
+    if field_form.is_submitted():
+        added = _attempt(
+            field_form,
+            field_form.validate(),
+            lambda: work.add_field(
+                db.session,
+                project,
+                name=field_form.name.data,
+                type=field_form.type.data,
+                allowed=(field_form.allowed.data or "").splitlines(),
+            ),
+        )
+        if added is not None:
+            db.session.commit()
+            flash(f"Field {added.name!r} added: set it on the task form.", "success")
+            return redirect(url_for("tracker.edit_project", key=project.key, _anchor="fields"))
+    form = EditProjectForm(formdata=None, data={"name": project.name, "description": project.description})
+    return _render_project_settings(project, form, NewStatusForm(formdata=None), field_form)
+
+
+@bp.post("/projects/<key>/fields/<int:field_id>/delete")
+@login_required
+def delete_field(key: str, field_id: int):
+    project = _found(service.get_project, key)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    field = _found(work.get_field, field_id, belongs=lambda found: found.project_id == project.id)
+    if not confirmed():
+        return ask_to_confirm(
+            f"Remove the field {field.name!r} from {project.key}?",
+            detail="Every task's value of it goes with it. This can't be undone.",
+            button="Remove",
+            cancel_url=url_for("tracker.edit_project", key=project.key, _anchor="fields"),
+        )
+    name = field.name
+    work.delete_field(db.session, field)
+    db.session.commit()
+    flash(f"Field {name!r} removed.", "success")
+    return redirect(url_for("tracker.edit_project", key=project.key, _anchor="fields"))
+
+
+def _render_project_settings(
+    project: TrackerProject, form: FlaskForm, status_form: FlaskForm, field_form: FlaskForm | None = None
+):
     return render_template(
         "tracker/project_form.html",
         form=form,
         project=project,
         status_form=status_form,
         statuses=service.project_statuses(db.session, project),
+        field_form=field_form or NewFieldForm(formdata=None),
+        fields=work.list_fields(db.session, project),
+        field_type_labels=FIELD_TYPE_LABELS,
         action=ActionForm(),
     )
 
@@ -421,6 +476,46 @@ def _task_form_values(form: TaskForm, project: TrackerProject) -> dict[str, Any]
     }
 
 
+def _task_form_class(fields: list[TrackerField]) -> type[TaskForm]:
+    """TaskForm with an input per custom field of the project, named `cf_<id>`."""
+    inputs: dict[str, Any] = {}
+    for custom in fields:
+        if custom.type == "option":
+            choices = [SelectChoice("", "Not set")] + [SelectChoice(value, value) for value in custom.allowed]
+            inputs[f"cf_{custom.id}"] = SelectField(custom.name, choices=choices)
+        elif custom.type == "date":
+            inputs[f"cf_{custom.id}"] = DateField(custom.name, validators=[Optional()])
+        else:
+            inputs[f"cf_{custom.id}"] = StringField(custom.name, validators=[Optional(), Length(max=2_000)])
+    return type("ProjectTaskForm", (TaskForm,), inputs)
+
+
+def _field_form_value(field: TrackerField, value: str) -> Any:
+    return date.fromisoformat(value) if field.type == "date" else value
+
+
+def _with_custom_fields(
+    form: TaskForm, project: TrackerProject, fields: list[TrackerField], save: Callable[[], TrackerTask]
+) -> TrackerTask:
+    """Save the task and its custom fields, refusing both together: every problem is shown at once."""
+    problems: dict[str, str] = {}
+    by_name = {field.name: f"cf_{field.id}" for field in fields}
+    try:
+        values = {field.name: form[f"cf_{field.id}"].data for field in fields}
+        checked = work.check_field_values(db.session, project, values)
+    except InvalidTrackerInput as refusal:
+        problems.update({by_name.get(name, name): message for name, message in refusal.field_errors.items()})
+        checked = {}
+    try:
+        task = save()
+    except InvalidTrackerInput as refusal:
+        problems = {**refusal.field_errors, **problems}
+    if problems:
+        raise InvalidTrackerInput(problems)
+    work.set_field_values(db.session, task, checked, actor_id=current_user.id)
+    return task
+
+
 @bp.route("/projects/<key>/tasks/new", methods=["GET", "POST"])
 @login_required
 def new_task(key: str):
@@ -430,7 +525,8 @@ def new_task(key: str):
         "sprint": request.args.get("sprint", ""),
         "epic": request.args.get("epic", ""),
     }
-    form = TaskForm(data=initial)
+    custom = work.list_fields(db.session, project)
+    form = _task_form_class(custom)(data=initial)
     _fill_task_choices(form, project, None)
     if form.is_submitted():
         form_ok = form.validate()
@@ -439,7 +535,14 @@ def new_task(key: str):
         task = _attempt(
             form,
             form_ok and not form.parent.errors,
-            lambda: service.create_task(db.session, project, title=title, actor_id=current_user.id, **values),
+            lambda: _with_custom_fields(
+                form,
+                project,
+                custom,
+                lambda: service.create_task(
+                    db.session, project, title=title, actor_id=current_user.id, **values
+                ),
+            ),
         )
         if task is not None:
             db.session.commit()
@@ -453,8 +556,13 @@ def new_task(key: str):
 def edit_task(key: str):
     task = _found(service.get_task, key)
     project = task.project
-    form = TaskForm(
+    custom = work.list_fields(db.session, project)
+    form = _task_form_class(custom)(
         data={
+            **{
+                f"cf_{field.id}": _field_form_value(field, value)
+                for field, value in work.field_values(db.session, task)
+            },
             "title": task.title,
             "description": task.description,
             "type": task.type,
@@ -476,7 +584,12 @@ def edit_task(key: str):
         saved = _attempt(
             form,
             form_ok and not form.parent.errors,
-            lambda: service.update_task(db.session, task, values, actor_id=current_user.id),
+            lambda: _with_custom_fields(
+                form,
+                project,
+                custom,
+                lambda: service.update_task(db.session, task, values, actor_id=current_user.id),
+            ),
         )
         if saved is not None:
             db.session.commit()

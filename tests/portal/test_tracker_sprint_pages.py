@@ -13,7 +13,7 @@ from portal.core.models import TrackerTaskLink, TrackerWorklog
 from portal.core.tracker import service, work
 from portal.extensions import db
 from tests.conftest import post_form
-from tests.portal.test_tracker_pages import add_task, error_for
+from tests.portal.test_tracker_pages import add_task, error_for, task_form
 
 
 @pytest.fixture
@@ -221,3 +221,45 @@ def test_closing_a_sprint_moves_its_open_tasks_where_the_form_says(client, app, 
     assert sprint_of(app, key) == next_id
     with app.app_context():
         assert service.get_sprint(db.session, sprint_id).state == "closed"
+
+
+# --- custom fields ----------------------------------------------------------------------------------
+
+
+def test_custom_fields_are_added_in_settings_and_set_on_the_task_form(client, app, project):
+    settings = "/projects/WEB/edit"
+    refused = post_form(
+        client, "/projects/WEB/fields", {"name": "Size", "type": "option", "allowed": "Only\n"}, page=settings
+    )
+    assert "at least two values" in error_for(refused.get_data(as_text=True), "allowed")
+    for data in (
+        {"name": "Size", "type": "option", "allowed": "S\r\nM\r\n\r\nL"},
+        {"name": "Cost", "type": "number", "allowed": ""},
+    ):
+        assert post_form(client, "/projects/WEB/fields", data, page=settings).status_code == 302
+    with app.app_context():
+        fields = {f.name: f for f in work.list_fields(db.session, service.get_project(db.session, "WEB"))}
+        size, cost = fields["Size"].id, fields["Cost"].id
+        assert fields["Size"].allowed == ["S", "M", "L"]
+    key = add_task(app, "Sized")
+    edit = f"/tasks/{key}/edit"
+    form_page = client.get(edit).get_data(as_text=True)
+    assert f'name="cf_{size}"' in form_page and f'name="cf_{cost}"' in form_page
+    bad = post_form(client, edit, task_form(app, "", **{f"cf_{size}": "M", f"cf_{cost}": "lots"}))
+    html = bad.get_data(as_text=True)
+    assert error_for(html, "title") == "Enter a title." and error_for(html, f"cf_{cost}") == "Enter a number."
+    with app.app_context():
+        assert work.field_values(db.session, service.get_task(db.session, key)) == []
+    good = post_form(client, edit, task_form(app, "Sized", **{f"cf_{size}": "M", f"cf_{cost}": "12.50"}))
+    assert good.status_code == 302
+    html = client.get(f"/tasks/{key}").get_data(as_text=True)
+    assert "<dt>Size</dt><dd>M</dd>" in html and "<dt>Cost</dt><dd>12.5</dd>" in html
+    assert '<option selected value="M">' in client.get(edit).get_data(as_text=True)
+
+    remove = f"/projects/WEB/fields/{size}/delete"
+    asked = post_form(client, remove, {}, page=settings)
+    assert "Remove the field &#39;Size&#39;" in asked.get_data(as_text=True)
+    assert post_form(client, remove, {"confirmed": "yes"}, page=settings).status_code == 302
+    with app.app_context():
+        values = work.field_values(db.session, service.get_task(db.session, key))
+        assert [(f.name, v) for f, v in values] == [("Cost", "12.5")]
