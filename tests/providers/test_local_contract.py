@@ -505,3 +505,13 @@ def test_native_queries_are_refused_with_what_to_use_instead(adapter: LocalAdapt
     with pytest.raises(errors.NotSupported) as caught:
         adapter.list_tasks(TaskQuery(native_query="project = CON"), PageRequest())
     assert "team tracker" in str(caught.value) and "blocked" in str(caught.value)
+
+
+def test_no_sprint_work_operation_is_refused(adapter: LocalAdapter):
+    from portal.core.providers.base import ProviderAdapter
+    from portal.core.providers.lacking import LacksSprintWork
+
+    assert isinstance(adapter, ProviderAdapter)
+    assert not isinstance(adapter, LacksSprintWork)
+    operations = [name for name in vars(LacksSprintWork) if not name.startswith("_")]
+    assert operations and all(callable(getattr(adapter, name)) for name in operations)
