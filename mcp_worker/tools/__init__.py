@@ -13,6 +13,6 @@ def build_registry() -> ToolRegistry:
     registry = ToolRegistry()
     registry.describe_provider_error = explain_provider_error
     registry.expected_errors = (ResolveError, ConnectionUnusable)
-    for toolset in (account, projects, tasks, comments, agile):
-        toolset.register(registry)
+    for module in (account, projects, tasks, comments, agile):
+        registry.add_toolset(module.toolset)
     return registry

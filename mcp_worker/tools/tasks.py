@@ -31,7 +31,7 @@ from .context import (
     failure_of,
     note,
 )
-from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, ToolRegistry
+from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 
 Limit = Annotated[int, Field(ge=1, le=100, description="How many to return: 25 by default, at most 100.")]
 Cursor = Annotated[str | None, Field(description="The next_cursor of the previous page, to continue.")]
@@ -303,170 +303,178 @@ async def _in_same_connection(
     return native
 
 
-def register(registry: ToolRegistry) -> None:
-    @registry.tool("list_tasks", title="List tasks", read_only=True)
-    async def list_tasks(call: ToolCall, args: ListTasksArgs) -> shapes.TaskList:
-        """Tasks of one connection, filtered by project, assignee ('me' works), status or status category,
-        text, sprint, epic and last update, sorted. Returns short summaries and a next_cursor when there are
-        more; use get_task for a task's full description."""
-        conns = await connections_of(call)
-        view, query = await _build_query(call, conns, args)
-        page_request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_tasks"))
-        page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
-        return shapes.TaskList(
-            tasks=[shapes.task_summary(t) for t in page.items],
-            next_cursor=encode_cursor("list_tasks", page.next_cursor),
+toolset = Toolset()
+
+
+@toolset.tool("list_tasks", title="List tasks", read_only=True)
+async def list_tasks(call: ToolCall, args: ListTasksArgs) -> shapes.TaskList:
+    """Tasks of one connection, filtered by project, assignee ('me' works), status or status category,
+    text, sprint, epic and last update, sorted. Returns short summaries and a next_cursor when there are
+    more; use get_task for a task's full description."""
+    conns = await connections_of(call)
+    view, query = await _build_query(call, conns, args)
+    page_request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_tasks"))
+    page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
+    return shapes.TaskList(
+        tasks=[shapes.task_summary(t) for t in page.items],
+        next_cursor=encode_cursor("list_tasks", page.next_cursor),
+    )
+
+
+@toolset.tool("list_my_tasks", title="List my tasks", read_only=True)
+async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
+    """Open tasks assigned to me across all my connections at once (done ones too with include_done).
+    A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
+    query = my_tasks_query(include_done=args.include_done)
+    return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
+
+
+@toolset.tool("search_tasks", title="Search tasks", read_only=True)
+async def search_tasks(call: ToolCall, args: SearchArgs) -> shapes.TaskList:
+    """Find tasks by text across all my active connections at once. A connection that fails or is slow is
+    reported in `failures`; the others' results are still returned."""
+    query = TaskQuery(text=args.text, categories=frozenset() if args.include_done else OPEN)
+    return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor)
+
+
+@toolset.tool("get_task", title="Get a task", read_only=True)
+async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
+    """One task in full: description (Markdown), people, dates, estimates, epic, parent and sprint;
+    optionally its latest comments and the statuses it can move to."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+
+    def read(adapter):
+        task = adapter.get_task(native)
+        comments = (
+            adapter.list_comments(native, PageRequest(limit=20)).items if args.include_comments else None
         )
+        moves = adapter.available_statuses(native) if args.include_transitions else None
+        return task, comments, moves
 
-    @registry.tool("list_my_tasks", title="List my tasks", read_only=True)
-    async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
-        """Open tasks assigned to me across all my connections at once (done ones too with include_done).
-        A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
-        query = my_tasks_query(include_done=args.include_done)
-        return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
+    task, comments, moves = await conns.run(view, read)
+    return TaskDetail(
+        task=shapes.task_full(task),
+        comments=[shapes.comment(c) for c in comments] if comments is not None else None,
+        available_statuses=[shapes.status(s) for s in moves] if moves is not None else None,
+    )
 
-    @registry.tool("search_tasks", title="Search tasks", read_only=True)
-    async def search_tasks(call: ToolCall, args: SearchArgs) -> shapes.TaskList:
-        """Find tasks by text across all my active connections at once. A connection that fails or is slow is
-        reported in `failures`; the others' results are still returned."""
-        query = TaskQuery(text=args.text, categories=frozenset() if args.include_done else OPEN)
-        return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor)
 
-    @registry.tool("get_task", title="Get a task", read_only=True)
-    async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
-        """One task in full: description (Markdown), people, dates, estimates, epic, parent and sprint;
-        optionally its latest comments and the statuses it can move to."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-
-        def read(adapter):
-            task = adapter.get_task(native)
-            comments = (
-                adapter.list_comments(native, PageRequest(limit=20)).items if args.include_comments else None
-            )
-            moves = adapter.available_statuses(native) if args.include_transitions else None
-            return task, comments, moves
-
-        task, comments, moves = await conns.run(view, read)
-        return TaskDetail(
-            task=shapes.task_full(task),
-            comments=[shapes.comment(c) for c in comments] if comments is not None else None,
-            available_statuses=[shapes.status(s) for s in moves] if moves is not None else None,
+@toolset.tool("create_task", title="Create a task", read_only=False)
+async def create_task(call: ToolCall, args: CreateTaskArgs) -> TaskChanged:
+    """Create a task in a project. People are 'me', an email, a name or a user ref; the priority is a name
+    or a level; dates are ISO 8601; the description is Markdown."""
+    conns = await connections_of(call)
+    view, project_id = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+    parent_id = await _in_same_connection(conns, view, args.parent, "parent")
+    epic_id = await _in_same_connection(conns, view, args.epic, "epic")
+    sprint_id = await _in_same_connection(conns, view, args.sprint, "sprint")
+    assignee_id = None
+    if args.assignee:
+        assignee_id = await _person_id(
+            conns, view, args.assignee, project_id, f"who can be assigned in {args.project}"
         )
+    priority = None
+    if args.priority:
+        known = await conns.run(view, lambda a: a.list_priorities(project_id))
+        priority = match_priority(args.priority, known, where=f"in {args.project}")
+    draft = TaskDraft(
+        title=args.title,
+        description=args.description,
+        type=args.type,
+        priority=priority,
+        assignee_id=assignee_id,
+        due=args.due,
+        estimate_hours=args.estimate_hours,
+        story_points=args.story_points,
+        parent_id=parent_id,
+        epic_id=epic_id,
+        sprint_id=sprint_id,
+        labels=tuple(args.labels),
+    )
+    task = await conns.run(view, lambda a: a.create_task(project_id, draft))
+    call.target = task.ref
+    return TaskChanged(task=shapes.task_full(task), message=f"Created {task.ref}.")
 
-    @registry.tool("create_task", title="Create a task", read_only=False)
-    async def create_task(call: ToolCall, args: CreateTaskArgs) -> TaskChanged:
-        """Create a task in a project. People are 'me', an email, a name or a user ref; the priority is a name
-        or a level; dates are ISO 8601; the description is Markdown."""
-        conns = await connections_of(call)
-        view, project_id = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-        parent_id = await _in_same_connection(conns, view, args.parent, "parent")
-        epic_id = await _in_same_connection(conns, view, args.epic, "epic")
-        sprint_id = await _in_same_connection(conns, view, args.sprint, "sprint")
-        assignee_id = None
-        if args.assignee:
-            assignee_id = await _person_id(
-                conns, view, args.assignee, project_id, f"who can be assigned in {args.project}"
-            )
-        priority = None
-        if args.priority:
-            known = await conns.run(view, lambda a: a.list_priorities(project_id))
-            priority = match_priority(args.priority, known, where=f"in {args.project}")
-        draft = TaskDraft(
-            title=args.title,
-            description=args.description,
-            type=args.type,
-            priority=priority,
-            assignee_id=assignee_id,
-            due=args.due,
-            estimate_hours=args.estimate_hours,
-            story_points=args.story_points,
-            parent_id=parent_id,
-            epic_id=epic_id,
-            sprint_id=sprint_id,
-            labels=tuple(args.labels),
+
+@toolset.tool("update_task", title="Update a task", read_only=False, idempotent=True)
+async def update_task(call: ToolCall, args: UpdateTaskArgs) -> TaskChanged:
+    """Change a task's title, description, priority, due date, estimate, story points, epic, parent or
+    sprint. Only the fields given change; a field given as null is cleared. Use set_task_status and
+    assign_task for status and assignee."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    given = args.model_fields_set - {"task"}
+    if not given:
+        raise ToolFailure(
+            "Nothing to change: give at least one field (title, description, priority, due ...)."
         )
-        task = await conns.run(view, lambda a: a.create_task(project_id, draft))
-        call.target = task.ref
-        return TaskChanged(task=shapes.task_full(task), message=f"Created {task.ref}.")
-
-    @registry.tool("update_task", title="Update a task", read_only=False, idempotent=True)
-    async def update_task(call: ToolCall, args: UpdateTaskArgs) -> TaskChanged:
-        """Change a task's title, description, priority, due date, estimate, story points, epic, parent or
-        sprint. Only the fields given change; a field given as null is cleared. Use set_task_status and
-        assign_task for status and assignee."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        given = args.model_fields_set - {"task"}
-        if not given:
-            raise ToolFailure(
-                "Nothing to change: give at least one field (title, description, priority, due ...)."
-            )
-        changes: dict = {}
-        for name in ("title", "description", "due", "estimate_hours", "story_points"):
-            if name in given:
-                if name == "title" and args.title is None:
-                    raise ToolFailure("A task's title can't be cleared.")
-                changes[name] = getattr(args, name)
-        for name, field_name in (("parent", "parent_id"), ("epic", "epic_id"), ("sprint", "sprint_id")):
-            if name in given:
-                changes[field_name] = await _in_same_connection(conns, view, getattr(args, name), name)
-        if "priority" in given:
-            if args.priority is None:
-                changes["priority"] = None
-            else:
-                current = await conns.run(view, lambda a: a.get_task(native))
-                project_id = current.project_ref.partition(":")[2] if current.project_ref else None
-                known = await conns.run(view, lambda a: a.list_priorities(project_id))
-                changes["priority"] = match_priority(args.priority, known, where=f"for {args.task}")
-        task_changes = TaskChanges(**changes)
-        task = await conns.run(view, lambda a: a.update_task(native, task_changes))
-        return TaskChanged(
-            task=shapes.task_full(task), message=f"Updated {task.ref}: {', '.join(sorted(given))}."
-        )
-
-    @registry.tool("set_task_status", title="Move a task to a status", read_only=False, idempotent=True)
-    async def set_task_status(call: ToolCall, args: SetStatusArgs) -> TaskChanged:
-        """Move a task to the status with this name (case-insensitive). On JIRA the matching workflow
-        transition is used. An unknown or unreachable status gets an error listing the valid ones."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        current, targets = await conns.run(view, lambda a: (a.get_task(native), a.available_statuses(native)))
-        if current.status is not None and current.status.name.lower() == args.status.strip().lower():
-            return TaskChanged(
-                task=shapes.task_full(current), message=f"{current.ref} is already {current.status.name}."
-            )
-        target = match_status(args.status, targets, where=f"that {args.task} can move to")
-        task = await conns.run(view, lambda a: a.set_task_status(native, target))
-        return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")
-
-    @registry.tool("assign_task", title="Assign a task", read_only=False, idempotent=True)
-    async def assign_task(call: ToolCall, args: AssignArgs) -> TaskChanged:
-        """Assign a task to someone ('me', an email, a name or a user ref), or unassign it with null or 'none'.
-        An unknown person gets an error listing who can be assigned."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        user_id = None
-        if args.assignee and args.assignee.strip().lower() not in ("none", "unassigned"):
+    changes: dict = {}
+    for name in ("title", "description", "due", "estimate_hours", "story_points"):
+        if name in given:
+            if name == "title" and args.title is None:
+                raise ToolFailure("A task's title can't be cleared.")
+            changes[name] = getattr(args, name)
+    for name, field_name in (("parent", "parent_id"), ("epic", "epic_id"), ("sprint", "sprint_id")):
+        if name in given:
+            changes[field_name] = await _in_same_connection(conns, view, getattr(args, name), name)
+    if "priority" in given:
+        if args.priority is None:
+            changes["priority"] = None
+        else:
             current = await conns.run(view, lambda a: a.get_task(native))
             project_id = current.project_ref.partition(":")[2] if current.project_ref else None
-            user_id = await _person_id(
-                conns, view, args.assignee, project_id, f"who can be assigned {args.task}"
-            )
-        task = await conns.run(view, lambda a: a.assign_task(native, user_id))
-        who = task.assignee.name if task.assignee else "nobody"
-        return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is assigned to {who}.")
+            known = await conns.run(view, lambda a: a.list_priorities(project_id))
+            changes["priority"] = match_priority(args.priority, known, where=f"for {args.task}")
+    task_changes = TaskChanges(**changes)
+    task = await conns.run(view, lambda a: a.update_task(native, task_changes))
+    return TaskChanged(
+        task=shapes.task_full(task), message=f"Updated {task.ref}: {', '.join(sorted(given))}."
+    )
 
-    @registry.tool("delete_task", title="Delete a task", read_only=False, destructive=True, idempotent=True)
-    async def delete_task(call: ToolCall, args: TaskRefArgs) -> Deleted:
-        """Delete a task for good. This can't be undone; where the provider has no delete, the error says so."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        await conns.run(view, lambda a: a.delete_task(native))
-        return Deleted(ref=f"{view.slug}:{native}", deleted=True)
+
+@toolset.tool("set_task_status", title="Move a task to a status", read_only=False, idempotent=True)
+async def set_task_status(call: ToolCall, args: SetStatusArgs) -> TaskChanged:
+    """Move a task to the status with this name (case-insensitive). On JIRA the matching workflow
+    transition is used. An unknown or unreachable status gets an error listing the valid ones."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    current, targets = await conns.run(view, lambda a: (a.get_task(native), a.available_statuses(native)))
+    if current.status is not None and current.status.name.lower() == args.status.strip().lower():
+        return TaskChanged(
+            task=shapes.task_full(current), message=f"{current.ref} is already {current.status.name}."
+        )
+    target = match_status(args.status, targets, where=f"that {args.task} can move to")
+    task = await conns.run(view, lambda a: a.set_task_status(native, target))
+    return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")
+
+
+@toolset.tool("assign_task", title="Assign a task", read_only=False, idempotent=True)
+async def assign_task(call: ToolCall, args: AssignArgs) -> TaskChanged:
+    """Assign a task to someone ('me', an email, a name or a user ref), or unassign it with null or 'none'.
+    An unknown person gets an error listing who can be assigned."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    user_id = None
+    if args.assignee and args.assignee.strip().lower() not in ("none", "unassigned"):
+        current = await conns.run(view, lambda a: a.get_task(native))
+        project_id = current.project_ref.partition(":")[2] if current.project_ref else None
+        user_id = await _person_id(conns, view, args.assignee, project_id, f"who can be assigned {args.task}")
+    task = await conns.run(view, lambda a: a.assign_task(native, user_id))
+    who = task.assignee.name if task.assignee else "nobody"
+    return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is assigned to {who}.")
+
+
+@toolset.tool("delete_task", title="Delete a task", read_only=False, destructive=True, idempotent=True)
+async def delete_task(call: ToolCall, args: TaskRefArgs) -> Deleted:
+    """Delete a task for good. This can't be undone; where the provider has no delete, the error says so."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    await conns.run(view, lambda a: a.delete_task(native))
+    return Deleted(ref=f"{view.slug}:{native}", deleted=True)
