@@ -396,3 +396,22 @@ async def test_native_queries_pass_through_and_stand_alone(worker, app, people, 
         assert "put text into it" in message
         message = await call_error(client, "list_tasks", connection="local", native_query="anything")
         assert "The built-in tracker has no query language" in message
+
+
+async def test_a_redmine_saved_query_runs_as_redmine_keeps_it(worker, app, people, key, request):
+    saved = request.getfixturevalue("redmine_world")
+    world = worlds.redmine_world(
+        app, people[0], request.getfixturevalue("redmine"), request.getfixturevalue("redmine_admin"), saved
+    )
+    (task,) = world.seed(1, unique("Native query "))  # the saved query keeps subjects containing "Native"
+    (other,) = world.seed(1, unique("Plain "))
+    async with mcp_client(worker.url, key) as client:
+        refs, cursor = set(), None
+        for _ in range(50):  # the query spans every project of the shared server: read it whole
+            arguments = {"connection": world.slug, "native_query": saved.native_query_id, "limit": 100}
+            found = await call(client, "list_tasks", **arguments, **({"cursor": cursor} if cursor else {}))
+            refs |= {t["ref"] for t in found["tasks"]}
+            cursor = found.get("next_cursor")
+            if not cursor:
+                break
+        assert task in refs and other not in refs
