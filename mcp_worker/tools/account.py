@@ -8,7 +8,7 @@ from typing import Literal
 from portal.core.models import MCP_CLIENTS
 
 from .context import connections_of
-from .registry import ToolCall, ToolInput, ToolOutput, ToolRegistry
+from .registry import ToolCall, ToolInput, ToolOutput, Toolset
 
 
 class NoArguments(ToolInput):
@@ -45,24 +45,26 @@ class WhoAmI(ToolOutput):
         return f"{self.name} <{self.email}>, {credential} ({scope}, {expiry}); {reach}."
 
 
-def register(registry: ToolRegistry) -> None:
-    @registry.tool("whoami", title="Who am I", read_only=True, idempotent=True, open_world=False)
-    async def whoami(call: ToolCall, args: NoArguments) -> WhoAmI:
-        """Who this MCP key or OAuth sign-in belongs to: the user, the key's (or app's) name, client, scope
-        (read-only or not), expiry and the connections it may use."""
-        principal = call.principal
-        connections = await connections_of(call)
-        return WhoAmI(
-            user_id=principal.user_id,
-            email=principal.user_email,
-            name=principal.user_name,
-            signed_in_with="key" if principal.kind == "key" else "oauth",
-            key_name=principal.name,
-            client=principal.client,
-            read_only=principal.read_only,
-            key_expires_at=principal.expires_at,
-            connection_count=len(connections.usable),
-            allowed_connections=[v.slug for v in connections.views]
-            if principal.limits.restricts_connections
-            else None,
-        )
+toolset = Toolset()
+
+
+@toolset.tool("whoami", title="Who am I", read_only=True, idempotent=True, open_world=False)
+async def whoami(call: ToolCall, args: NoArguments) -> WhoAmI:
+    """Who this MCP key or OAuth sign-in belongs to: the user, the key's (or app's) name, client, scope
+    (read-only or not), expiry and the connections it may use."""
+    principal = call.principal
+    connections = await connections_of(call)
+    return WhoAmI(
+        user_id=principal.user_id,
+        email=principal.user_email,
+        name=principal.user_name,
+        signed_in_with="key" if principal.kind == "key" else "oauth",
+        key_name=principal.name,
+        client=principal.client,
+        read_only=principal.read_only,
+        key_expires_at=principal.expires_at,
+        connection_count=len(connections.usable),
+        allowed_connections=[v.slug for v in connections.views]
+        if principal.limits.restricts_connections
+        else None,
+    )

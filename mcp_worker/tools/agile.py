@@ -12,7 +12,7 @@ from portal.core.services import analytics
 
 from . import shapes
 from .context import DEFAULT_LIMIT, connections_of, decode_cursor, encode_cursor, note
-from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, ToolRegistry
+from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 from .tasks import Cursor, Limit
 
 MAX_CLOSED_SPRINT_PAGES = 10
@@ -160,138 +160,141 @@ class VelocityOut(ToolOutput):
         )
 
 
-def register(registry: ToolRegistry) -> None:
-    @registry.tool("list_sprints", title="List sprints", read_only=True)
-    async def list_sprints(call: ToolCall, args: ListSprintsArgs) -> SprintList:
-        """A project's sprints (future, active, closed), newest first where the provider orders them.
-        Providers without sprints say so."""
-        conns = await connections_of(call)
-        view, project_id = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-        request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_sprints"))
-        wanted = SprintState(args.state) if args.state else None
-        page = await conns.run(view, lambda a: a.list_sprints(project_id, wanted, request))
-        return SprintList(
-            sprints=[shapes.sprint(s) for s in page.items],
-            next_cursor=encode_cursor("list_sprints", page.next_cursor),
+toolset = Toolset()
+
+
+@toolset.tool("list_sprints", title="List sprints", read_only=True)
+async def list_sprints(call: ToolCall, args: ListSprintsArgs) -> SprintList:
+    """A project's sprints (future, active, closed), newest first where the provider orders them.
+    Providers without sprints say so."""
+    conns = await connections_of(call)
+    view, project_id = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+    request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_sprints"))
+    wanted = SprintState(args.state) if args.state else None
+    page = await conns.run(view, lambda a: a.list_sprints(project_id, wanted, request))
+    return SprintList(
+        sprints=[shapes.sprint(s) for s in page.items],
+        next_cursor=encode_cursor("list_sprints", page.next_cursor),
+    )
+
+
+@toolset.tool("get_sprint", title="Get a sprint", read_only=True)
+async def get_sprint(call: ToolCall, args: GetSprintArgs) -> SprintDetail:
+    """One sprint: dates, state, goal; optionally its tasks."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.sprint, "sprint")
+    note(call, view, args.sprint)
+
+    def read(adapter):
+        return adapter.get_sprint(native), adapter.sprint_tasks(native) if args.include_tasks else None
+
+    sprint, tasks = await conns.run(view, read)
+    return SprintDetail(
+        sprint=shapes.sprint(sprint),
+        tasks=[shapes.task_summary(t) for t in tasks] if tasks is not None else None,
+    )
+
+
+@toolset.tool("list_epics", title="List epics", read_only=True)
+async def list_epics(call: ToolCall, args: ListEpicsArgs) -> EpicList:
+    """A project's epics. Providers without epics say so."""
+    conns = await connections_of(call)
+    view, project_id = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+    request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_epics"))
+    page = await conns.run(view, lambda a: a.list_epics(project_id, request))
+    return EpicList(
+        epics=[shapes.epic(e) for e in page.items],
+        next_cursor=encode_cursor("list_epics", page.next_cursor),
+    )
+
+
+@toolset.tool("get_epic", title="Get an epic", read_only=True)
+async def get_epic(call: ToolCall, args: GetEpicArgs) -> EpicDetail:
+    """One epic with its description and, by default, the first 50 of its tasks."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.epic, "epic")
+    note(call, view, args.epic)
+
+    def read(adapter):
+        epic = adapter.get_epic(native)
+        page = (
+            adapter.list_tasks(TaskQuery(epic_id=native), PageRequest(limit=50))
+            if args.include_tasks
+            else None
         )
+        return epic, page
 
-    @registry.tool("get_sprint", title="Get a sprint", read_only=True)
-    async def get_sprint(call: ToolCall, args: GetSprintArgs) -> SprintDetail:
-        """One sprint: dates, state, goal; optionally its tasks."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.sprint, "sprint")
-        note(call, view, args.sprint)
+    epic, page = await conns.run(view, read)
+    return EpicDetail(
+        epic=shapes.epic(epic, full=True),
+        tasks=[shapes.task_summary(t) for t in page.items] if page is not None else None,
+        more_tasks=bool(page and page.next_cursor),
+    )
 
-        def read(adapter):
-            return adapter.get_sprint(native), adapter.sprint_tasks(native) if args.include_tasks else None
 
-        sprint, tasks = await conns.run(view, read)
-        return SprintDetail(
-            sprint=shapes.sprint(sprint),
-            tasks=[shapes.task_summary(t) for t in tasks] if tasks is not None else None,
+@toolset.tool("burndown", title="Sprint burndown", read_only=True)
+async def burndown(call: ToolCall, args: SprintArgs) -> BurndownOut:
+    """A sprint's burndown: one point per day with the work remaining at the end of that day against the
+    ideal straight line. Measured in story points, falling back to estimated hours, then to a count of
+    tasks; `unit` says which was used."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.sprint, "sprint")
+    note(call, view, args.sprint)
+    sprint, tasks = await conns.run(view, lambda a: (a.get_sprint(native), a.sprint_tasks(native)))
+    try:
+        chart = analytics.burndown(sprint, tasks)
+    except analytics.SprintDatesMissing as exc:
+        raise ToolFailure(str(exc), error_class="not_supported") from None
+    return BurndownOut(
+        sprint=shapes.sprint(sprint),
+        unit=chart.unit,
+        total=chart.total,
+        task_count=chart.task_count,
+        done_count=chart.done_count,
+        points=[
+            BurndownPointOut(date=p.date, remaining=p.remaining, ideal=p.ideal, completed=p.completed)
+            for p in chart.points
+        ],
+        notes=chart.notes,
+    )
+
+
+@toolset.tool("velocity", title="Velocity", read_only=True)
+async def velocity(call: ToolCall, args: VelocityArgs) -> VelocityOut:
+    """Committed against completed work for the last N closed sprints of a project, and the average
+    completed: in story points, falling back to estimated hours, then to a count of tasks."""
+    conns = await connections_of(call)
+    view, project_id = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+
+    def gather(adapter):
+        closed, cursor = [], None
+        for _ in range(MAX_CLOSED_SPRINT_PAGES):
+            page = adapter.list_sprints(project_id, SprintState.CLOSED, PageRequest(limit=50, cursor=cursor))
+            closed += page.items
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        oldest = datetime.min.replace(tzinfo=UTC)
+        closed.sort(key=lambda s: s.completed_at or s.end or s.start or oldest)
+        latest = closed[-args.sprints :]
+        return [(sprint, adapter.sprint_tasks(sprint.id)) for sprint in latest]
+
+    rows = await conns.run(view, gather)
+    if not rows:
+        raise ToolFailure(
+            f"{args.project} has no closed sprints yet, so there is no velocity to show.",
+            error_class="not_found",
         )
-
-    @registry.tool("list_epics", title="List epics", read_only=True)
-    async def list_epics(call: ToolCall, args: ListEpicsArgs) -> EpicList:
-        """A project's epics. Providers without epics say so."""
-        conns = await connections_of(call)
-        view, project_id = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-        request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_epics"))
-        page = await conns.run(view, lambda a: a.list_epics(project_id, request))
-        return EpicList(
-            epics=[shapes.epic(e) for e in page.items],
-            next_cursor=encode_cursor("list_epics", page.next_cursor),
-        )
-
-    @registry.tool("get_epic", title="Get an epic", read_only=True)
-    async def get_epic(call: ToolCall, args: GetEpicArgs) -> EpicDetail:
-        """One epic with its description and, by default, the first 50 of its tasks."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.epic, "epic")
-        note(call, view, args.epic)
-
-        def read(adapter):
-            epic = adapter.get_epic(native)
-            page = (
-                adapter.list_tasks(TaskQuery(epic_id=native), PageRequest(limit=50))
-                if args.include_tasks
-                else None
-            )
-            return epic, page
-
-        epic, page = await conns.run(view, read)
-        return EpicDetail(
-            epic=shapes.epic(epic, full=True),
-            tasks=[shapes.task_summary(t) for t in page.items] if page is not None else None,
-            more_tasks=bool(page and page.next_cursor),
-        )
-
-    @registry.tool("burndown", title="Sprint burndown", read_only=True)
-    async def burndown(call: ToolCall, args: SprintArgs) -> BurndownOut:
-        """A sprint's burndown: one point per day with the work remaining at the end of that day against the
-        ideal straight line. Measured in story points, falling back to estimated hours, then to a count of
-        tasks; `unit` says which was used."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.sprint, "sprint")
-        note(call, view, args.sprint)
-        sprint, tasks = await conns.run(view, lambda a: (a.get_sprint(native), a.sprint_tasks(native)))
-        try:
-            chart = analytics.burndown(sprint, tasks)
-        except analytics.SprintDatesMissing as exc:
-            raise ToolFailure(str(exc), error_class="not_supported") from None
-        return BurndownOut(
-            sprint=shapes.sprint(sprint),
-            unit=chart.unit,
-            total=chart.total,
-            task_count=chart.task_count,
-            done_count=chart.done_count,
-            points=[
-                BurndownPointOut(date=p.date, remaining=p.remaining, ideal=p.ideal, completed=p.completed)
-                for p in chart.points
-            ],
-            notes=chart.notes,
-        )
-
-    @registry.tool("velocity", title="Velocity", read_only=True)
-    async def velocity(call: ToolCall, args: VelocityArgs) -> VelocityOut:
-        """Committed against completed work for the last N closed sprints of a project, and the average
-        completed: in story points, falling back to estimated hours, then to a count of tasks."""
-        conns = await connections_of(call)
-        view, project_id = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-
-        def gather(adapter):
-            closed, cursor = [], None
-            for _ in range(MAX_CLOSED_SPRINT_PAGES):
-                page = adapter.list_sprints(
-                    project_id, SprintState.CLOSED, PageRequest(limit=50, cursor=cursor)
-                )
-                closed += page.items
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-            oldest = datetime.min.replace(tzinfo=UTC)
-            closed.sort(key=lambda s: s.completed_at or s.end or s.start or oldest)
-            latest = closed[-args.sprints :]
-            return [(sprint, adapter.sprint_tasks(sprint.id)) for sprint in latest]
-
-        rows = await conns.run(view, gather)
-        if not rows:
-            raise ToolFailure(
-                f"{args.project} has no closed sprints yet, so there is no velocity to show.",
-                error_class="not_found",
-            )
-        result = analytics.velocity(rows)
-        return VelocityOut(
-            unit=result.unit,
-            sprints=[
-                SprintVelocityOut(
-                    sprint=shapes.sprint(r.sprint), committed=r.committed, completed=r.completed
-                )
-                for r in result.sprints
-            ],
-            average_completed=result.average_completed,
-            notes=result.notes,
-        )
+    result = analytics.velocity(rows)
+    return VelocityOut(
+        unit=result.unit,
+        sprints=[
+            SprintVelocityOut(sprint=shapes.sprint(r.sprint), committed=r.committed, completed=r.completed)
+            for r in result.sprints
+        ],
+        average_completed=result.average_completed,
+        notes=result.notes,
+    )

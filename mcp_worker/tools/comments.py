@@ -8,7 +8,7 @@ from portal.core.providers.base import PageRequest
 
 from . import shapes
 from .context import DEFAULT_LIMIT, connections_of, decode_cursor, encode_cursor, note
-from .registry import ToolCall, ToolInput, ToolOutput, ToolRegistry
+from .registry import ToolCall, ToolInput, ToolOutput, Toolset
 from .tasks import Cursor, Limit
 
 
@@ -42,26 +42,29 @@ class CommentList(ToolOutput):
         ) + shapes.more_text(self.next_cursor)
 
 
-def register(registry: ToolRegistry) -> None:
-    @registry.tool("add_comment", title="Comment on a task", read_only=False)
-    async def add_comment(call: ToolCall, args: AddCommentArgs) -> CommentAdded:
-        """Add a comment (Markdown) to a task, as the connection's user."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        comment = await conns.run(view, lambda a: a.add_comment(native, args.body))
-        return CommentAdded(task=args.task, comment=shapes.comment(comment))
+toolset = Toolset()
 
-    @registry.tool("list_comments", title="List a task's comments", read_only=True)
-    async def list_comments(call: ToolCall, args: ListCommentsArgs) -> CommentList:
-        """A task's comments (Markdown), oldest first, with a next_cursor when there are more."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_comments"))
-        page = await conns.run(view, lambda a: a.list_comments(native, request))
-        return CommentList(
-            task=args.task,
-            comments=[shapes.comment(c) for c in page.items],
-            next_cursor=encode_cursor("list_comments", page.next_cursor),
-        )
+
+@toolset.tool("add_comment", title="Comment on a task", read_only=False)
+async def add_comment(call: ToolCall, args: AddCommentArgs) -> CommentAdded:
+    """Add a comment (Markdown) to a task, as the connection's user."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    comment = await conns.run(view, lambda a: a.add_comment(native, args.body))
+    return CommentAdded(task=args.task, comment=shapes.comment(comment))
+
+
+@toolset.tool("list_comments", title="List a task's comments", read_only=True)
+async def list_comments(call: ToolCall, args: ListCommentsArgs) -> CommentList:
+    """A task's comments (Markdown), oldest first, with a next_cursor when there are more."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_comments"))
+    page = await conns.run(view, lambda a: a.list_comments(native, request))
+    return CommentList(
+        task=args.task,
+        comments=[shapes.comment(c) for c in page.items],
+        next_cursor=encode_cursor("list_comments", page.next_cursor),
+    )

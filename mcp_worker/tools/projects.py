@@ -23,7 +23,7 @@ from .context import (
     failure_of,
     note,
 )
-from .registry import ToolCall, ToolInput, ToolOutput, ToolRegistry
+from .registry import ToolCall, ToolInput, ToolOutput, Toolset
 from .tasks import Cursor, Limit
 
 
@@ -135,130 +135,135 @@ def _connection_out(view: ConnectionView) -> ConnectionOut:
     )
 
 
-def register(registry: ToolRegistry) -> None:
-    @registry.tool("list_connections", title="List my connections", read_only=True, idempotent=True)
-    async def list_connections(call: ToolCall, args: ListConnectionsArgs) -> ConnectionList:
-        """My PM connections (the built-in tracker 'local' included): slug, provider, name, state and the last
-        check's result. With check=true every active connection is tested now, concurrently, and the results
-        are stored."""
-        conns = await connections_of(call)
-        views = conns.views
-        if args.check:
-            runtime = call.runtime
+toolset = Toolset()
 
-            async def test(view: ConnectionView):
-                if view.is_local:
-                    return None
-                row = conns.rows[view.slug]
 
-                def run():
-                    with runtime.database.session() as session:
-                        # Read the row afresh: the cached one may be a moment old.
-                        fresh = session.get(ProviderConnection, row.id)
-                        if fresh is None:
-                            raise ResolveError(
-                                f"The connection {view.slug!r} was just deleted.", error_class="not_found"
-                            )
-                        connection_service.check_connection(
-                            fresh, runtime.vault, runtime.policy, runtime.database
+@toolset.tool("list_connections", title="List my connections", read_only=True, idempotent=True)
+async def list_connections(call: ToolCall, args: ListConnectionsArgs) -> ConnectionList:
+    """My PM connections (the built-in tracker 'local' included): slug, provider, name, state and the last
+    check's result. With check=true every active connection is tested now, concurrently, and the results
+    are stored."""
+    conns = await connections_of(call)
+    views = conns.views
+    if args.check:
+        runtime = call.runtime
+
+        async def test(view: ConnectionView):
+            if view.is_local:
+                return None
+            row = conns.rows[view.slug]
+
+            def run():
+                with runtime.database.session() as session:
+                    # Read the row afresh: the cached one may be a moment old.
+                    fresh = session.get(ProviderConnection, row.id)
+                    if fresh is None:
+                        raise ResolveError(
+                            f"The connection {view.slug!r} was just deleted.", error_class="not_found"
                         )
-                        session.flush()
-                        return connection_service.view_of(fresh)
+                    connection_service.check_connection(
+                        fresh, runtime.vault, runtime.policy, runtime.database
+                    )
+                    session.flush()
+                    return connection_service.view_of(fresh)
 
-                return await runtime.in_provider_thread(run)
+            return await runtime.in_provider_thread(run)
 
-            results, failures = await fan_out(
-                [v for v in views if v.is_active], test, time_limit=FAN_OUT_SECONDS
-            )
-            checked = {slug: view for slug, view in results.items() if view is not None}
-            outs = []
-            for view in views:
-                out = _connection_out(checked.get(view.slug, view))
-                if view.slug in failures:
-                    _, out.last_check = failure_of(view.slug, failures[view.slug], call)
-                    out.state = "failing"
-                outs.append(out)
-            return ConnectionList(connections=outs)
-        return ConnectionList(connections=[_connection_out(v) for v in views])
+        results, failures = await fan_out([v for v in views if v.is_active], test, time_limit=FAN_OUT_SECONDS)
+        checked = {slug: view for slug, view in results.items() if view is not None}
+        outs = []
+        for view in views:
+            out = _connection_out(checked.get(view.slug, view))
+            if view.slug in failures:
+                _, out.last_check = failure_of(view.slug, failures[view.slug], call)
+                out.state = "failing"
+            outs.append(out)
+        return ConnectionList(connections=outs)
+    return ConnectionList(connections=[_connection_out(v) for v in views])
 
-    @registry.tool("get_current_user", title="Who am I on a connection", read_only=True, idempotent=True)
-    async def get_current_user(call: ToolCall, args: ConnectionArg) -> CurrentUser:
-        """Who the connection's credentials belong to on that system (its user ref is what 'me' means there)."""
-        conns = await connections_of(call)
+
+@toolset.tool("get_current_user", title="Who am I on a connection", read_only=True, idempotent=True)
+async def get_current_user(call: ToolCall, args: ConnectionArg) -> CurrentUser:
+    """Who the connection's credentials belong to on that system (its user ref is what 'me' means there)."""
+    conns = await connections_of(call)
+    view = conns.choose(args.connection)
+    note(call, view)
+    user = await conns.run(view, lambda a: a.current_user())
+    return CurrentUser(connection=view.slug, user=shapes.person(user))
+
+
+@toolset.tool("list_projects", title="List projects", read_only=True)
+async def list_projects(call: ToolCall, args: ListProjectsArgs) -> ProjectList:
+    """Projects on one connection, or on all connections at once when none is named (then a connection
+    that fails is reported in `failures` and the others still answer)."""
+    conns = await connections_of(call)
+    positions = decode_fan_out_cursor(args.cursor, "list_projects")
+    if args.connection:
+        targets = [conns.choose(args.connection)]
+        note(call, targets[0])
+    else:
+        targets = conns.usable
+    pending = positions or {v.slug: None for v in targets}
+    targets = [v for v in targets if v.slug in pending]
+    share = max(1, -(-args.limit // max(1, len(targets))))
+
+    async def one(view: ConnectionView):
+        request = PageRequest(limit=share if len(targets) > 1 else args.limit, cursor=pending[view.slug])
+        return await conns.run(view, lambda a: a.list_projects(request, args.text))
+
+    results, failures = await fan_out(targets, one, time_limit=FAN_OUT_SECONDS)
+    projects, following = [], {}
+    for view in targets:
+        page = results.get(view.slug)
+        if page is not None:
+            projects += [shapes.project(p) for p in page.items]
+            if page.next_cursor:
+                following[view.slug] = page.next_cursor
+    failed = []
+    for slug, exc in failures.items():
+        if len(targets) == 1:
+            raise exc
+        error_class, message = failure_of(slug, exc, call)
+        failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
+    return ProjectList(
+        projects=projects,
+        next_cursor=encode_cursor("list_projects", following),
+        failures=failed,
+    )
+
+
+@toolset.tool("get_project", title="Get a project", read_only=True)
+async def get_project(call: ToolCall, args: ProjectArg) -> ProjectDetail:
+    """One project: key, name, description and its page on the vendor's site."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+    return ProjectDetail(project=shapes.project(await conns.run(view, lambda a: a.get_project(native))))
+
+
+@toolset.tool("list_statuses", title="List a project's statuses", read_only=True)
+async def list_statuses(call: ToolCall, args: ProjectArg) -> StatusList:
+    """The statuses tasks in a project can have, each with its category (todo, in_progress, done)."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+    statuses = await conns.run(view, lambda a: a.list_statuses(native))
+    return StatusList(project=args.project, statuses=[shapes.status(s) for s in statuses])
+
+
+@toolset.tool("list_users", title="List people", read_only=True)
+async def list_users(call: ToolCall, args: ListUsersArgs) -> UserList:
+    """People tasks in a project can be assigned to (or everyone visible on a connection), with the user
+    refs and emails that assign_task and the assignee filters accept."""
+    conns = await connections_of(call)
+    project_id = None
+    if args.project:
+        view, project_id = conns.resolve(args.project, "project")
+    else:
         view = conns.choose(args.connection)
-        note(call, view)
-        user = await conns.run(view, lambda a: a.current_user())
-        return CurrentUser(connection=view.slug, user=shapes.person(user))
-
-    @registry.tool("list_projects", title="List projects", read_only=True)
-    async def list_projects(call: ToolCall, args: ListProjectsArgs) -> ProjectList:
-        """Projects on one connection, or on all connections at once when none is named (then a connection
-        that fails is reported in `failures` and the others still answer)."""
-        conns = await connections_of(call)
-        positions = decode_fan_out_cursor(args.cursor, "list_projects")
-        if args.connection:
-            targets = [conns.choose(args.connection)]
-            note(call, targets[0])
-        else:
-            targets = conns.usable
-        pending = positions or {v.slug: None for v in targets}
-        targets = [v for v in targets if v.slug in pending]
-        share = max(1, -(-args.limit // max(1, len(targets))))
-
-        async def one(view: ConnectionView):
-            request = PageRequest(limit=share if len(targets) > 1 else args.limit, cursor=pending[view.slug])
-            return await conns.run(view, lambda a: a.list_projects(request, args.text))
-
-        results, failures = await fan_out(targets, one, time_limit=FAN_OUT_SECONDS)
-        projects, following = [], {}
-        for view in targets:
-            page = results.get(view.slug)
-            if page is not None:
-                projects += [shapes.project(p) for p in page.items]
-                if page.next_cursor:
-                    following[view.slug] = page.next_cursor
-        failed = []
-        for slug, exc in failures.items():
-            if len(targets) == 1:
-                raise exc
-            error_class, message = failure_of(slug, exc, call)
-            failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
-        return ProjectList(
-            projects=projects,
-            next_cursor=encode_cursor("list_projects", following),
-            failures=failed,
-        )
-
-    @registry.tool("get_project", title="Get a project", read_only=True)
-    async def get_project(call: ToolCall, args: ProjectArg) -> ProjectDetail:
-        """One project: key, name, description and its page on the vendor's site."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-        return ProjectDetail(project=shapes.project(await conns.run(view, lambda a: a.get_project(native))))
-
-    @registry.tool("list_statuses", title="List a project's statuses", read_only=True)
-    async def list_statuses(call: ToolCall, args: ProjectArg) -> StatusList:
-        """The statuses tasks in a project can have, each with its category (todo, in_progress, done)."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-        statuses = await conns.run(view, lambda a: a.list_statuses(native))
-        return StatusList(project=args.project, statuses=[shapes.status(s) for s in statuses])
-
-    @registry.tool("list_users", title="List people", read_only=True)
-    async def list_users(call: ToolCall, args: ListUsersArgs) -> UserList:
-        """People tasks in a project can be assigned to (or everyone visible on a connection), with the user
-        refs and emails that assign_task and the assignee filters accept."""
-        conns = await connections_of(call)
-        project_id = None
-        if args.project:
-            view, project_id = conns.resolve(args.project, "project")
-        else:
-            view = conns.choose(args.connection)
-        note(call, view, args.project)
-        people = await conns.run(view, lambda a: a.list_users(project_id, args.text))
-        if args.text:
-            needle = args.text.lower()
-            people = [u for u in people if needle in u.name.lower() or needle in (u.email or "").lower()]
-        return UserList(people=[shapes.person(u) for u in people])
+    note(call, view, args.project)
+    people = await conns.run(view, lambda a: a.list_users(project_id, args.text))
+    if args.text:
+        needle = args.text.lower()
+        people = [u for u in people if needle in u.name.lower() or needle in (u.email or "").lower()]
+    return UserList(people=[shapes.person(u) for u in people])

@@ -117,13 +117,38 @@ def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return strip(schema)
 
 
-class ToolRegistry:
+def define_tool(
+    handler: Handler,
+    name: str,
+    *,
+    title: str,
+    read_only: bool,
+    destructive: bool = False,
+    idempotent: bool = False,
+    open_world: bool = True,
+) -> ToolSpec:
+    """A tool from `handler(call, args) -> output`: its annotations name the input and output models, its
+    docstring is the description clients see."""
+    hints = get_type_hints(handler)
+    return ToolSpec(
+        name=name,
+        title=title,
+        description=" ".join((handler.__doc__ or "").split()),
+        input_model=hints["args"],
+        output_model=hints["return"],
+        handler=handler,
+        read_only=read_only,
+        destructive=destructive,
+        idempotent=idempotent,
+        open_world=open_world,
+    )
+
+
+class Toolset:
+    """The tools of one module, defined at module level with `@toolset.tool(...)` in the order clients see."""
+
     def __init__(self) -> None:
-        self._tools: dict[str, ToolSpec] = {}
-        self._listings: dict[bool, list[types.Tool]] = {}
-        self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
-        # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
-        self.expected_errors: tuple[type[Exception], ...] = ()
+        self.specs: list[ToolSpec] = []
 
     def tool(
         self,
@@ -135,31 +160,40 @@ class ToolRegistry:
         idempotent: bool = False,
         open_world: bool = True,
     ) -> Callable[[Handler], Handler]:
-        """Register `handler(call, args) -> output`; its annotations name the input and output models."""
-
-        def register(handler: Handler) -> Handler:
-            hints = get_type_hints(handler)
-            input_model = hints["args"]
-            output_model = hints["return"]
-            description = (handler.__doc__ or "").strip()
-            if name in self._tools:
-                raise ValueError(f"tool {name} registered twice")
-            self._listings.clear()
-            self._tools[name] = ToolSpec(
-                name=name,
-                title=title,
-                description=" ".join(description.split()),
-                input_model=input_model,
-                output_model=output_model,
-                handler=handler,
-                read_only=read_only,
-                destructive=destructive,
-                idempotent=idempotent,
-                open_world=open_world,
+        def record(handler: Handler) -> Handler:
+            self.specs.append(
+                define_tool(
+                    handler,
+                    name,
+                    title=title,
+                    read_only=read_only,
+                    destructive=destructive,
+                    idempotent=idempotent,
+                    open_world=open_world,
+                )
             )
             return handler
 
-        return register
+        return record
+
+
+class ToolRegistry:
+    def __init__(self) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+        self._listings: dict[bool, list[types.Tool]] = {}
+        self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
+        # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
+        self.expected_errors: tuple[type[Exception], ...] = ()
+
+    def add(self, spec: ToolSpec) -> None:
+        if spec.name in self._tools:
+            raise ValueError(f"tool {spec.name} registered twice")
+        self._listings.clear()
+        self._tools[spec.name] = spec
+
+    def add_toolset(self, toolset: Toolset) -> None:
+        for spec in toolset.specs:
+            self.add(spec)
 
     @property
     def specs(self) -> list[ToolSpec]:
@@ -189,49 +223,9 @@ class ToolRegistry:
     ) -> types.CallToolResult:
         started = time.perf_counter()
         call = ToolCall(runtime=runtime, principal=principal, directory=directory, client_ip=client_ip)
-        error_class: str | None = None
+        outcome = _Outcome()
         try:
-            spec = self._tools.get(name)
-            if spec is None:
-                error_class = "unknown_tool"
-                visible = [tool.name for tool in self.listing(read_only_key=principal.read_only)]
-                guess = suggest(name, visible)
-                hint = f" Did you mean {guess}?" if guess else ""
-                return error_result(
-                    f"There is no tool named {name[:100]!r}.{hint} Call tools/list to see the tools available."
-                )
-            if principal.read_only and not spec.read_only:
-                # Not listed for this credential, but named plainly: the model can tell its user what to do.
-                error_class = "read_only_key"
-                return error_result(read_only_refusal(name, principal, runtime.settings.public_portal_url))
-            try:
-                args = spec.input_model.model_validate(arguments or {})
-            except ValidationError as exc:
-                error_class = "invalid_arguments"
-                return error_result(f"Invalid arguments for {name}: {_validation_summary(exc, spec)}")
-            try:
-                output = await spec.handler(call, args)
-            except ToolFailure as exc:
-                error_class = exc.error_class
-                return error_result(exc.message)
-            except provider_errors.ProviderError as exc:
-                error_class = exc.kind
-                return error_result(self.describe_provider_error(call, exc))
-            except self.expected_errors as exc:
-                error_class = getattr(exc, "error_class", "invalid_arguments")
-                return error_result(getattr(exc, "message", str(exc)))
-            except Exception:
-                error_class = "internal_error"
-                log.exception("tool %s failed", name)
-                return error_result(
-                    f"{name} failed because of an unexpected error on the server; nothing more was done. "
-                    "The error has been logged for the administrator."
-                )
-            return types.CallToolResult(
-                content=[types.TextContent(type="text", text=output.text())],
-                structured_content=output.model_dump(mode="json"),
-                is_error=False,
-            )
+            return await self._answer(name, arguments, call, outcome)
         finally:
             usage.audit(
                 AuditRecord(
@@ -240,14 +234,76 @@ class ToolRegistry:
                     key_id=principal.key_id,
                     grant_id=principal.grant_id,
                     tool=name[:64],
-                    ok=error_class is None,
+                    ok=outcome.error_class is None,
                     connection_id=call.connection_id,
                     target=call.target,
-                    error_class=error_class,
+                    error_class=outcome.error_class,
                     duration_ms=int((time.perf_counter() - started) * 1000),
                     client_ip=client_ip,
                 )
             )
+
+    async def _answer(
+        self, name: str, arguments: dict[str, Any] | None, call: ToolCall, outcome: _Outcome
+    ) -> types.CallToolResult:
+        spec = self._tools.get(name)
+        if spec is None:
+            return outcome.failed("unknown_tool", self._unknown_tool(name, call.principal))
+        if call.principal.read_only and not spec.read_only:
+            # Not listed for this credential, but named plainly: the model can tell its user what to do.
+            refusal = read_only_refusal(name, call.principal, call.runtime.settings.public_portal_url)
+            return outcome.failed("read_only_key", refusal)
+        try:
+            args = spec.input_model.model_validate(arguments or {})
+        except ValidationError as exc:
+            return outcome.failed(
+                "invalid_arguments", f"Invalid arguments for {name}: {_validation_summary(exc, spec)}"
+            )
+        return await self._run(spec, call, args, outcome)
+
+    def _unknown_tool(self, name: str, principal: Principal) -> str:
+        visible = [tool.name for tool in self.listing(read_only_key=principal.read_only)]
+        guess = suggest(name, visible)
+        hint = f" Did you mean {guess}?" if guess else ""
+        return f"There is no tool named {name[:100]!r}.{hint} Call tools/list to see the tools available."
+
+    async def _run(
+        self, spec: ToolSpec, call: ToolCall, args: ToolInput, outcome: _Outcome
+    ) -> types.CallToolResult:
+        """The handler's output as a result; every failure it raises translated once, here."""
+        try:
+            output = await spec.handler(call, args)
+        except ToolFailure as exc:
+            return outcome.failed(exc.error_class, exc.message)
+        except provider_errors.ProviderError as exc:
+            return outcome.failed(exc.kind, self.describe_provider_error(call, exc))
+        except self.expected_errors as exc:
+            return outcome.failed(
+                getattr(exc, "error_class", "invalid_arguments"), getattr(exc, "message", str(exc))
+            )
+        except Exception:
+            log.exception("tool %s failed", spec.name)
+            return outcome.failed(
+                "internal_error",
+                f"{spec.name} failed because of an unexpected error on the server; nothing more was done. "
+                "The error has been logged for the administrator.",
+            )
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=output.text())],
+            structured_content=output.model_dump(mode="json"),
+            is_error=False,
+        )
+
+
+@dataclass
+class _Outcome:
+    """How a call ended, for its audit row: None while it succeeds."""
+
+    error_class: str | None = None
+
+    def failed(self, error_class: str, message: str) -> types.CallToolResult:
+        self.error_class = error_class
+        return error_result(message)
 
 
 def error_result(message: str) -> types.CallToolResult:

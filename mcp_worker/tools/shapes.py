@@ -211,3 +211,110 @@ class TaskList(ToolOutput):
             + more_text(self.next_cursor)
             + failures_text(self.failures)
         )
+
+
+# --- sprint work ---------------------------------------------------------------------
+
+
+class LinkOut(BaseModel):
+    ref: str = Field(description="The link's ref: what unlink_tasks takes")
+    kind: str = Field(
+        description="As read from `task`: blocks, is blocked by, relates to, duplicates, is duplicated by, "
+        "or other (a vendor's own type; `label` says which)"
+    )
+    label: str = Field(description="The vendor's own phrase for this direction")
+    task: str
+    other: str
+    other_key: str | None = None
+    other_title: str | None = None
+    other_done: bool | None = Field(None, description="Whether the other task is done, where the vendor says")
+
+    def line(self) -> str:
+        other = " ".join(p for p in (self.other_key or self.other, self.other_title) if p)
+        done = " (done)" if self.other_done else ""
+        return f"{self.task} {self.label} {other}{done} [link {self.ref}]"
+
+
+class WorklogOut(BaseModel):
+    ref: str
+    task: str
+    hours: float
+    started: datetime | None = None
+    author: str | None = None
+    comment: str | None = None
+
+    def line(self) -> str:
+        when = f" on {self.started:%Y-%m-%d}" if self.started else ""
+        who = f" by {self.author}" if self.author else ""
+        comment = f": {self.comment}" if self.comment else ""
+        return f"- {self.hours:g}h{when}{who} on {self.task}{comment}"
+
+
+class HistoryEntryOut(BaseModel):
+    at: datetime
+    field: str
+    old: str | None = None
+    new: str | None = None
+    author: str | None = None
+
+    def line(self) -> str:
+        return f"- {self.at:%Y-%m-%d %H:%M} {self.author or 'someone'}: {self.field} {self.old or '(empty)'} -> {self.new or '(empty)'}"
+
+
+class FieldOut(BaseModel):
+    id: str
+    name: str = Field(description="What create_task and update_task take as a key of `fields`")
+    type: str = Field(
+        description="text, markdown, number, date, datetime, boolean, option, options, user, users, labels, "
+        "url or other"
+    )
+    custom: bool
+    required: bool = False
+    settable: bool = Field(description="False: set through the tool's own argument, or not at all")
+    allowed: list[str] = Field(default_factory=list, description="The valid values of option fields")
+
+
+def link(value: domain.TaskLink) -> LinkOut:
+    return LinkOut(
+        ref=value.ref,
+        kind=str(value.kind),
+        label=value.label,
+        task=value.task_ref,
+        other=value.other_ref,
+        other_key=value.other_key,
+        other_title=value.other_title,
+        other_done=value.other_done,
+    )
+
+
+def worklog(value: domain.Worklog) -> WorklogOut:
+    return WorklogOut(
+        ref=value.ref,
+        task=value.task_ref,
+        hours=round(value.hours, 4),
+        started=value.started,
+        author=value.author.name if value.author else None,
+        comment=value.comment,
+    )
+
+
+def history_entry(value: domain.HistoryEntry) -> HistoryEntryOut:
+    return HistoryEntryOut(
+        at=value.at,
+        field=value.field,
+        old=value.old,
+        new=value.new,
+        author=value.author.name if value.author else None,
+    )
+
+
+def field_def(value: domain.FieldDef) -> FieldOut:
+    return FieldOut(
+        id=value.id,
+        name=value.name,
+        type=str(value.type),
+        custom=value.custom,
+        required=value.required,
+        settable=value.settable,
+        allowed=list(value.allowed),
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from portal.core.providers import errors as provider_errors
 from portal.core.providers.base import (
     ME,
     PageRequest,
@@ -31,10 +33,12 @@ from .context import (
     failure_of,
     note,
 )
-from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, ToolRegistry
+from .fields import CustomFields, field_values
+from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 
 Limit = Annotated[int, Field(ge=1, le=100, description="How many to return: 25 by default, at most 100.")]
 Cursor = Annotated[str | None, Field(description="The next_cursor of the previous page, to continue.")]
+MAX_NATIVE_QUERY = 4000
 
 
 def _utc(moment: datetime | date | None) -> datetime | None:
@@ -45,14 +49,14 @@ def _utc(moment: datetime | date | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _same_connection(view: ConnectionView, other: ConnectionView, what: str) -> None:
+def same_connection(view: ConnectionView, other: ConnectionView, what: str) -> None:
     if other.slug != view.slug:
         raise ToolFailure(
             f"The {what} must be in the same connection as the task ({view.slug}), not {other.slug}."
         )
 
 
-async def _person_id(
+async def person_id(
     conns: UserConnections, view: ConnectionView, spec: str, project_id: str | None, where: str
 ) -> str:
     """A person given as me, an email, a name or a user ref, as the provider's native user id."""
@@ -87,15 +91,63 @@ class ListTasksArgs(ToolInput):
     sprint: str | None = Field(None, description="Sprint ref.")
     epic: str | None = Field(None, description="Epic ref.")
     updated_since: datetime | date | None = Field(None, description="ISO 8601 date or time.")
+    blocked: bool = Field(
+        False, description="Only tasks blocked now: linked as 'is blocked by' to a task that is not done."
+    )
+    native_query: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_NATIVE_QUERY,
+        description="The vendor's own query, sent as it is with no other filter: JQL for JIRA, a filter "
+        "array (JSON) for OpenProject, a saved query id or query string for Redmine, a view id for ClickUp. "
+        "Give `connection` with it. Not on the built-in tracker.",
+    )
     sort: Literal["updated", "created", "priority", "due", "key"] = "updated"
     order: Literal["asc", "desc"] = "desc"
     limit: Limit = DEFAULT_LIMIT
     cursor: Cursor = None
 
 
+NATIVE_QUERY_ALONE = (
+    "project",
+    "assignee",
+    "status",
+    "status_category",
+    "text",
+    "sprint",
+    "epic",
+    "updated_since",
+    "blocked",
+)
+
+
+def _native_query(
+    call: ToolCall, conns: UserConnections, args: ListTasksArgs
+) -> tuple[ConnectionView, TaskQuery]:
+    """A vendor query, passed through whole: our filters are refused beside it rather than spliced in."""
+    mixed = sorted(
+        name for name in NATIVE_QUERY_ALONE if name in args.model_fields_set and getattr(args, name)
+    )
+    if mixed:
+        raise ToolFailure(
+            f"native_query is the vendor's whole query: put {', '.join(mixed)} into it, or drop native_query "
+            "and use the filters (give `connection` to say where it runs)."
+        )
+    view = conns.choose(args.connection)
+    note(call, view)
+    if view.is_local:
+        raise ToolFailure(
+            "The built-in tracker has no query language of its own: use list_tasks' filters (project, "
+            "assignee, status, text, sprint, epic, blocked ...) instead of native_query."
+        )
+    return view, TaskQuery(native_query=args.native_query)
+
+
 async def _build_query(
     call: ToolCall, conns: UserConnections, args: ListTasksArgs
 ) -> tuple[ConnectionView, TaskQuery]:
+    if args.native_query is not None:
+        return _native_query(call, conns, args)
     view: ConnectionView | None = None
     project_id = sprint_id = epic_id = None
     for value, what in ((args.project, "project"), (args.sprint, "sprint"), (args.epic, "epic")):
@@ -122,7 +174,7 @@ async def _build_query(
         elif spec.lower() == "me":
             assignee = ME
         else:
-            assignee = await _person_id(conns, view, spec, project_id, "among the people of this connection")
+            assignee = await person_id(conns, view, spec, project_id, "among the people of this connection")
     statuses = ()
     if args.status:
         if not project_id:
@@ -142,6 +194,7 @@ async def _build_query(
         updated_since=_utc(args.updated_since),
         sort=TaskSort(args.sort),
         descending=args.order == "desc",
+        blocked=args.blocked,
     )
 
 
@@ -200,12 +253,21 @@ class TaskRefArgs(ToolInput):
 class GetTaskArgs(TaskRefArgs):
     include_comments: bool = Field(False, description="Also return the latest comments (up to 20).")
     include_transitions: bool = Field(False, description="Also return the statuses the task can move to.")
+    include: list[Literal["comments", "transitions", "links", "worklogs"]] = Field(
+        default_factory=list,
+        max_length=4,
+        description="What else to return: links (to other tasks, with the refs unlink_tasks takes), "
+        "worklogs (the first 20), comments, transitions.",
+    )
 
 
 class TaskDetail(ToolOutput):
     task: shapes.TaskOut
     comments: list[shapes.CommentOut] | None = None
     available_statuses: list[shapes.StatusOut] | None = None
+    links: list[shapes.LinkOut] | None = None
+    worklogs: list[shapes.WorklogOut] | None = None
+    notes: list[str] = Field(default_factory=list, description="What was asked for but could not be read")
 
     def text(self) -> str:
         task = self.task
@@ -228,10 +290,14 @@ class TaskDetail(ToolOutput):
             out += ["", task.description]
         if self.available_statuses is not None:
             out.append("Can move to: " + (", ".join(s.name for s in self.available_statuses) or "nothing"))
+        if self.links:
+            out += ["", "Links:"] + [link.line() for link in self.links]
+        if self.worklogs:
+            out += ["", "Logged:"] + [w.line() for w in self.worklogs]
         if self.comments:
             out.append("")
             out += [f"- {c.author or 'someone'}: {c.body}" for c in self.comments]
-        return "\n".join(out)
+        return "\n".join(out + self.notes)
 
 
 class TaskChanged(ToolOutput):
@@ -260,6 +326,7 @@ class CreateTaskArgs(ToolInput):
     epic: str | None = Field(None, description="Epic ref.")
     sprint: str | None = Field(None, description="Sprint ref.")
     labels: list[str] = Field(default_factory=list)
+    fields: CustomFields = None
 
 
 class UpdateTaskArgs(ToolInput):
@@ -273,6 +340,7 @@ class UpdateTaskArgs(ToolInput):
     parent: str | None = Field(None, description="Parent task ref; null removes the parent.")
     epic: str | None = Field(None, description="Epic ref; null removes the task from its epic.")
     sprint: str | None = Field(None, description="Sprint ref; null moves it out of its sprint.")
+    fields: CustomFields = None
 
 
 class SetStatusArgs(TaskRefArgs):
@@ -293,180 +361,268 @@ class Deleted(ToolOutput):
         return f"Deleted {self.ref}."
 
 
-async def _in_same_connection(
+async def in_same_connection(
     conns: UserConnections, view: ConnectionView, value: str | None, what: str
 ) -> str | None:
     if value is None:
         return None
     other, native = conns.resolve(value, what)
-    _same_connection(view, other, what)
+    same_connection(view, other, what)
     return native
 
 
-def register(registry: ToolRegistry) -> None:
-    @registry.tool("list_tasks", title="List tasks", read_only=True)
-    async def list_tasks(call: ToolCall, args: ListTasksArgs) -> shapes.TaskList:
-        """Tasks of one connection, filtered by project, assignee ('me' works), status or status category,
-        text, sprint, epic and last update, sorted. Returns short summaries and a next_cursor when there are
-        more; use get_task for a task's full description."""
-        conns = await connections_of(call)
-        view, query = await _build_query(call, conns, args)
-        page_request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_tasks"))
-        page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
-        return shapes.TaskList(
-            tasks=[shapes.task_summary(t) for t in page.items],
-            next_cursor=encode_cursor("list_tasks", page.next_cursor),
+toolset = Toolset()
+
+
+@toolset.tool("list_tasks", title="List tasks", read_only=True)
+async def list_tasks(call: ToolCall, args: ListTasksArgs) -> shapes.TaskList:
+    """Tasks of one connection, filtered by project, assignee ('me' works), status or status category,
+    text, sprint, epic and last update, sorted. Returns short summaries and a next_cursor when there are
+    more; use get_task for a task's full description."""
+    conns = await connections_of(call)
+    view, query = await _build_query(call, conns, args)
+    page_request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_tasks"))
+    page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
+    return shapes.TaskList(
+        tasks=[shapes.task_summary(t) for t in page.items],
+        next_cursor=encode_cursor("list_tasks", page.next_cursor),
+    )
+
+
+@toolset.tool("list_my_tasks", title="List my tasks", read_only=True)
+async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
+    """Open tasks assigned to me across all my connections at once (done ones too with include_done).
+    A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
+    query = my_tasks_query(include_done=args.include_done)
+    return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
+
+
+@toolset.tool("search_tasks", title="Search tasks", read_only=True)
+async def search_tasks(call: ToolCall, args: SearchArgs) -> shapes.TaskList:
+    """Find tasks by text across all my active connections at once. A connection that fails or is slow is
+    reported in `failures`; the others' results are still returned."""
+    query = TaskQuery(text=args.text, categories=frozenset() if args.include_done else OPEN)
+    return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor)
+
+
+@toolset.tool("get_task", title="Get a task", read_only=True)
+async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
+    """One task in full: description (Markdown), people, dates, estimates, epic, parent and sprint;
+    optionally (`include`) its links to other tasks, logged work, latest comments and the statuses it can
+    move to."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    wanted = set(args.include)
+    wanted |= {"comments"} if args.include_comments else set()
+    wanted |= {"transitions"} if args.include_transitions else set()
+
+    def read(adapter):
+        task = adapter.get_task(native)
+        extras: dict[str, Any] = {}
+        notes: list[str] = []
+        for part in sorted(wanted):
+            try:
+                extras[part] = _READ_EXTRA[part](adapter, native)
+            except provider_errors.NotSupported as exc:
+                notes.append(f"No {part}: {exc}")
+        return task, extras, notes
+
+    task, extras, notes = await conns.run(view, read)
+    return TaskDetail(
+        task=shapes.task_full(task),
+        comments=[shapes.comment(c) for c in extras["comments"]] if "comments" in extras else None,
+        available_statuses=[shapes.status(s) for s in extras["transitions"]]
+        if "transitions" in extras
+        else None,
+        links=[shapes.link(x) for x in extras["links"]] if "links" in extras else None,
+        worklogs=[shapes.worklog(w) for w in extras["worklogs"]] if "worklogs" in extras else None,
+        notes=notes,
+    )
+
+
+_READ_EXTRA = {
+    "comments": lambda adapter, native: adapter.list_comments(native, PageRequest(limit=20)).items,
+    "transitions": lambda adapter, native: adapter.available_statuses(native),
+    "links": lambda adapter, native: adapter.list_links(native),
+    "worklogs": lambda adapter, native: adapter.list_worklogs(native, PageRequest(limit=20)).items,
+}
+
+
+@dataclass
+class PreparedCreate:
+    """A create_task checked against the connection, ready to write."""
+
+    view: ConnectionView
+    project_id: str
+    draft: TaskDraft
+
+
+async def prepare_create(call: ToolCall, conns: UserConnections, args: CreateTaskArgs) -> PreparedCreate:
+    """Resolve and check every argument of a create (reads only); raises what the tool would report."""
+    view, project_id = conns.resolve(args.project, "project")
+    note(call, view, args.project)
+    parent_id = await in_same_connection(conns, view, args.parent, "parent")
+    epic_id = await in_same_connection(conns, view, args.epic, "epic")
+    sprint_id = await in_same_connection(conns, view, args.sprint, "sprint")
+    assignee_id = None
+    if args.assignee:
+        assignee_id = await person_id(
+            conns, view, args.assignee, project_id, f"who can be assigned in {args.project}"
         )
+    priority = None
+    if args.priority:
+        known = await conns.run(view, lambda a: a.list_priorities(project_id))
+        priority = match_priority(args.priority, known, where=f"in {args.project}")
+    custom = await field_values(
+        conns,
+        view,
+        project_id,
+        args.type,
+        args.fields or {},
+        person=_person_lookup(conns, view, project_id, args.project),
+        where=f"of {args.project}",
+    )
+    draft = TaskDraft(
+        title=args.title,
+        description=args.description,
+        type=args.type,
+        priority=priority,
+        assignee_id=assignee_id,
+        due=args.due,
+        estimate_hours=args.estimate_hours,
+        story_points=args.story_points,
+        parent_id=parent_id,
+        epic_id=epic_id,
+        sprint_id=sprint_id,
+        labels=tuple(args.labels),
+        fields=custom,
+    )
+    return PreparedCreate(view=view, project_id=project_id, draft=draft)
 
-    @registry.tool("list_my_tasks", title="List my tasks", read_only=True)
-    async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
-        """Open tasks assigned to me across all my connections at once (done ones too with include_done).
-        A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
-        query = my_tasks_query(include_done=args.include_done)
-        return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
 
-    @registry.tool("search_tasks", title="Search tasks", read_only=True)
-    async def search_tasks(call: ToolCall, args: SearchArgs) -> shapes.TaskList:
-        """Find tasks by text across all my active connections at once. A connection that fails or is slow is
-        reported in `failures`; the others' results are still returned."""
-        query = TaskQuery(text=args.text, categories=frozenset() if args.include_done else OPEN)
-        return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor)
+def _person_lookup(conns: UserConnections, view: ConnectionView, project_id: str | None, where: str):
+    async def lookup(spec: str) -> str:
+        return await person_id(conns, view, spec, project_id, f"among the people of {where}")
 
-    @registry.tool("get_task", title="Get a task", read_only=True)
-    async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
-        """One task in full: description (Markdown), people, dates, estimates, epic, parent and sprint;
-        optionally its latest comments and the statuses it can move to."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
+    return lookup
 
-        def read(adapter):
-            task = adapter.get_task(native)
-            comments = (
-                adapter.list_comments(native, PageRequest(limit=20)).items if args.include_comments else None
-            )
-            moves = adapter.available_statuses(native) if args.include_transitions else None
-            return task, comments, moves
 
-        task, comments, moves = await conns.run(view, read)
-        return TaskDetail(
-            task=shapes.task_full(task),
-            comments=[shapes.comment(c) for c in comments] if comments is not None else None,
-            available_statuses=[shapes.status(s) for s in moves] if moves is not None else None,
+@toolset.tool("create_task", title="Create a task", read_only=False)
+async def create_task(call: ToolCall, args: CreateTaskArgs) -> TaskChanged:
+    """Create a task in a project. People are 'me', an email, a name or a user ref; the priority is a name
+    or a level; dates are ISO 8601; the description is Markdown; the project's own fields go in `fields` by
+    the names list_fields shows."""
+    conns = await connections_of(call)
+    prepared = await prepare_create(call, conns, args)
+    task = await conns.run(prepared.view, lambda a: a.create_task(prepared.project_id, prepared.draft))
+    call.target = task.ref
+    return TaskChanged(task=shapes.task_full(task), message=f"Created {task.ref}.")
+
+
+@dataclass
+class PreparedUpdate:
+    """An update_task checked against the connection, ready to write."""
+
+    view: ConnectionView
+    task_id: str
+    changes: TaskChanges
+    given: list[str]
+
+
+async def prepare_update(call: ToolCall, conns: UserConnections, args: UpdateTaskArgs) -> PreparedUpdate:
+    """Resolve and check every argument of an update (reads only); raises what the tool would report."""
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    given = args.model_fields_set - {"task"}
+    if not given:
+        raise ToolFailure(
+            "Nothing to change: give at least one field (title, description, priority, due, fields ...)."
         )
-
-    @registry.tool("create_task", title="Create a task", read_only=False)
-    async def create_task(call: ToolCall, args: CreateTaskArgs) -> TaskChanged:
-        """Create a task in a project. People are 'me', an email, a name or a user ref; the priority is a name
-        or a level; dates are ISO 8601; the description is Markdown."""
-        conns = await connections_of(call)
-        view, project_id = conns.resolve(args.project, "project")
-        note(call, view, args.project)
-        parent_id = await _in_same_connection(conns, view, args.parent, "parent")
-        epic_id = await _in_same_connection(conns, view, args.epic, "epic")
-        sprint_id = await _in_same_connection(conns, view, args.sprint, "sprint")
-        assignee_id = None
-        if args.assignee:
-            assignee_id = await _person_id(
-                conns, view, args.assignee, project_id, f"who can be assigned in {args.project}"
-            )
-        priority = None
-        if args.priority:
+    if "title" in given and args.title is None:
+        raise ToolFailure("A task's title can't be cleared.")
+    changes: dict[str, Any] = {name: getattr(args, name) for name in _PLAIN_CHANGES if name in given}
+    for name, field_name in (("parent", "parent_id"), ("epic", "epic_id"), ("sprint", "sprint_id")):
+        if name in given:
+            changes[field_name] = await in_same_connection(conns, view, getattr(args, name), name)
+    needs_task = (args.priority is not None and "priority" in given) or bool(args.fields)
+    current = await conns.run(view, lambda a: a.get_task(native)) if needs_task else None
+    project_id = current.project_ref.partition(":")[2] if current and current.project_ref else None
+    if "priority" in given:
+        changes["priority"] = None
+        if args.priority is not None:
             known = await conns.run(view, lambda a: a.list_priorities(project_id))
-            priority = match_priority(args.priority, known, where=f"in {args.project}")
-        draft = TaskDraft(
-            title=args.title,
-            description=args.description,
-            type=args.type,
-            priority=priority,
-            assignee_id=assignee_id,
-            due=args.due,
-            estimate_hours=args.estimate_hours,
-            story_points=args.story_points,
-            parent_id=parent_id,
-            epic_id=epic_id,
-            sprint_id=sprint_id,
-            labels=tuple(args.labels),
+            changes["priority"] = match_priority(args.priority, known, where=f"for {args.task}")
+    if args.fields:
+        if project_id is None:
+            raise ToolFailure(f"{args.task} belongs to no project whose fields could be checked.")
+        changes["fields"] = await field_values(
+            conns,
+            view,
+            project_id,
+            current.type if current else None,
+            args.fields,
+            person=_person_lookup(conns, view, project_id, args.task),
+            where=f"of {args.task}",
         )
-        task = await conns.run(view, lambda a: a.create_task(project_id, draft))
-        call.target = task.ref
-        return TaskChanged(task=shapes.task_full(task), message=f"Created {task.ref}.")
+    return PreparedUpdate(view=view, task_id=native, changes=TaskChanges(**changes), given=sorted(given))
 
-    @registry.tool("update_task", title="Update a task", read_only=False, idempotent=True)
-    async def update_task(call: ToolCall, args: UpdateTaskArgs) -> TaskChanged:
-        """Change a task's title, description, priority, due date, estimate, story points, epic, parent or
-        sprint. Only the fields given change; a field given as null is cleared. Use set_task_status and
-        assign_task for status and assignee."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        given = args.model_fields_set - {"task"}
-        if not given:
-            raise ToolFailure(
-                "Nothing to change: give at least one field (title, description, priority, due ...)."
-            )
-        changes: dict = {}
-        for name in ("title", "description", "due", "estimate_hours", "story_points"):
-            if name in given:
-                if name == "title" and args.title is None:
-                    raise ToolFailure("A task's title can't be cleared.")
-                changes[name] = getattr(args, name)
-        for name, field_name in (("parent", "parent_id"), ("epic", "epic_id"), ("sprint", "sprint_id")):
-            if name in given:
-                changes[field_name] = await _in_same_connection(conns, view, getattr(args, name), name)
-        if "priority" in given:
-            if args.priority is None:
-                changes["priority"] = None
-            else:
-                current = await conns.run(view, lambda a: a.get_task(native))
-                project_id = current.project_ref.partition(":")[2] if current.project_ref else None
-                known = await conns.run(view, lambda a: a.list_priorities(project_id))
-                changes["priority"] = match_priority(args.priority, known, where=f"for {args.task}")
-        task_changes = TaskChanges(**changes)
-        task = await conns.run(view, lambda a: a.update_task(native, task_changes))
+
+_PLAIN_CHANGES = ("title", "description", "due", "estimate_hours", "story_points")
+
+
+@toolset.tool("update_task", title="Update a task", read_only=False, idempotent=True)
+async def update_task(call: ToolCall, args: UpdateTaskArgs) -> TaskChanged:
+    """Change a task's title, description, priority, due date, estimate, story points, epic, parent,
+    sprint or its project's own fields (`fields`, by the names list_fields shows). Only the fields given
+    change; a field given as null is cleared. Use set_task_status and assign_task for status and assignee."""
+    conns = await connections_of(call)
+    prepared = await prepare_update(call, conns, args)
+    task = await conns.run(prepared.view, lambda a: a.update_task(prepared.task_id, prepared.changes))
+    return TaskChanged(
+        task=shapes.task_full(task), message=f"Updated {task.ref}: {', '.join(prepared.given)}."
+    )
+
+
+@toolset.tool("set_task_status", title="Move a task to a status", read_only=False, idempotent=True)
+async def set_task_status(call: ToolCall, args: SetStatusArgs) -> TaskChanged:
+    """Move a task to the status with this name (case-insensitive). On JIRA the matching workflow
+    transition is used. An unknown or unreachable status gets an error listing the valid ones."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    current, targets = await conns.run(view, lambda a: (a.get_task(native), a.available_statuses(native)))
+    if current.status is not None and current.status.name.lower() == args.status.strip().lower():
         return TaskChanged(
-            task=shapes.task_full(task), message=f"Updated {task.ref}: {', '.join(sorted(given))}."
+            task=shapes.task_full(current), message=f"{current.ref} is already {current.status.name}."
         )
+    target = match_status(args.status, targets, where=f"that {args.task} can move to")
+    task = await conns.run(view, lambda a: a.set_task_status(native, target))
+    return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")
 
-    @registry.tool("set_task_status", title="Move a task to a status", read_only=False, idempotent=True)
-    async def set_task_status(call: ToolCall, args: SetStatusArgs) -> TaskChanged:
-        """Move a task to the status with this name (case-insensitive). On JIRA the matching workflow
-        transition is used. An unknown or unreachable status gets an error listing the valid ones."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        current, targets = await conns.run(view, lambda a: (a.get_task(native), a.available_statuses(native)))
-        if current.status is not None and current.status.name.lower() == args.status.strip().lower():
-            return TaskChanged(
-                task=shapes.task_full(current), message=f"{current.ref} is already {current.status.name}."
-            )
-        target = match_status(args.status, targets, where=f"that {args.task} can move to")
-        task = await conns.run(view, lambda a: a.set_task_status(native, target))
-        return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")
 
-    @registry.tool("assign_task", title="Assign a task", read_only=False, idempotent=True)
-    async def assign_task(call: ToolCall, args: AssignArgs) -> TaskChanged:
-        """Assign a task to someone ('me', an email, a name or a user ref), or unassign it with null or 'none'.
-        An unknown person gets an error listing who can be assigned."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        user_id = None
-        if args.assignee and args.assignee.strip().lower() not in ("none", "unassigned"):
-            current = await conns.run(view, lambda a: a.get_task(native))
-            project_id = current.project_ref.partition(":")[2] if current.project_ref else None
-            user_id = await _person_id(
-                conns, view, args.assignee, project_id, f"who can be assigned {args.task}"
-            )
-        task = await conns.run(view, lambda a: a.assign_task(native, user_id))
-        who = task.assignee.name if task.assignee else "nobody"
-        return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is assigned to {who}.")
+@toolset.tool("assign_task", title="Assign a task", read_only=False, idempotent=True)
+async def assign_task(call: ToolCall, args: AssignArgs) -> TaskChanged:
+    """Assign a task to someone ('me', an email, a name or a user ref), or unassign it with null or 'none'.
+    An unknown person gets an error listing who can be assigned."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    user_id = None
+    if args.assignee and args.assignee.strip().lower() not in ("none", "unassigned"):
+        current = await conns.run(view, lambda a: a.get_task(native))
+        project_id = current.project_ref.partition(":")[2] if current.project_ref else None
+        user_id = await person_id(conns, view, args.assignee, project_id, f"who can be assigned {args.task}")
+    task = await conns.run(view, lambda a: a.assign_task(native, user_id))
+    who = task.assignee.name if task.assignee else "nobody"
+    return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is assigned to {who}.")
 
-    @registry.tool("delete_task", title="Delete a task", read_only=False, destructive=True, idempotent=True)
-    async def delete_task(call: ToolCall, args: TaskRefArgs) -> Deleted:
-        """Delete a task for good. This can't be undone; where the provider has no delete, the error says so."""
-        conns = await connections_of(call)
-        view, native = conns.resolve(args.task, "task")
-        note(call, view, args.task)
-        await conns.run(view, lambda a: a.delete_task(native))
-        return Deleted(ref=f"{view.slug}:{native}", deleted=True)
+
+@toolset.tool("delete_task", title="Delete a task", read_only=False, destructive=True, idempotent=True)
+async def delete_task(call: ToolCall, args: TaskRefArgs) -> Deleted:
+    """Delete a task for good. This can't be undone; where the provider has no delete, the error says so."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.task, "task")
+    note(call, view, args.task)
+    await conns.run(view, lambda a: a.delete_task(native))
+    return Deleted(ref=f"{view.slug}:{native}", deleted=True)

@@ -6,6 +6,9 @@ from portal.core import keys as key_service
 from portal.core.models import User
 from portal.extensions import db
 from tests.conftest import PASSWORD
+from tests.fakes.clickup import ClickUpFake
+from tests.fakes.jira import FakeJira
+from tests.fakes.openproject import FakeOpenProject
 
 from .harness import start_worker
 
@@ -62,3 +65,34 @@ def make_key(app):
             return minted.raw_key
 
     return make
+
+
+@pytest.fixture
+def clickup_fake():
+    fake = ClickUpFake(page_size=3)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def jira_fake():
+    fake = FakeJira()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def openproject_fake():
+    fake = FakeOpenProject()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def people(make_user):
+    ana = make_user("ana@example.com", "Ana Silva")
+    bo = make_user("bo@example.com", "Bo Berg")
+    return ana, bo

@@ -16,9 +16,6 @@ from sqlalchemy import select
 from portal.core.keys import hash_key
 from portal.core.models import AuditEvent, McpApiKey
 from portal.extensions import db
-from tests.fakes.clickup import ClickUpFake
-from tests.fakes.jira import FakeJira
-from tests.fakes.openproject import FakeOpenProject
 from tests.providers.redmine_server import redmine, redmine_admin, redmine_world  # noqa: F401 - fixtures
 
 from . import worlds
@@ -40,37 +37,6 @@ async def call_error(client, name: str, **arguments: Any) -> str:
     result = await client.call_tool(name, arguments)
     assert result.is_error, f"{name} should have failed: {result.structured_content}"
     return result.content[0].text
-
-
-@pytest.fixture
-def clickup_fake():
-    fake = ClickUpFake(page_size=3)
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def jira_fake():
-    fake = FakeJira()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def openproject_fake():
-    fake = FakeOpenProject()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def people(make_user):
-    ana = make_user("ana@example.com", "Ana Silva")
-    bo = make_user("bo@example.com", "Bo Berg")
-    return ana, bo
 
 
 @pytest.fixture(params=PROVIDERS)

@@ -163,7 +163,7 @@ async def test_tools_list_matches_the_committed_snapshot(worker, ana, make_key):
         assert annotations["readOnlyHint"] == tool["name"].startswith(
             ("list_", "get_", "search_", "whoami", "burndown", "velocity")
         )
-        assert annotations["destructiveHint"] == (tool["name"] == "delete_task")
+        assert annotations["destructiveHint"] == (tool["name"] in ("delete_task", "unlink_tasks"))
 
 
 async def test_a_cursor_works_only_for_the_tool_that_issued_it(worker, app, ana, make_key):
