@@ -84,11 +84,17 @@ SEL
     if [ ! -f "$REDMINE_DIR/Gemfile.local" ] || ! grep -q webrick "$REDMINE_DIR/Gemfile.local"; then
         echo 'gem "webrick"' >>"$REDMINE_DIR/Gemfile.local"
     fi
-    # Rails serves requests on several threads; without a busy timeout SQLite answers
-    # "database is locked" (a 500) as soon as two of them write at once.
+    # Rails serves requests on several threads, and SQLite answers "database is locked"
+    # (a 500) when two of them write at once: a busy timeout does not help a read
+    # transaction that turns into a write. One request at a time (Rack::Lock), as a
+    # test server can afford, and a busy timeout for the Rails runner beside it.
     local db_config=/etc/redmine/$INSTANCE/database.yml
     if [ -w "$db_config" ] && ! grep -q '^ *timeout:' "$db_config"; then
         sed -i '/adapter: sqlite3/a\  timeout: 15000' "$db_config"
+    fi
+    local extra=$REDMINE_DIR/config/additional_environment.rb
+    if [ -w "$REDMINE_DIR/config" ] && ! grep -qs 'allow_concurrency' "$extra"; then
+        echo 'config.allow_concurrency = false  # one request at a time: SQLite takes one writer' >>"$extra"
     fi
     mkdir -p "$CACHE_DIR/tmp/pids"
     if [ ! -e "$REDMINE_DIR/tmp" ]; then
