@@ -27,7 +27,6 @@ from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -195,7 +194,7 @@ class WorkerApp:
             headers=headers,
         )
 
-    async def _not_found(self, request: Request, exc: HTTPException) -> Response:
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
         """Any path the worker doesn't serve (other discovery paths included): say how to connect.
 
         A 404 with directions rather than a 401, so that a client probing here shows

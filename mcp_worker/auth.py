@@ -27,10 +27,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
@@ -38,6 +36,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.core.keys import KEY_PATTERN, check_presented_key, hash_key, load_key
 from portal.core.models import AuditEvent, McpApiKey, OAuthGrant, utcnow
@@ -56,10 +55,6 @@ from .throttle import AuthThrottle
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_CODE = -32001
 PRINCIPAL_KEY = "pm.principal"
@@ -413,7 +408,7 @@ class AuthMiddleware:
         """Serve a long-lived GET (an SSE stream) and end it once its credential stops being valid."""
         response = {"started": False, "finished": False}
 
-        async def tracked_send(message: dict[str, Any]) -> None:
+        async def tracked_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["started"] = True
             elif message["type"] == "http.response.body" and not message.get("more_body", False):

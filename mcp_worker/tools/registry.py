@@ -18,6 +18,7 @@ from typing import Any, get_type_hints
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from portal.core.errors import UserFacingError
 from portal.core.models import utcnow
 from portal.core.principals import Principal
 from portal.core.providers import errors as provider_errors
@@ -41,13 +42,8 @@ class ToolOutput(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
-class ToolFailure(Exception):
+class ToolFailure(UserFacingError):
     """A failure the caller can act on; becomes an isError result with this message."""
-
-    def __init__(self, message: str, *, error_class: str = "invalid_arguments"):
-        super().__init__(message)
-        self.message = message
-        self.error_class = error_class
 
 
 @dataclass
@@ -122,8 +118,6 @@ class ToolRegistry:
         self._tools: dict[str, ToolSpec] = {}
         self._listings: dict[bool, list[types.Tool]] = {}
         self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
-        # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
-        self.expected_errors: tuple[type[Exception], ...] = ()
 
     def tool(
         self,
@@ -211,15 +205,12 @@ class ToolRegistry:
                 return error_result(f"Invalid arguments for {name}: {_validation_summary(exc, spec)}")
             try:
                 output = await spec.handler(call, args)
-            except ToolFailure as exc:
-                error_class = exc.error_class
-                return error_result(exc.message)
             except provider_errors.ProviderError as exc:
                 error_class = exc.kind
                 return error_result(self.describe_provider_error(call, exc))
-            except self.expected_errors as exc:
-                error_class = getattr(exc, "error_class", "invalid_arguments")
-                return error_result(getattr(exc, "message", str(exc)))
+            except UserFacingError as exc:
+                error_class = exc.error_class
+                return error_result(str(exc))
             except Exception:
                 error_class = "internal_error"
                 log.exception("tool %s failed", name)

@@ -10,6 +10,7 @@ from pydantic import Field
 from portal.core.providers.base import (
     ME,
     PageRequest,
+    Status,
     TaskChanges,
     TaskDraft,
     TaskQuery,
@@ -123,7 +124,7 @@ async def _build_query(
             assignee = ME
         else:
             assignee = await _person_id(conns, view, spec, project_id, "among the people of this connection")
-    statuses = ()
+    statuses: tuple[Status, ...] = ()
     if args.status:
         if not project_id:
             raise ToolFailure("Filtering by status name needs a project; or use status_category.")

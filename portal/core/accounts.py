@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.core.errors import UserFacingError
 
 from .models import AuditEvent, User, utcnow
 
@@ -18,15 +19,12 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
-@dataclass
-class AccountError(Exception):
+class AccountError(UserFacingError):
     """A problem with one field of an account request."""
 
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def normalize_email(email: str) -> str:

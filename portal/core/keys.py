@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.core.errors import UserFacingError
+
 from .models import MCP_CLIENTS, AuditEvent, McpApiKey, User, utcnow
 from .principals import CredentialRejected, Limits, Principal, ensure_usable, stored_connection_ids
 from .services.connections import check_connection_ids
@@ -25,7 +27,7 @@ PREFIX_LENGTH = len("mcp_") + 8
 EXPIRY_CHOICES = (30, 90, 365)
 
 
-class KeyRequestError(Exception):
+class KeyRequestError(UserFacingError):
     """Base for key problems a person can act on."""
 
 

@@ -7,13 +7,17 @@ from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from .errors import UserFacingError
+
 
 class VaultKeyError(Exception):
     """CREDENTIALS_KEY is malformed; the message says how to make a good one."""
 
 
-class CredentialsUnreadable(Exception):
+class CredentialsUnreadable(UserFacingError):
     """A stored credential can't be decrypted with any configured key."""
+
+    error_class = "credentials_unreadable"
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(

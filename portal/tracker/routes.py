@@ -19,7 +19,6 @@ from portal.charts import velocity_chart
 from portal.confirm import ask_to_confirm, confirmed
 from portal.core.models import TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
 from portal.core.services import analytics
-from portal.core.services.connections import LOCAL_SLUG
 from portal.core.tracker import service
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 from portal.extensions import db
@@ -71,25 +70,17 @@ def labels() -> dict[str, Any]:
 # --- lookups ------------------------------------------------------------------------------------
 
 
+# TrackerNotFound from these becomes the 404 page, with its message, in the app's error handler.
 def _project(key: str) -> TrackerProject:
-    try:
-        return service.get_project(db.session, key)
-    except TrackerNotFound:
-        abort(404)
+    return service.get_project(db.session, key)
 
 
 def _task(key: str) -> TrackerTask:
-    try:
-        return service.get_task(db.session, key)
-    except TrackerNotFound:
-        abort(404)
+    return service.get_task(db.session, key)
 
 
 def _sprint(sprint_id: int) -> TrackerSprint:
-    try:
-        return service.get_sprint(db.session, sprint_id)
-    except TrackerNotFound:
-        abort(404)
+    return service.get_sprint(db.session, sprint_id)
 
 
 def _page_number() -> int:
@@ -518,6 +509,8 @@ def change_status(key: str):
     form = _status_form(task, formdata=request.form)
     if form.validate_on_submit():
         status = db.session.get(TrackerStatus, int(form.status.data))
+        if status is None:  # deleted since the form was drawn
+            abort(404)
         try:
             service.set_task_status(db.session, task, status, actor_id=current_user.id)
         except InvalidTrackerInput as refusal:
@@ -563,8 +556,7 @@ def sprints(key: str):
         ).all()
     }
     runner = connection_runner()
-    local = runner.view(LOCAL_SLUG)
-    result = runner.run(local, lambda adapter: analytics.project_velocity(adapter, project.key))
+    result = runner.run(runner.local, lambda adapter: analytics.project_velocity(adapter, project.key))
     bars = velocity_chart("velocity", result, title=f"Velocity of {project.name}") if result else None
     return render_template(
         "tracker/sprints.html",
@@ -581,9 +573,8 @@ def sprints(key: str):
 def sprint(sprint_id: int):
     tracker_sprint = _sprint(sprint_id)
     runner = connection_runner()
-    local = runner.view(LOCAL_SLUG)
     found, chart, drawn, _, _, notes = runner.run(
-        local, lambda adapter: sprint_charts(adapter, str(sprint_id), with_velocity=False)
+        runner.local, lambda adapter: sprint_charts(adapter, str(sprint_id), with_velocity=False)
     )
     return render_template(
         "tracker/sprint.html",

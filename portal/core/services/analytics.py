@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from portal.core.errors import UserFacingError
+
 from ..providers.base import PageRequest, ProviderAdapter, Sprint, SprintState, StatusCategory, Task
 
 MAX_CLOSED_SPRINT_PAGES = 10
@@ -67,8 +69,10 @@ class Burndown:
     notes: list[str] = field(default_factory=list)
 
 
-class SprintDatesMissing(Exception):
-    pass
+class SprintDatesMissing(UserFacingError):
+    """A sprint without (sensible) dates has no burndown; the message names the sprint."""
+
+    error_class = "sprint_dates_missing"
 
 
 def burndown(sprint: Sprint, tasks: Sequence[Task], *, today: date | None = None) -> Burndown:

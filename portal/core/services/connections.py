@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.core.errors import UserFacingError
+
 from ..db import Database
 from ..models import AuditEvent, ProviderConnection, User, utcnow
 from ..principals import LOCAL_CONNECTION_ID
@@ -369,7 +371,7 @@ def check_connection(
 # --- saving ----------------------------------------------------------------------
 
 
-class ConnectionInputError(Exception):
+class ConnectionInputError(UserFacingError):
     """Problems with the fields of a connection form; `field_errors` maps field to message.
 
     `outcome` is the failed check when the vendor refused, rather than the input being malformed.

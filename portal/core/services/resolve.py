@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from portal.core.errors import UserFacingError
+
 from ..providers.base import Priority, PriorityLevel, Status, StatusCategory, User
 
 MAX_CHOICES_SHOWN = 25
 
 
-class ResolveError(Exception):
+class ResolveError(UserFacingError):
     """An argument names nothing valid; the message says what would be."""
-
-    def __init__(self, message: str, *, error_class: str = "invalid_arguments"):
-        super().__init__(message)
-        self.message = message
-        self.error_class = error_class
 
 
 def _choices(values: Sequence[str]) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from portal.core.errors import UserFacingError
 from portal.core.models import (
     DEFAULT_STATUSES,
     PRIORITIES,
@@ -78,12 +79,14 @@ PRIORITY_RANK = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}  
 SORTS = ("updated", "created", "priority", "due", "key")
 
 
-class TrackerError(Exception):
+class TrackerError(UserFacingError):
     """Base class of what the tracker refuses."""
 
 
 class TrackerNotFound(TrackerError):
     """No project, task, sprint or status with that key or id."""
+
+    error_class = "not_found"
 
 
 class InvalidTrackerInput(TrackerError):
@@ -249,11 +252,11 @@ def add_status(session: Session, project: TrackerProject, *, name: str, category
         problems["category"] = "Choose to do, in progress or done."
     if problems:
         raise InvalidTrackerInput(problems)
-    position = session.scalar(
+    position = session.execute(
         select(func.coalesce(func.max(TrackerStatus.position), -1)).where(
             TrackerStatus.project_id == project.id
         )
-    )
+    ).scalar_one()
     status = TrackerStatus(project_id=project.id, name=name, category=category, position=position + 1)
     session.add(status)
     session.flush()
@@ -292,9 +295,9 @@ def delete_status(session: Session, status: TrackerStatus) -> None:
     if in_use:
         tasks = f"{in_use} tasks are" if in_use != 1 else "1 task is"
         raise InvalidTrackerInput({"status": f"{tasks} in {status.name!r}; move them first."})
-    remaining = session.scalar(
+    remaining = session.execute(
         select(func.count(TrackerStatus.id)).where(TrackerStatus.project_id == status.project_id)
-    )
+    ).scalar_one()
     if remaining <= 1:
         raise InvalidTrackerInput({"status": "A project needs at least one status."})
     session.delete(status)
@@ -629,13 +632,13 @@ def add_comment(
     session: Session, task: TrackerTask, *, body: str, author_id: int | None, at: datetime | None = None
 ) -> TrackerComment:
     problems: dict[str, str] = {}
-    body = _clean_text(body, "body", problems)
-    if not body and not problems:
+    text = _clean_text(body, "body", problems)
+    if not text and not problems:
         problems["body"] = "Write a comment."
-    if problems:
+    if problems or text is None:
         raise InvalidTrackerInput(problems)
     at = at or utcnow()
-    comment = TrackerComment(task_id=task.id, author_id=author_id, body=body, created_at=at)
+    comment = TrackerComment(task_id=task.id, author_id=author_id, body=text, created_at=at)
     session.add(comment)
     task.updated_at = at
     session.flush()
