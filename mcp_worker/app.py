@@ -242,7 +242,3 @@ def _principal(ctx):
     if isinstance(request, Request):
         return principal_of(request.scope)
     return None
-
-
-def create_worker(settings: Settings | None = None) -> WorkerApp:
-    return WorkerApp(settings or Settings.from_env())

@@ -144,13 +144,6 @@ class CredentialVerifier:
                 return load_access_token(session, presented.digest, self._resources)
             return load_key(session, presented.digest)
 
-    def forget(self) -> None:
-        self._cache.clear()
-
-
-# The verifier of keys alone became the verifier of every credential.
-KeyVerifier = CredentialVerifier
-
 
 @dataclass
 class AuditRecord:

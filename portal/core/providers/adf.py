@@ -29,9 +29,7 @@ from typing import Any
 from markdown_it.token import Token
 
 from ..markdown import (
-    MARKDOWN_MAX_CHARS,
     NotReadAsMarkdown,
-    markdown_parser,
     parse_markdown,
     plain_paragraphs,
 )
@@ -126,14 +124,6 @@ def _code_block(token: Token) -> Node:
 
 def _paragraph(content: list[Node]) -> Node:
     return {"type": "paragraph", "content": content}
-
-
-def parse_inline(text: str) -> list[Node]:
-    """ADF inline nodes (text with marks, hard breaks) for one block's Markdown text."""
-    if len(text) > MARKDOWN_MAX_CHARS:
-        return _merge_texts([_text(text, ())])
-    tokens = markdown_parser(linkify=False).parseInline(text)
-    return _inline_of(tokens[0].children or []) if tokens else []
 
 
 def _inline_of(children: list[Token]) -> list[Node]:

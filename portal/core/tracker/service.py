@@ -39,6 +39,7 @@ from portal.core.models import (
     User,
     utcnow,
 )
+from portal.core.providers.base import TaskSort
 
 T = TypeVar("T")
 
@@ -76,7 +77,7 @@ HISTORY_NAMES = {
 }
 
 PRIORITY_RANK = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}  # none=0 ... highest=5
-SORTS = ("updated", "created", "priority", "due", "key")
+SORTS = tuple(sort.value for sort in TaskSort)
 
 
 class TrackerError(UserFacingError):
