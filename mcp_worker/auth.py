@@ -172,6 +172,7 @@ class UsageRecorder:
         self._last_touch: dict[Presented, float] = {}
         self._audit: list[AuditRecord] = []
         self._wake = anyio.Event()
+        self._flushing = anyio.Lock()
 
     def touch(self, principal: Principal, presented: Presented) -> None:
         """Note a key's or grant's use; written at most once a minute per credential."""
@@ -202,14 +203,17 @@ class UsageRecorder:
                 await self.flush()
 
     async def flush(self) -> None:
-        touched, self._touched = self._touched, {}
-        audit, self._audit = self._audit, []
-        if not touched and not audit:
-            return
-        try:
-            await self._runtime.in_db_thread(self._write, touched, audit)
-        except Exception:
-            log.exception("could not record key usage and %d audit events", len(audit))
+        """Write what is pending. Waits for a write already under way, so that what was noted
+        before the call is in the database when it returns (or logged as lost if the write failed)."""
+        async with self._flushing:
+            touched, self._touched = self._touched, {}
+            audit, self._audit = self._audit, []
+            if not touched and not audit:
+                return
+            try:
+                await self._runtime.in_db_thread(self._write, touched, audit)
+            except Exception:
+                log.exception("could not record key usage and %d audit events", len(audit))
 
     def _write(self, touched: dict[tuple[str, int], datetime], audit: list[AuditRecord]) -> None:
         try:
