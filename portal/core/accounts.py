@@ -32,6 +32,10 @@ def normalize_email(email: str) -> str:
 
 
 def validate_email(email: str) -> str:
+    """The address normalised (trimmed, lower case).
+
+    Raises AccountError (field "email") for an empty or malformed address.
+    """
     email = normalize_email(email)
     if not email:
         raise AccountError("email", "Enter an email address.")
@@ -41,6 +45,10 @@ def validate_email(email: str) -> str:
 
 
 def validate_password(password: str) -> None:
+    """Check a new password's length.
+
+    Raises AccountError (field "password") when it is too short or too long.
+    """
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > 1024:

@@ -153,7 +153,10 @@ def rotate_key(session: Session, key: McpApiKey, *, now: datetime | None = None)
 
 
 def check_presented_key(raw_key: str | None) -> str:
-    """Reject a missing or malformed key without touching the database; return its digest."""
+    """Reject a missing or malformed key without touching the database; return its digest.
+
+    Raises CredentialRejected ("missing" or "malformed") saying what to send instead.
+    """
     if not raw_key:
         raise CredentialRejected(
             "missing",

@@ -50,13 +50,20 @@ class Vault:
         return self._fernet.encrypt(json.dumps(credentials, sort_keys=True).encode()).decode()
 
     def decrypt(self, token: str) -> dict[str, str]:
+        """The credential dict stored in `token`.
+
+        Raises CredentialsUnreadable when no configured key decrypts it.
+        """
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
         except (InvalidToken, ValueError, TypeError):
             raise CredentialsUnreadable() from None
 
     def rotate(self, token: str) -> str:
-        """Re-encrypt a stored credential with the newest key."""
+        """Re-encrypt a stored credential with the newest key.
+
+        Raises CredentialsUnreadable when no configured key decrypts it.
+        """
         try:
             return self._fernet.rotate(token.encode()).decode()
         except (InvalidToken, ValueError, TypeError):

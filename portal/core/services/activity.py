@@ -142,7 +142,10 @@ class ActivityPage:
 def period_bounds(
     period: str | None, start: date | None, end: date | None, *, now: datetime | None = None
 ) -> tuple[datetime | None, datetime | None]:
-    """(since, until) for a preset period ('24h', '7d', '30d') or a from/to day range (whole UTC days)."""
+    """(since, until) for a preset period ('24h', '7d', '30d') or a from/to day range (whole UTC days).
+
+    Raises ActivityFilterError for an unknown period or a range that ends before it starts.
+    """
     now = now or utcnow()
     since = until = None
     if period:

@@ -76,7 +76,10 @@ class SprintDatesMissing(UserFacingError):
 
 
 def burndown(sprint: Sprint, tasks: Sequence[Task], *, today: date | None = None) -> Burndown:
-    """One point per sprint day: remaining work at the end of that day, against the ideal straight line."""
+    """One point per sprint day: remaining work at the end of that day, against the ideal straight line.
+
+    Raises SprintDatesMissing when the sprint lacks a start or an end, or ends before it starts.
+    """
     if sprint.start is None or sprint.end is None:
         raise SprintDatesMissing(f"Sprint {sprint.name!r} has no start or end date, so it has no burndown.")
     today = today or datetime.now(UTC).date()

@@ -615,7 +615,10 @@ def rotate_credentials(session: Session, vault: Vault) -> tuple[int, list[str]]:
 
 
 def connection_options(provider_type: str, raw: Iterable[str]) -> dict[str, str]:
-    """Parse KEY=VALUE vendor options (the command line's --option)."""
+    """Parse KEY=VALUE vendor options (the command line's --option).
+
+    Raises ConnectionInputError for an item that is not KEY=VALUE.
+    """
     options: dict[str, str] = {}
     for item in raw:
         key, sep, value = item.partition("=")

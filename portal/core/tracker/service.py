@@ -148,7 +148,10 @@ def create_project(
     actor_id: int | None = None,
     at: datetime | None = None,
 ) -> TrackerProject:
-    """Add a project with the default statuses To do, In progress and Done."""
+    """Add a project with the default statuses To do, In progress and Done.
+
+    Raises InvalidTrackerInput for a malformed or taken key or an empty name.
+    """
     key = (key or "").strip().upper()
     problems: dict[str, str] = {}
     if not PROJECT_KEY_PATTERN.match(key):
@@ -175,7 +178,10 @@ def create_project(
 def update_project(
     session: Session, project: TrackerProject, *, name: str, description: str | None
 ) -> TrackerProject:
-    """Rename or re-describe a project. The key never changes: task keys are built from it."""
+    """Rename or re-describe a project. The key never changes: task keys are built from it.
+
+    Raises InvalidTrackerInput for an empty or too long name.
+    """
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 120, problems, "Enter a project name.")
     description = _clean_text(description, "description", problems)
@@ -188,6 +194,10 @@ def update_project(
 
 
 def get_project(session: Session, key: str) -> TrackerProject:
+    """The project with this key (any case).
+
+    Raises TrackerNotFound when there is none.
+    """
     project = session.scalar(select(TrackerProject).where(TrackerProject.key == (key or "").strip().upper()))
     if project is None:
         raise TrackerNotFound(f"No project with the key {key!r}.")
@@ -233,7 +243,10 @@ def status_named(session: Session, project: TrackerProject, name: str) -> Tracke
 
 
 def initial_status(session: Session, project: TrackerProject) -> TrackerStatus:
-    """Where new tasks start: the first to-do status, else the first status that is not done."""
+    """Where new tasks start: the first to-do status, else the first status that is not done.
+
+    Raises InvalidTrackerInput when the project has no statuses.
+    """
     statuses = project_statuses(session, project)
     for wanted in ("todo", "in_progress"):
         for status in statuses:
@@ -245,6 +258,10 @@ def initial_status(session: Session, project: TrackerProject) -> TrackerStatus:
 
 
 def add_status(session: Session, project: TrackerProject, *, name: str, category: str) -> TrackerStatus:
+    """Add a status at the end of the project's list.
+
+    Raises InvalidTrackerInput for an empty or taken name or an unknown category.
+    """
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 60, problems, "Enter a status name.")
     if name and status_named(session, project, name) is not None:
@@ -267,7 +284,10 @@ def add_status(session: Session, project: TrackerProject, *, name: str, category
 def update_status(
     session: Session, status: TrackerStatus, *, name: str, category: str, at: datetime | None = None
 ) -> TrackerStatus:
-    """Rename or re-categorise a status; tasks in it gain or lose done_at with the category."""
+    """Rename or re-categorise a status; tasks in it gain or lose done_at with the category.
+
+    Raises InvalidTrackerInput for an empty or taken name or an unknown category.
+    """
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 60, problems, "Enter a status name.")
     same_name = status_named(session, status.project, name) if name else None
@@ -291,7 +311,10 @@ def update_status(
 
 
 def delete_status(session: Session, status: TrackerStatus) -> None:
-    """Remove a status no task is in; a project keeps at least one status."""
+    """Remove a status no task is in; a project keeps at least one status.
+
+    Raises InvalidTrackerInput while tasks are in it, or when it is the last one.
+    """
     in_use = session.scalar(select(func.count(TrackerTask.id)).where(TrackerTask.status_id == status.id))
     if in_use:
         tasks = f"{in_use} tasks are" if in_use != 1 else "1 task is"
@@ -374,6 +397,10 @@ def _apply_sprint(
 
 
 def get_sprint(session: Session, sprint_id: int) -> TrackerSprint:
+    """The sprint with this id, its project loaded.
+
+    Raises TrackerNotFound when there is none.
+    """
     sprint = session.get(TrackerSprint, sprint_id, options=[joinedload(TrackerSprint.project)])
     if sprint is None:
         raise TrackerNotFound(f"No sprint with the id {sprint_id}.")
@@ -403,7 +430,10 @@ def list_sprints(
 
 
 def get_task(session: Session, key: str) -> TrackerTask:
-    """The task with this key ("DEMO-12", any case)."""
+    """The task with this key ("DEMO-12", any case).
+
+    Raises TrackerNotFound when there is none (or the key is malformed).
+    """
     match = TASK_KEY_PATTERN.match((key or "").strip())
     task = None
     if match:
@@ -418,6 +448,10 @@ def get_task(session: Session, key: str) -> TrackerTask:
 
 
 def get_task_by_id(session: Session, task_id: int) -> TrackerTask:
+    """The task with this id.
+
+    Raises TrackerNotFound when there is none.
+    """
     task = session.scalar(_task_select().where(TrackerTask.id == task_id))
     if task is None:
         raise TrackerNotFound(f"No task with the id {task_id}.")
@@ -632,6 +666,10 @@ def task_history(session: Session, task: TrackerTask) -> list[TrackerTaskChange]
 def add_comment(
     session: Session, task: TrackerTask, *, body: str, author_id: int | None, at: datetime | None = None
 ) -> TrackerComment:
+    """Comment on a task in Markdown (the task counts as updated).
+
+    Raises InvalidTrackerInput for an empty or too long body.
+    """
     problems: dict[str, str] = {}
     text = _clean_text(body, "body", problems)
     if not text and not problems:
