@@ -77,7 +77,7 @@ class TrackerStatus(Base):
 
     @property
     def is_done(self) -> bool:
-        return self.category == "done"
+        return self.category == StatusCategory.DONE
 
     def __repr__(self) -> str:
         return f"<TrackerStatus {self.name!r} {self.category}>"

@@ -39,7 +39,7 @@ from portal.core.models import (
     User,
     utcnow,
 )
-from portal.core.providers.base import TaskSort
+from portal.core.providers.base import SprintState, StatusCategory, TaskSort
 
 T = TypeVar("T")
 
@@ -248,7 +248,7 @@ def initial_status(session: Session, project: TrackerProject) -> TrackerStatus:
     Raises InvalidTrackerInput when the project has no statuses.
     """
     statuses = project_statuses(session, project)
-    for wanted in ("todo", "in_progress"):
+    for wanted in (StatusCategory.TODO, StatusCategory.IN_PROGRESS):
         for status in statuses:
             if status.category == wanted:
                 return status
@@ -381,16 +381,16 @@ def _apply_sprint(
     goal = _clean_text(goal, "goal", problems)
     if state not in SPRINT_STATES:
         problems["state"] = "Choose future, active or closed."
-    elif state != "future" and (start_date is None or end_date is None):
+    elif state != SprintState.FUTURE and (start_date is None or end_date is None):
         field_name = "start_date" if start_date is None else "end_date"
         problems[field_name] = "A running or closed sprint needs a start and an end date."
     if start_date and end_date and end_date < start_date:
         problems["end_date"] = "The end date is before the start date."
     if problems:
         raise InvalidTrackerInput(problems)
-    if state == "closed" and sprint.state != "closed":
+    if state == SprintState.CLOSED and sprint.state != SprintState.CLOSED:
         sprint.completed_at = at
-    elif state != "closed":
+    elif state != SprintState.CLOSED:
         sprint.completed_at = None
     sprint.name, sprint.goal, sprint.state = name, goal, state
     sprint.start_date, sprint.end_date = start_date, end_date
@@ -886,7 +886,7 @@ def _validated(
         sprint = session.get(TrackerSprint, values["sprint_id"])
         if sprint is None or sprint.project_id != project.id:
             problems["sprint"] = f"Choose a sprint of {project.key}."
-        elif sprint.state == "closed":
+        elif sprint.state == SprintState.CLOSED:
             problems["sprint"] = f"{sprint.name} is closed; choose a running or planned sprint."
     if "sprint_id" in values:
         cleaned["sprint_id"] = values["sprint_id"]
