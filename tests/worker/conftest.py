@@ -45,8 +45,11 @@ def worker(schema, worker_env, tmp_path_factory):
 async def in_process_worker(schema, worker_env):
     """The worker's app in this process, with its background recorder running, for in-memory clients."""
     app = WorkerApp(Settings.from_env({**os.environ, **WORKER_TEST_SETTINGS, **worker_env}))
-    async with app.running():
-        yield app
+    try:
+        async with app.running():
+            yield app
+    finally:
+        app.runtime.database.dispose()  # its own engine: no connection outlives the test
 
 
 @pytest.fixture
