@@ -13,7 +13,7 @@ MCP_PORT ?= 8080
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]' -c constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -42,9 +42,13 @@ test: install
 test-clients:
 	bash scripts/install-test-clients.sh
 
+# Ruff, the type checker (files and settings in pyproject's [tool.mypy]) and the import contracts
+# ([tool.importlinter]: the core imports neither Flask nor MCP nor a front; the fronts not each other).
 lint: install
 	$(BIN)/ruff check portal mcp_worker tests benchmarks
 	$(BIN)/ruff format --check portal mcp_worker tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/worker_bench.py

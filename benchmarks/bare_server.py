@@ -21,16 +21,20 @@ from mcp_worker.tools.account import WhoAmI
 
 # The worker's own whoami definition and an answer of the same shape, so the client does the same work
 # (including validating the structured result against the output schema) on both servers.
-TOOL = build_registry().get("whoami").mcp_tool
+_WHOAMI = build_registry().get("whoami")
+assert _WHOAMI is not None, "the worker has a whoami tool"
+TOOL = _WHOAMI.mcp_tool
 ANSWER = WhoAmI(
     user_id=1,
     email="bench@example.com",
     name="bench",
+    signed_in_with="key",
     key_name="bench",
     client="other",
     read_only=False,
     key_expires_at=None,
     connection_count=1,
+    allowed_connections=None,
 )
 
 
@@ -74,7 +78,8 @@ def main() -> None:
     config = Config()
     config.bind = [f"127.0.0.1:{int(sys.argv[1])}"]
     config.accesslog = None
-    asyncio.run(serve(build(), config, mode="asgi"))
+    # Starlette is an ASGI app; hypercorn's signature names its own, narrower scope types.
+    asyncio.run(serve(build(), config, mode="asgi"))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -27,7 +28,6 @@ from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -35,6 +35,7 @@ from starlette.routing import Mount, Route
 from portal.core.config import Settings
 from portal.core.db import DatabaseUnavailable
 from portal.core.oauth.grants import READ_SCOPE, WRITE_SCOPE
+from portal.core.principals import Principal
 
 from . import __version__
 from .auth import (
@@ -61,6 +62,11 @@ INSTRUCTIONS = (
     "built-in team tracker). Every object has a ref '<connection>:<id>'; pass refs back to other tools. "
     "Start with list_connections or list_my_tasks."
 )
+
+
+# Who is calling in an in-process MCP session, where no HTTP request carries a credential; set only
+# by WorkerApp.signed_in, which verifies the credential as AuthMiddleware does. Never set on the HTTP path.
+_IN_PROCESS_PRINCIPAL: ContextVar[Principal | None] = ContextVar("in_process_principal", default=None)
 
 
 class WorkerApp:
@@ -132,13 +138,33 @@ class WorkerApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app) -> AsyncIterator[None]:
-        async with self.sessions.run(), anyio.create_task_group() as tg:
+        async with self.sessions.run(), self.running():
+            yield
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The background work any session needs (the usage and audit recorder), stopped on leaving."""
+        async with anyio.create_task_group() as tg:
             tg.start_soon(self.usage.run)
             try:
                 yield
             finally:
                 tg.cancel_scope.cancel()
                 self.directory.close()
+
+    @contextlib.asynccontextmanager
+    async def signed_in(self, raw_credential: str) -> AsyncIterator[Principal]:
+        """Serve in-process MCP sessions (`Client(app.server)`) opened in this block as the credential's holder.
+
+        The key or access token is verified exactly as AuthMiddleware verifies a presented one.
+        Raises CredentialRejected when it would be refused over HTTP.
+        """
+        _, principal = await self.verifier.verify(raw_credential)
+        token = _IN_PROCESS_PRINCIPAL.set(principal)
+        try:
+            yield principal
+        finally:
+            _IN_PROCESS_PRINCIPAL.reset(token)
 
     # --- MCP handlers ----------------------------------------------------------
     async def _list_tools(self, ctx, params) -> types.ListToolsResult:
@@ -195,7 +221,7 @@ class WorkerApp:
             headers=headers,
         )
 
-    async def _not_found(self, request: Request, exc: HTTPException) -> Response:
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
         """Any path the worker doesn't serve (other discovery paths included): say how to connect.
 
         A 404 with directions rather than a 401, so that a client probing here shows
@@ -238,12 +264,8 @@ class _AsgiEndpoint:
         await self._app(scope, receive, send)
 
 
-def _principal(ctx):
+def _principal(ctx) -> Principal | None:
     request = getattr(ctx, "request", None)
     if isinstance(request, Request):
         return principal_of(request.scope)
-    return None
-
-
-def create_worker(settings: Settings | None = None) -> WorkerApp:
-    return WorkerApp(settings or Settings.from_env())
+    return _IN_PROCESS_PRINCIPAL.get()

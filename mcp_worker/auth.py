@@ -27,10 +27,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
@@ -38,6 +36,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.core.keys import KEY_PATTERN, check_presented_key, hash_key, load_key
 from portal.core.models import AuditEvent, McpApiKey, OAuthGrant, utcnow
@@ -56,10 +55,6 @@ from .throttle import AuthThrottle
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_CODE = -32001
 PRINCIPAL_KEY = "pm.principal"
@@ -149,13 +144,6 @@ class CredentialVerifier:
                 return load_access_token(session, presented.digest, self._resources)
             return load_key(session, presented.digest)
 
-    def forget(self) -> None:
-        self._cache.clear()
-
-
-# The verifier of keys alone became the verifier of every credential.
-KeyVerifier = CredentialVerifier
-
 
 @dataclass
 class AuditRecord:
@@ -184,6 +172,7 @@ class UsageRecorder:
         self._last_touch: dict[Presented, float] = {}
         self._audit: list[AuditRecord] = []
         self._wake = anyio.Event()
+        self._flushing = anyio.Lock()
 
     def touch(self, principal: Principal, presented: Presented) -> None:
         """Note a key's or grant's use; written at most once a minute per credential."""
@@ -214,14 +203,17 @@ class UsageRecorder:
                 await self.flush()
 
     async def flush(self) -> None:
-        touched, self._touched = self._touched, {}
-        audit, self._audit = self._audit, []
-        if not touched and not audit:
-            return
-        try:
-            await self._runtime.in_db_thread(self._write, touched, audit)
-        except Exception:
-            log.exception("could not record key usage and %d audit events", len(audit))
+        """Write what is pending. Waits for a write already under way, so that what was noted
+        before the call is in the database when it returns (or logged as lost if the write failed)."""
+        async with self._flushing:
+            touched, self._touched = self._touched, {}
+            audit, self._audit = self._audit, []
+            if not touched and not audit:
+                return
+            try:
+                await self._runtime.in_db_thread(self._write, touched, audit)
+            except Exception:
+                log.exception("could not record key usage and %d audit events", len(audit))
 
     def _write(self, touched: dict[tuple[str, int], datetime], audit: list[AuditRecord]) -> None:
         try:
@@ -413,7 +405,7 @@ class AuthMiddleware:
         """Serve a long-lived GET (an SSE stream) and end it once its credential stops being valid."""
         response = {"started": False, "finished": False}
 
-        async def tracked_send(message: dict[str, Any]) -> None:
+        async def tracked_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["started"] = True
             elif message["type"] == "http.response.body" and not message.get("more_body", False):

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import anyio
 
+from portal.core.errors import UserFacingError
 from portal.core.principals import Limits
 from portal.core.providers.base import ProviderAdapter
-from portal.core.providers.errors import ProviderError
 from portal.core.services import connections as connection_service
 from portal.core.services.connections import ConnectionView
 from portal.core.services.resolve import Ref, ResolveError, parse_ref, resolve_slug
@@ -33,14 +33,12 @@ T = TypeVar("T")
 MAX_CACHED_ADAPTERS = 256
 
 
-class ConnectionUnusable(Exception):
+class ConnectionUnusable(UserFacingError):
     """A connection that can't serve requests now (disabled, or its credentials unreadable)."""
 
     def __init__(self, view: ConnectionView, message: str, error_class: str):
-        super().__init__(message)
+        super().__init__(message, error_class=error_class)
         self.view = view
-        self.message = message
-        self.error_class = error_class
 
 
 class AdapterCache:
@@ -207,7 +205,7 @@ class ConnectionDirectory:
 
 def expected_failure(exc: BaseException) -> bool:
     """A failure with a message meant for the user, as opposed to a bug in this server."""
-    return isinstance(exc, ProviderError | TimeoutError) or isinstance(getattr(exc, "message", None), str)
+    return isinstance(exc, UserFacingError | TimeoutError)
 
 
 async def fan_out(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal.core.config import Settings
 from portal.core.db import engine_options
+from portal.core.errors import UserFacingError
 from portal.core.models import User
 from portal.core.providers.http import HttpPolicy
 from portal.core.vault import Vault
@@ -58,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["pm_http_policy"] = HttpPolicy(
         allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle
     )
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips)
+    # Flask's documented way to wrap the app in WSGI middleware.
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
@@ -93,7 +95,18 @@ def _load_user(session_id: str):
     return SessionUser(user)
 
 
+# The HTTP status of a refusal no route turned into a form error or a flash message.
+_STATUS_BY_ERROR_CLASS = {"not_found": 404, "permission_denied": 403}
+
+
 def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(UserFacingError)
+    def refused(error: UserFacingError):
+        db.session.rollback()  # nothing half-written
+        status = _STATUS_BY_ERROR_CLASS.get(error.error_class, 400)
+        template = "errors/404.html" if status == 404 else "errors/400.html"
+        return render_template(template, message=str(error)), status
+
     @app.errorhandler(404)
     def not_found(_error):
         return render_template("errors/404.html"), 404

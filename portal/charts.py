@@ -98,14 +98,14 @@ def burndown_chart(chart_id: str, chart: Burndown, *, title: str) -> Markup:
     body = _grid(left, top, plot_w, plot_h, ceiling)
     ideal = " ".join(f"{x(i):.1f},{y(p.ideal):.1f}" for i, p in enumerate(points))
     body.append(f'<polyline class="ideal" points="{ideal}"/>')
-    known = [(i, p) for i, p in enumerate(points) if p.remaining is not None]
+    known = [(i, p, p.remaining) for i, p in enumerate(points) if p.remaining is not None]
     if known:
-        line = " ".join(f"{x(i):.1f},{y(p.remaining):.1f}" for i, p in known)
+        line = " ".join(f"{x(i):.1f},{y(left_over):.1f}" for i, _, left_over in known)
         body.append(f'<polyline class="remaining" points="{line}"/>')
-        for i, p in known:
-            tip = f"{p.date.isoformat()}: {number(p.remaining)} left (ideal {number(p.ideal)})"
+        for i, p, left_over in known:
+            tip = f"{p.date.isoformat()}: {number(left_over)} left (ideal {number(p.ideal)})"
             body.append(
-                f'<circle class="remaining-dot" cx="{x(i):.1f}" cy="{y(p.remaining):.1f}" r="3">'
+                f'<circle class="remaining-dot" cx="{x(i):.1f}" cy="{y(left_over):.1f}" r="3">'
                 f"<title>{escape(tip)}</title></circle>"
             )
     if points:

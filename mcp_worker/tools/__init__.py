@@ -1,8 +1,5 @@
 """The worker's tools, grouped like toolsets; `build_registry()` collects them all."""
 
-from portal.core.services.resolve import ResolveError
-
-from ..connections import ConnectionUnusable
 from .context import explain_provider_error
 from .registry import ToolRegistry
 
@@ -12,7 +9,6 @@ def build_registry() -> ToolRegistry:
 
     registry = ToolRegistry()
     registry.describe_provider_error = explain_provider_error
-    registry.expected_errors = (ResolveError, ConnectionUnusable)
     for module in (account, projects, tasks, comments, agile, sprints, links, worklogs, fields, bulk):
         registry.add_toolset(module.toolset)
     return registry

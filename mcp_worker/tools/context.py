@@ -7,6 +7,7 @@ import binascii
 import json
 from typing import Any
 
+from portal.core.errors import UserFacingError
 from portal.core.providers import errors
 from portal.core.providers.registry import PROVIDER_LABELS
 from portal.core.services.connections import ConnectionView
@@ -112,9 +113,8 @@ def failure_of(view_slug: str, exc: BaseException, call: ToolCall) -> tuple[str,
             "timed_out",
             f"{view_slug} did not answer in time ({exc}); the other connections' results are shown.",
         )
-    message = getattr(exc, "message", None)
-    if message:
-        return getattr(exc, "error_class", "unavailable"), f"{view_slug}: {message}"
+    if isinstance(exc, UserFacingError):
+        return exc.error_class, f"{view_slug}: {exc}"
     # Logged with its traceback by fan_out; only its kind is shown here.
     return (
         "internal_error",

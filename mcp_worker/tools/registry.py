@@ -18,6 +18,7 @@ from typing import Any, get_type_hints
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from portal.core.errors import UserFacingError
 from portal.core.models import utcnow
 from portal.core.principals import Principal
 from portal.core.providers import errors as provider_errors
@@ -41,13 +42,8 @@ class ToolOutput(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
-class ToolFailure(Exception):
+class ToolFailure(UserFacingError):
     """A failure the caller can act on; becomes an isError result with this message."""
-
-    def __init__(self, message: str, *, error_class: str = "invalid_arguments"):
-        super().__init__(message)
-        self.message = message
-        self.error_class = error_class
 
 
 @dataclass
@@ -182,8 +178,6 @@ class ToolRegistry:
         self._tools: dict[str, ToolSpec] = {}
         self._listings: dict[bool, list[types.Tool]] = {}
         self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
-        # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
-        self.expected_errors: tuple[type[Exception], ...] = ()
 
     def add(self, spec: ToolSpec) -> None:
         if spec.name in self._tools:
@@ -273,14 +267,10 @@ class ToolRegistry:
         """The handler's output as a result; every failure it raises translated once, here."""
         try:
             output = await spec.handler(call, args)
-        except ToolFailure as exc:
-            return outcome.failed(exc.error_class, exc.message)
         except provider_errors.ProviderError as exc:
             return outcome.failed(exc.kind, self.describe_provider_error(call, exc))
-        except self.expected_errors as exc:
-            return outcome.failed(
-                getattr(exc, "error_class", "invalid_arguments"), getattr(exc, "message", str(exc))
-            )
+        except UserFacingError as exc:
+            return outcome.failed(exc.error_class, str(exc))
         except Exception:
             log.exception("tool %s failed", spec.name)
             return outcome.failed(

@@ -7,7 +7,7 @@ due, url); full bodies come only from the get_* tools.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel, Field
 
@@ -102,6 +102,10 @@ class ConnectionFailure(BaseModel):
     message: str
 
 
+@overload
+def person(user: domain.User) -> PersonOut: ...
+@overload
+def person(user: None) -> None: ...
 def person(user: domain.User | None) -> PersonOut | None:
     return PersonOut(ref=user.ref, name=user.name, email=user.email) if user else None
 

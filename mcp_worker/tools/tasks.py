@@ -12,6 +12,7 @@ from portal.core.providers import errors as provider_errors
 from portal.core.providers.base import (
     ME,
     PageRequest,
+    Status,
     TaskChanges,
     TaskDraft,
     TaskQuery,
@@ -175,7 +176,7 @@ async def _build_query(
             assignee = ME
         else:
             assignee = await person_id(conns, view, spec, project_id, "among the people of this connection")
-    statuses = ()
+    statuses: tuple[Status, ...] = ()
     if args.status:
         if not project_id:
             raise ToolFailure("Filtering by status name needs a project; or use status_category.")

@@ -6,6 +6,8 @@ link with `export.csv` in it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -58,8 +60,8 @@ def _form(team: bool) -> ActivityFilterForm:
         form.grant.choices = [SelectChoice("", "Any app")] + [
             SelectChoice(str(g.id), f"{g.client_name} (since {g.created_at:%Y-%m-%d})") for g in grants
         ]
-        slugs = [LOCAL_SLUG] + [row.slug for row in user_connection_rows(db.session, current_user.id)]
-        form.connection.choices = [SelectChoice("", "Any connection")] + [SelectChoice(s, s) for s in slugs]
+        own = [LOCAL_SLUG] + [row.slug for row in user_connection_rows(db.session, current_user.id)]
+        form.connection.choices = [SelectChoice("", "Any connection")] + [SelectChoice(s, s) for s in own]
     form.tool.choices = [SelectChoice("", "Any tool")] + [
         SelectChoice(name, name) for name in service.tools_used(db.session, viewer_id)
     ]
@@ -95,7 +97,7 @@ def _filter(form: ActivityFilterForm, team: bool) -> service.ActivityFilter | No
         return None
 
 
-def _params() -> dict[str, str]:
+def _params() -> dict[str, Any]:
     return {name: value for name, value in request.args.items() if name != "page" and value}
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.core.errors import UserFacingError
 
 from .models import AuditEvent, User, utcnow
 
@@ -18,15 +19,12 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
-@dataclass
-class AccountError(Exception):
+class AccountError(UserFacingError):
     """A problem with one field of an account request."""
 
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def normalize_email(email: str) -> str:
@@ -34,6 +32,10 @@ def normalize_email(email: str) -> str:
 
 
 def validate_email(email: str) -> str:
+    """The address normalised (trimmed, lower case).
+
+    Raises AccountError (field "email") for an empty or malformed address.
+    """
     email = normalize_email(email)
     if not email:
         raise AccountError("email", "Enter an email address.")
@@ -43,6 +45,10 @@ def validate_email(email: str) -> str:
 
 
 def validate_password(password: str) -> None:
+    """Check a new password's length.
+
+    Raises AccountError (field "password") when it is too short or too long.
+    """
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > 1024:

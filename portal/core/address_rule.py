@@ -89,11 +89,11 @@ def why_blocked(ip: IPAddress) -> str | None:
     carried = carried_ipv4(ip)
     if carried is not None:
         inner, wrapper = carried
-        why = why_blocked(inner)
-        return f"{why} ({inner}) inside {wrapper}" if why else None
-    for network, why in _V6:
-        if ip in network:
-            return why
+        inner_why = why_blocked(inner)
+        return f"{inner_why} ({inner}) inside {wrapper}" if inner_why else None
+    for network6, why6 in _V6:
+        if ip in network6:
+            return why6
     if ip not in GLOBAL_UNICAST_V6:
         return "a reserved IPv6 address (not global unicast)"
     return None

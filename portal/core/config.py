@@ -198,10 +198,6 @@ class Settings:
     oauth_unused_client_hours: float = 24.0
     oauth_access_token_seconds: int = 3600
 
-    @property
-    def is_development(self) -> bool:
-        return self.env == DEVELOPMENT
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
         """Build settings from environment variables; `overrides` win over the environment.

@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.core.errors import UserFacingError
+
 from .models import MCP_CLIENTS, AuditEvent, McpApiKey, User, utcnow
-from .principals import CredentialRejected, Limits, Principal, ensure_usable, stored_connection_ids
+from .principals import CredentialRejected, Limits, Principal, stored_connection_ids
 from .services.connections import check_connection_ids
 
 KEY_PATTERN = re.compile(r"mcp_[0-9a-f]{64}")
@@ -25,7 +27,7 @@ PREFIX_LENGTH = len("mcp_") + 8
 EXPIRY_CHOICES = (30, 90, 365)
 
 
-class KeyRequestError(Exception):
+class KeyRequestError(UserFacingError):
     """Base for key problems a person can act on."""
 
 
@@ -150,22 +152,20 @@ def rotate_key(session: Session, key: McpApiKey, *, now: datetime | None = None)
     )
 
 
-# A refused key and a refused OAuth token are one kind of refusal; the old names stay for callers.
-KeyRejected = CredentialRejected
-VerifiedKey = Principal
-
-
 def check_presented_key(raw_key: str | None) -> str:
-    """Reject a missing or malformed key without touching the database; return its digest."""
+    """Reject a missing or malformed key without touching the database; return its digest.
+
+    Raises CredentialRejected ("missing" or "malformed") saying what to send instead.
+    """
     if not raw_key:
-        raise KeyRejected(
+        raise CredentialRejected(
             "missing",
             "No MCP API key was sent. Send it in the X-MCP-API-Key header "
             "(or as 'Authorization: Bearer mcp_...'); create one in the portal under MCP keys. "
             "Clients that support OAuth sign in through the portal instead.",
         )
     if not looks_like_key(raw_key):
-        raise KeyRejected(
+        raise CredentialRejected(
             "malformed",
             "The MCP API key is malformed: it must be 'mcp_' followed by 64 lowercase hex characters. "
             "Copy it again from the portal, or create a new one.",
@@ -194,9 +194,3 @@ def load_key(session: Session, digest: str) -> Principal | None:
         revoked_at=key.revoked_at,
         user_active=user.is_active,
     )
-
-
-def verify_key(session: Session, raw_key: str | None, *, now: datetime | None = None) -> Principal:
-    """Check a presented key against the database; raise KeyRejected saying why it fails."""
-    digest = check_presented_key(raw_key)
-    return ensure_usable(load_key(session, digest), now=now)

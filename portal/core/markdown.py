@@ -69,9 +69,11 @@ def _new_parser(linkify: bool) -> MarkdownIt:
     parser.disable(["image", "html_block", "html_inline"])
     if linkify:
         parser.enable("linkify")
+        assert parser.linkify is not None, "markdown-it-py's linkify extra provides the link finder"
         # Only addresses written with their scheme become links: "notes.py" is a file name, not a site.
         parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
-    parser.validateLink = is_safe_link  # markdown-it's hook for which link addresses are kept
+    # markdown-it's documented hook for which link addresses are kept.
+    parser.validateLink = is_safe_link  # type: ignore[method-assign]
     return parser
 
 

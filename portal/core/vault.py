@@ -7,13 +7,17 @@ from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from .errors import UserFacingError
+
 
 class VaultKeyError(Exception):
     """CREDENTIALS_KEY is malformed; the message says how to make a good one."""
 
 
-class CredentialsUnreadable(Exception):
+class CredentialsUnreadable(UserFacingError):
     """A stored credential can't be decrypted with any configured key."""
+
+    error_class = "credentials_unreadable"
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
@@ -46,13 +50,20 @@ class Vault:
         return self._fernet.encrypt(json.dumps(credentials, sort_keys=True).encode()).decode()
 
     def decrypt(self, token: str) -> dict[str, str]:
+        """The credential dict stored in `token`.
+
+        Raises CredentialsUnreadable when no configured key decrypts it.
+        """
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
         except (InvalidToken, ValueError, TypeError):
             raise CredentialsUnreadable() from None
 
     def rotate(self, token: str) -> str:
-        """Re-encrypt a stored credential with the newest key."""
+        """Re-encrypt a stored credential with the newest key.
+
+        Raises CredentialsUnreadable when no configured key decrypts it.
+        """
         try:
             return self._fernet.rotate(token.encode()).decode()
         except (InvalidToken, ValueError, TypeError):

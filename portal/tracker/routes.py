@@ -21,7 +21,6 @@ from portal.charts import velocity_chart
 from portal.confirm import ask_to_confirm, confirmed
 from portal.core.models import TrackerField, TrackerProject, TrackerSprint, TrackerStatus, TrackerTask
 from portal.core.services import analytics
-from portal.core.services.connections import LOCAL_SLUG
 from portal.core.tracker import service, work
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 from portal.extensions import db
@@ -678,6 +677,8 @@ def change_status(key: str):
     form = _status_form(task, formdata=request.form)
     if form.validate_on_submit():
         status = db.session.get(TrackerStatus, int(form.status.data))
+        if status is None:  # deleted since the form was drawn
+            abort(404)
         try:
             service.set_task_status(db.session, task, status, actor_id=current_user.id)
         except InvalidTrackerInput as refusal:
@@ -798,8 +799,7 @@ def sprints(key: str):
         ).all()
     }
     runner = connection_runner()
-    local = runner.view(LOCAL_SLUG)
-    result = runner.run(local, lambda adapter: analytics.project_velocity(adapter, project.key))
+    result = runner.run(runner.local, lambda adapter: analytics.project_velocity(adapter, project.key))
     bars = velocity_chart("velocity", result, title=f"Velocity of {project.name}") if result else None
     return render_template(
         "tracker/sprints.html",
@@ -816,9 +816,8 @@ def sprints(key: str):
 def sprint(sprint_id: int):
     tracker_sprint = _found(service.get_sprint, sprint_id)
     runner = connection_runner()
-    local = runner.view(LOCAL_SLUG)
     found, chart, drawn, _, _, notes = runner.run(
-        local, lambda adapter: sprint_charts(adapter, str(sprint_id), with_velocity=False)
+        runner.local, lambda adapter: sprint_charts(adapter, str(sprint_id), with_velocity=False)
     )
     return render_template(
         "tracker/sprint.html",

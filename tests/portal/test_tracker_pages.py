@@ -110,6 +110,14 @@ def test_unknown_projects_and_tasks_are_404(client, project):
     assert client.get("/sprints/999/edit").status_code == 404
 
 
+def test_a_refusal_no_route_handles_is_shown_with_its_message(client, project):
+    response = client.get("/tasks/WEB-99")
+    assert response.status_code == 404
+    assert "No task with the key &#39;WEB-99&#39;." in response.get_data(as_text=True)
+    response = client.get("/sprints/999/edit")
+    assert "No sprint with the id 999." in response.get_data(as_text=True)
+
+
 def test_posts_without_a_csrf_token_are_refused_and_write_nothing(client, app, project):
     key = add_task(app, "Protected")
     response = client.post("/projects/new", data={"key": "EVIL", "name": "Evil"})

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from mcp_worker.app import WorkerApp
 from portal.core import keys as key_service
+from portal.core.config import Settings
 from portal.core.models import User
 from portal.extensions import db
 from tests.conftest import PASSWORD
@@ -10,7 +14,7 @@ from tests.fakes.clickup import ClickUpFake
 from tests.fakes.jira import FakeJira
 from tests.fakes.openproject import FakeOpenProject
 
-from .harness import start_worker
+from .harness import WORKER_TEST_SETTINGS, start_worker
 
 
 @pytest.fixture
@@ -38,6 +42,17 @@ def worker(schema, worker_env, tmp_path_factory):
     process = start_worker(worker_env, tmp_path_factory.mktemp("worker-log") / "worker.log")
     yield process
     process.stop()
+
+
+@pytest.fixture
+async def in_process_worker(schema, worker_env):
+    """The worker's app in this process, with its background recorder running, for in-memory clients."""
+    app = WorkerApp(Settings.from_env({**os.environ, **WORKER_TEST_SETTINGS, **worker_env}))
+    try:
+        async with app.running():
+            yield app
+    finally:
+        app.runtime.database.dispose()  # its own engine: no connection outlives the test
 
 
 @pytest.fixture

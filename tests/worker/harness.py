@@ -1,4 +1,8 @@
-"""Start the real worker process and talk to it with the official MCP client."""
+"""Start the real worker process and talk to it with the official MCP client, or the worker in process.
+
+Tests about HTTP (authentication, transports, headers) use the process; tests about what the tools do
+use `in_process_client`, the SDK's in-memory client on the same server object, signed in with a real key.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ import requests
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+
+from mcp_worker.app import WorkerApp
+
+WORKER_TEST_SETTINGS = {"MCP_KEY_CACHE_SECONDS": "1", "MCP_AUTH_FAILURE_LIMIT": "10000"}
 
 
 def free_port() -> int:
@@ -48,11 +56,10 @@ def start_worker(env_overrides: dict[str, str], log_path: Path, timeout: float =
     port = free_port()
     env = {
         **os.environ,
+        **WORKER_TEST_SETTINGS,
         "MCP_HOST": "127.0.0.1",
         "MCP_PORT": str(port),
         "PUBLIC_MCP_URL": f"http://127.0.0.1:{port}",
-        "MCP_KEY_CACHE_SECONDS": "1",
-        "MCP_AUTH_FAILURE_LIMIT": "10000",
         "PYTHONUNBUFFERED": "1",
         **env_overrides,
     }
@@ -104,3 +111,10 @@ async def mcp_client(
     async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as http:
         async with Client(streamable_http_client(f"{base_url}/mcp", http_client=http), mode=mode) as client:
             yield client
+
+
+@contextlib.asynccontextmanager
+async def in_process_client(worker: WorkerApp, key: str) -> AsyncIterator[Client]:
+    """An MCP client session with the worker's server in this process, as the holder of `key`."""
+    async with worker.signed_in(key), Client(worker.server) as client:
+        yield client

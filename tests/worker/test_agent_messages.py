@@ -15,7 +15,7 @@ from mcp_worker.tools.context import failure_of
 from portal.core.providers import errors
 
 from . import worlds
-from .harness import mcp_client
+from .harness import in_process_client
 from .test_tools import call, call_error
 
 pytestmark = pytest.mark.anyio
@@ -29,13 +29,13 @@ def local(app, make_user):
     return ana, worlds.local_world(app, ana, bo)
 
 
-async def test_a_model_that_sees_only_the_text_can_page(worker, local, make_key):
+async def test_a_model_that_sees_only_the_text_can_page(in_process_worker, local, make_key):
     ana, world = local
     seeded = set(world.seed(3, "Paging"))
     key = make_key(ana)
     seen: list[str] = []
     cursor = None
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         for _ in range(10):
             arguments = {"project": world.project_ref, "text": "Paging", "limit": 1}
             result = await client.call_tool("list_tasks", arguments | ({"cursor": cursor} if cursor else {}))
@@ -49,10 +49,10 @@ async def test_a_model_that_sees_only_the_text_can_page(worker, local, make_key)
     assert sorted(seen) == sorted(seeded)
 
 
-async def test_a_read_only_key_is_told_why_a_write_tool_is_refused(worker, local, make_key):
+async def test_a_read_only_key_is_told_why_a_write_tool_is_refused(in_process_worker, local, make_key):
     ana, world = local
     key = make_key(ana, name="viewer", read_only=True)
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         message = await call_error(client, "create_task", project=world.project_ref, title="x")
         assert message == (
             "This key is read-only: create_task needs a read-write key (create one in the portal under MCP keys: "
@@ -64,10 +64,12 @@ async def test_a_read_only_key_is_told_why_a_write_tool_is_refused(worker, local
         assert message.startswith("There is no tool named 'list_task'. Did you mean list_tasks?")
 
 
-async def test_unknown_arguments_get_a_suggestion_or_the_list_of_arguments(worker, local, make_key):
+async def test_unknown_arguments_get_a_suggestion_or_the_list_of_arguments(
+    in_process_worker, local, make_key
+):
     ana, world = local
     (task,) = world.seed(1, "Suggest")
-    async with mcp_client(worker.url, make_key(ana)) as client:
+    async with in_process_client(in_process_worker, make_key(ana)) as client:
         message = await call_error(client, "update_task", task=task, points=3)
         assert "points: is not an argument of this tool (did you mean story_points?)" in message
         message = await call_error(client, "create_task", project=world.project_ref, title="x", estimate=2)

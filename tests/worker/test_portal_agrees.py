@@ -1,6 +1,6 @@
 """The portal's charts and dashboard show what the tools return: one core service, no second computation.
 
-The tools are called through the real worker with the official client; the pages are read from the
+The tools are called on the worker's server with the official client (in memory); the pages are read from the
 portal on the same database.
 """
 
@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, AuthActions
 from tests.fakes.clickup import ClickUpFake
 
 from . import worlds
-from .harness import mcp_client
+from .harness import in_process_client
 from .test_tools import call
 from .test_tools_more import build_history
 
@@ -56,10 +56,10 @@ def shown(value) -> str:
 
 
 async def test_sprint_pages_draw_the_numbers_of_the_burndown_and_velocity_tools(
-    worker, app, ana, make_key, browser
+    in_process_worker, app, ana, make_key, browser
 ):
     ids = build_history(app, ana)
-    async with mcp_client(worker.url, make_key(ana)) as client:
+    async with in_process_client(in_process_worker, make_key(ana)) as client:
         burndown = await call(client, "burndown", sprint=f"local:{ids['sprint']}")
         velocity = await call(client, "velocity", project="local:VEL")
     expected_burndown = [[p["date"], shown(p["remaining"]), shown(p["ideal"])] for p in burndown["points"]]
@@ -85,7 +85,7 @@ async def test_sprint_pages_draw_the_numbers_of_the_burndown_and_velocity_tools(
 
 
 async def test_the_dashboard_lists_the_tasks_of_list_my_tasks_and_names_the_failing_connections(
-    worker, app, ana, make_key, browser
+    in_process_worker, app, ana, make_key, browser
 ):
     world = worlds.local_world(app, ana, ana)
     world.seed(3, "Mine", assign_to_me=True)
@@ -107,7 +107,7 @@ async def test_the_dashboard_lists_the_tasks_of_list_my_tasks_and_names_the_fail
             )
         live.add_task(live.backlog, "Vendor task of mine", assignee_ids=[live.me.id])
         dead.stop()  # this connection now points at a closed port
-        async with mcp_client(worker.url, make_key(ana)) as client:
+        async with in_process_client(in_process_worker, make_key(ana)) as client:
             tool = await call(client, "list_my_tasks", limit=20)
         html = unescape(browser.get("/").get_data(as_text=True))
     finally:

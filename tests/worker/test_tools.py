@@ -1,4 +1,4 @@
-"""Every tool over every provider, through the real worker process and the official MCP client.
+"""Every tool over every provider, through the worker's server and the official MCP client (in memory).
 
 Each provider gets a world (tests/worker/worlds.py): the test user's connection to the vendor's fake (the
 real Redmine for Redmine), with a project, another person, a sprint and an epic where the vendor has them.
@@ -6,7 +6,6 @@ real Redmine for Redmine), with a project, another person, a sprint and an epic 
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -19,7 +18,7 @@ from portal.extensions import db
 from tests.providers.redmine_server import redmine, redmine_admin, redmine_world  # noqa: F401 - fixtures
 
 from . import worlds
-from .harness import mcp_client
+from .harness import in_process_client
 
 pytestmark = pytest.mark.anyio
 
@@ -71,8 +70,8 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6]}"
 
 
-async def test_connections_projects_and_people(worker, world, key):
-    async with mcp_client(worker.url, key) as client:
+async def test_connections_projects_and_people(in_process_worker, world, key):
+    async with in_process_client(in_process_worker, key) as client:
         listed = await call(client, "list_connections")
         slugs = {c["slug"]: c for c in listed["connections"]}
         assert "local" in slugs and world.slug in slugs
@@ -103,9 +102,9 @@ async def test_connections_projects_and_people(worker, world, key):
         assert world.other_name in [u["name"] for u in users["people"]]
 
 
-async def test_a_task_from_creation_to_deletion(worker, world, key):
+async def test_a_task_from_creation_to_deletion(in_process_worker, world, key):
     title = unique("Lifecycle ")
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         created = await call(
             client,
             "create_task",
@@ -151,11 +150,11 @@ async def test_a_task_from_creation_to_deletion(worker, world, key):
             assert "not found" in (await call_error(client, "get_task", task=ref)).lower()
 
 
-async def test_list_tasks_pages_and_filters(worker, world, key):
+async def test_list_tasks_pages_and_filters(in_process_worker, world, key):
     prefix = unique("Paging")
     seeded = set(world.seed(5, prefix))
     mine = set(world.seed(1, prefix + "mine", assign_to_me=True))
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         found, cursor, pages = [], None, 0
         while True:
             arguments = {"project": world.project_ref, "text": prefix, "limit": 2} | (
@@ -199,8 +198,8 @@ async def test_list_tasks_pages_and_filters(worker, world, key):
         assert mine <= {t["ref"] for t in searched["tasks"]}
 
 
-async def test_sprints_epics_burndown_and_velocity(worker, world, key):
-    async with mcp_client(worker.url, key) as client:
+async def test_sprints_epics_burndown_and_velocity(in_process_worker, world, key):
+    async with in_process_client(in_process_worker, key) as client:
         if world.sprint_ref is None:
             assert "does not support" in await call_error(client, "list_sprints", project=world.project_ref)
         else:
@@ -227,10 +226,10 @@ async def test_sprints_epics_burndown_and_velocity(worker, world, key):
             assert epic["epic"]["ref"] == world.epic_ref and epic["tasks"]
 
 
-async def test_errors_name_the_problem_and_the_valid_choices(worker, world, key):
+async def test_errors_name_the_problem_and_the_valid_choices(in_process_worker, world, key):
     (task,) = world.seed(1, unique("Errors"))
     native = task.partition(":")[2]
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         if world.slug == "local":
             # The built-in tracker is this user's only connection: a bare id is enough.
             assert (await call(client, "get_task", task=native))["task"]["ref"] == task
@@ -259,9 +258,9 @@ async def test_errors_name_the_problem_and_the_valid_choices(worker, world, key)
             assert "rate limiting" in message and "retry after" in message
 
 
-async def test_read_only_keys_see_and_call_no_write_tool(worker, world, people, make_key):
+async def test_read_only_keys_see_and_call_no_write_tool(in_process_worker, world, people, make_key):
     read_only = make_key(people[0], name="viewer", read_only=True)
-    async with mcp_client(worker.url, read_only) as client:
+    async with in_process_client(in_process_worker, read_only) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         assert {"list_tasks", "get_task", "burndown", "whoami"} <= names
         assert not names & {
@@ -276,10 +275,10 @@ async def test_read_only_keys_see_and_call_no_write_tool(worker, world, people, 
         assert message.startswith("This key is read-only: create_task needs a read-write key")
 
 
-async def test_users_reach_only_their_own_connections(worker, world, people, make_key, app):
+async def test_users_reach_only_their_own_connections(in_process_worker, world, people, make_key, app):
     (task,) = world.seed(1, unique("Private"))
     bo_key = make_key(people[1], name="bo")
-    async with mcp_client(worker.url, bo_key) as client:
+    async with in_process_client(in_process_worker, bo_key) as client:
         if world.slug != "local":
             message = await call_error(client, "get_task", task=task)
             assert f"no connection '{world.slug}'" in message
@@ -289,26 +288,21 @@ async def test_users_reach_only_their_own_connections(worker, world, people, mak
         assert task not in {t["ref"] for t in mine["tasks"]}
 
 
-async def test_every_call_is_audited(worker, world, key, app):
+async def test_every_call_is_audited(in_process_worker, world, key, app):
     (task,) = world.seed(1, unique("Audit"))
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         await call(client, "get_task", task=task)
         await call_error(client, "get_task", task=f"{world.slug}:does-not-exist-42")
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with app.app_context():
-            key_id = db.session.scalar(select(McpApiKey.id).where(McpApiKey.key_hash == hash_key(key)))
-            rows = db.session.scalars(
-                select(AuditEvent)
-                .where(
-                    AuditEvent.kind == "tool_call", AuditEvent.tool == "get_task", AuditEvent.key_id == key_id
-                )
-                .order_by(AuditEvent.id)
-            ).all()
-        if len(rows) >= 2:
-            break
-        time.sleep(0.2)
-    ok, failed = rows[-2], rows[-1]
+    await in_process_worker.usage.flush()  # the recorder writes in batches; this writes what it holds
+    with app.app_context():
+        key_id = db.session.scalar(select(McpApiKey.id).where(McpApiKey.key_hash == hash_key(key)))
+        rows = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.kind == "tool_call", AuditEvent.tool == "get_task", AuditEvent.key_id == key_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert len(rows) == 2
+    ok, failed = rows
     assert ok.ok and ok.target == task and ok.error_class is None
     assert not failed.ok and failed.error_class in ("not_found", "invalid_input")
     if world.slug != "local":

@@ -15,7 +15,7 @@ from portal.extensions import db
 from tests.fakes.clickup import ClickUpFake
 
 from . import worlds
-from .harness import mcp_client
+from .harness import in_process_client, mcp_client
 from .test_tools import call
 
 pytestmark = pytest.mark.anyio
@@ -82,10 +82,10 @@ def build_history(app, user_id: int) -> dict[str, int]:
         return {"sprint": sprint.id}
 
 
-async def test_burndown_and_velocity_from_the_trackers_history(worker, app, ana, make_key):
+async def test_burndown_and_velocity_from_the_trackers_history(in_process_worker, app, ana, make_key):
     ids = build_history(app, ana)
     key = make_key(ana)
-    async with mcp_client(worker.url, key) as client:
+    async with in_process_client(in_process_worker, key) as client:
         chart = await call(client, "burndown", sprint=f"local:{ids['sprint']}")
         assert chart["unit"] == "story_points" and chart["total"] == 10
         assert [p["date"] for p in chart["points"]] == [f"2026-03-0{d}" for d in range(2, 7)]
@@ -99,7 +99,7 @@ async def test_burndown_and_velocity_from_the_trackers_history(worker, app, ana,
         assert velocity["average_completed"] == 6 and velocity["unit"] == "story_points"
 
 
-async def test_fan_out_returns_what_it_got_and_why_the_rest_failed(worker, app, ana, make_key):
+async def test_fan_out_returns_what_it_got_and_why_the_rest_failed(in_process_worker, app, ana, make_key):
     world = worlds.local_world(app, ana, ana)
     (mine,) = world.seed(1, "Fan-out", assign_to_me=True)
     dead = ClickUpFake()
@@ -127,7 +127,7 @@ async def test_fan_out_returns_what_it_got_and_why_the_rest_failed(worker, app, 
             options={"team_id": slow.team.id},
         )
         key = make_key(ana)
-        async with mcp_client(worker.url, key) as client:
+        async with in_process_client(in_process_worker, key) as client:
             slow.fail_next(401, count=5)
             result = await call(client, "list_my_tasks")
             assert mine in {t["ref"] for t in result["tasks"]}
@@ -166,10 +166,10 @@ async def test_tools_list_matches_the_committed_snapshot(worker, ana, make_key):
         assert annotations["destructiveHint"] == (tool["name"] in ("delete_task", "unlink_tasks"))
 
 
-async def test_a_cursor_works_only_for_the_tool_that_issued_it(worker, app, ana, make_key):
+async def test_a_cursor_works_only_for_the_tool_that_issued_it(in_process_worker, app, ana, make_key):
     world = worlds.local_world(app, ana, ana)
     world.seed(3, "Cursor")
-    async with mcp_client(worker.url, make_key(ana)) as client:
+    async with in_process_client(in_process_worker, make_key(ana)) as client:
         page = await call(client, "list_tasks", project="local:WEB", limit=1)
         cursor = page["next_cursor"]
         assert cursor

@@ -25,15 +25,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..providers.base import PriorityLevel, SprintState, StatusCategory
 from .accounts import User
 from .base import Base, utcnow
 
-# The vocabularies below are stored as plain strings and checked by the service:
-# a CHECK constraint per value list would make every addition a table rebuild on SQLite.
-STATUS_CATEGORIES = ("todo", "in_progress", "done")
-PRIORITIES = ("highest", "high", "medium", "low", "lowest", "none")
+# The vocabularies below are stored as plain strings (the domain enums' values, less their UNKNOWN)
+# and checked by the service: a CHECK constraint per value list would make every addition a table
+# rebuild on SQLite.
+STATUS_CATEGORIES = tuple(c.value for c in StatusCategory if c is not StatusCategory.UNKNOWN)
+PRIORITIES = tuple(  # highest first, as people list them
+    p.value
+    for p in (
+        PriorityLevel.HIGHEST,
+        PriorityLevel.HIGH,
+        PriorityLevel.MEDIUM,
+        PriorityLevel.LOW,
+        PriorityLevel.LOWEST,
+        PriorityLevel.NONE,
+    )
+)
 TASK_TYPES = ("task", "bug", "story", "epic")
-SPRINT_STATES = ("future", "active", "closed")
+SPRINT_STATES = tuple(s.value for s in SprintState if s is not SprintState.UNKNOWN)
 # A link reads "source <kind> target": A blocks B, A relates to B, A duplicates B.
 LINK_KINDS = ("blocks", "relates", "duplicates")
 FIELD_TYPES = ("text", "number", "date", "option")
@@ -80,7 +92,7 @@ class TrackerStatus(Base):
 
     @property
     def is_done(self) -> bool:
-        return self.category == "done"
+        return self.category == StatusCategory.DONE
 
     def __repr__(self) -> str:
         return f"<TrackerStatus {self.name!r} {self.category}>"

@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
+
+from portal.core.errors import UserFacingError
 
 from ..models import OAuthClient, OAuthGrant, User, utcnow
 from .grants import digest, revoke_grant
@@ -47,13 +49,12 @@ FORBIDDEN_SCHEMES = frozenset(
 DEFAULT_CLIENT_NAME = "An app that gave no name"
 
 
-class ClientError(Exception):
-    """A registration or client that can't be accepted; `error` is the OAuth error code."""
+class ClientError(UserFacingError):
+    """A registration or client that can't be accepted; `error` (also its `error_class`) is the OAuth error code."""
 
     def __init__(self, error: str, message: str, *, status: int = 400):
-        super().__init__(message)
+        super().__init__(message, error_class=error)
         self.error = error
-        self.message = message
         self.status = status
 
 
@@ -146,7 +147,7 @@ class Registered:
 def expire_unused_registrations(session: Session, max_age: timedelta, now: datetime | None = None) -> int:
     """Delete self-registered clients no user approved within `max_age`; return how many."""
     now = now or utcnow()
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # DML answers a CursorResult
         delete(OAuthClient).where(
             OAuthClient.kind == "registered",
             OAuthClient.first_used_at.is_(None),

@@ -12,10 +12,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
+
+from portal.core.errors import UserFacingError
 
 from ..keys import hash_key
 from ..models import AuditEvent, OAuthAuthorizationCode, OAuthClient, OAuthGrant, OAuthToken, User, utcnow
@@ -37,13 +40,12 @@ GRANT_DURATIONS: dict[str, tuple[int | None, str]] = {
 }
 
 
-class GrantError(Exception):
-    """A code or token that can't be used; `error` is the OAuth error code."""
+class GrantError(UserFacingError):
+    """A code or token that can't be used; `error` (also its `error_class`) is the OAuth error code."""
 
     def __init__(self, error: str, message: str):
-        super().__init__(message)
+        super().__init__(message, error_class=error)
         self.error = error
-        self.message = message
 
 
 def digest(raw: str) -> str:
@@ -197,7 +199,7 @@ def redeem_code(
             if reused
             else "This authorization code has expired (codes last a minute); sign in again.",
         )
-    claimed = session.execute(
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # DML answers a CursorResult
         update(OAuthAuthorizationCode)
         .where(OAuthAuthorizationCode.id == code.id, OAuthAuthorizationCode.used_at.is_(None))
         .values(used_at=now)
@@ -288,7 +290,7 @@ def rotate_refresh_token(
     problem = _grant_problem(session, grant, now)
     if problem:
         raise GrantError("invalid_grant", problem)
-    claimed = session.execute(
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # DML answers a CursorResult
         update(OAuthToken)
         .where(OAuthToken.id == token.id, OAuthToken.rotated_at.is_(None))
         .values(rotated_at=now)

@@ -29,9 +29,7 @@ from typing import Any
 from markdown_it.token import Token
 
 from ..markdown import (
-    MARKDOWN_MAX_CHARS,
     NotReadAsMarkdown,
-    markdown_parser,
     parse_markdown,
     plain_paragraphs,
 )
@@ -126,14 +124,6 @@ def _code_block(token: Token) -> Node:
 
 def _paragraph(content: list[Node]) -> Node:
     return {"type": "paragraph", "content": content}
-
-
-def parse_inline(text: str) -> list[Node]:
-    """ADF inline nodes (text with marks, hard breaks) for one block's Markdown text."""
-    if len(text) > MARKDOWN_MAX_CHARS:
-        return _merge_texts([_text(text, ())])
-    tokens = markdown_parser(linkify=False).parseInline(text)
-    return _inline_of(tokens[0].children or []) if tokens else []
 
 
 def _inline_of(children: list[Token]) -> list[Node]:
@@ -456,9 +446,10 @@ def _inline_pieces(nodes: Iterable[Any]) -> list[tuple[str, list[Mark]]]:
         if node.get("type") == "hardBreak":
             pieces.append(("\n", []))
             continue
+        given = node.get("marks")
         marks = [
             mark
-            for mark in (node.get("marks") if isinstance(node.get("marks"), list) else [])
+            for mark in (given if isinstance(given, list) else [])
             if isinstance(mark, dict) and mark.get("type") in _MARK_ORDER
         ]
         marks.sort(key=lambda mark: _MARK_ORDER.index(mark["type"]))
@@ -486,15 +477,15 @@ def _inline_text(node: Node) -> str | None:
         return _string(attrs.get("url"))
     if kind == "date":
         try:
-            return datetime.fromtimestamp(int(attrs.get("timestamp")) / 1000, tz=UTC).date().isoformat()
-        except (TypeError, ValueError, OverflowError, OSError):
+            return datetime.fromtimestamp(int(attrs["timestamp"]) / 1000, tz=UTC).date().isoformat()
+        except (KeyError, TypeError, ValueError, OverflowError, OSError):
             return None
     if kind in ("status", "placeholder"):
         return _string(attrs.get("text"))
     if isinstance(node.get("text"), str):
         return node["text"]
     return "".join(
-        text for child in _children(node) if isinstance(child, dict) and (text := _inline_text(child))
+        shown for child in _children(node) if isinstance(child, dict) and (shown := _inline_text(child))
     )
 
 

@@ -9,27 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import UserFacingError
 
-class ProviderError(Exception):
-    """Base class. `kind` is a stable name used in audit rows and tool results.
+
+class ProviderError(UserFacingError):
+    """Base class. `kind` (also its `error_class`) is a stable name used in audit rows and tool results.
 
     Every subclass names its own kind where it is declared (`kind="not_found"`), so
     none inherits its parent's by accident.
     """
 
     kind = "provider_error"
+    error_class = "provider_error"
 
     def __init_subclass__(cls, *, kind: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.kind = kind
+        cls.kind = cls.error_class = kind
 
     def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
-        self.message = message
         self.status = status
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class AuthenticationFailed(ProviderError, kind="authentication_failed"):

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -134,7 +134,7 @@ def check_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> None:
     except socket.gaierror:
         raise errors.Unreachable(f"The server name {host} could not be resolved. Check the URL.") from None
     for info in infos:
-        check_address(host, info[4][0], policy, port)
+        check_address(host, str(info[4][0]), policy, port)
 
 
 def resolve_checked(host: str, port: int, policy: HttpPolicy) -> list[str]:
@@ -151,7 +151,10 @@ def resolve_checked(host: str, port: int, policy: HttpPolicy) -> list[str]:
     return addresses
 
 
-def _guarded_connection(base: type[HTTPConnection], policy: HttpPolicy) -> type[HTTPConnection]:
+_Connection = TypeVar("_Connection", bound=HTTPConnection)
+
+
+def _guarded_connection(base: type[_Connection], policy: HttpPolicy) -> type[_Connection]:
     class GuardedConnection(base):  # type: ignore[misc, valid-type]
         def _new_conn(self) -> socket.socket:
             if policy.host_allowed(self.host, self.port):

@@ -7,6 +7,7 @@ what, log time, read what changed on a task, and set the vendor's own (custom) f
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -138,7 +139,7 @@ class HistoryEntry:
     old: str | None = None
     new: str | None = None
     author: User | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)  # `field` above shadows the helper
 
 
 class FieldType(StrEnum):

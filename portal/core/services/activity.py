@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from portal.core.errors import UserFacingError
+
 from ..models import AuditEvent, McpApiKey, OAuthGrant, ProviderConnection, User, utcnow
 from .connections import LOCAL_SLUG
 
@@ -58,13 +60,12 @@ KIND_LABELS = {
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
-class ActivityFilterError(ValueError):
+class ActivityFilterError(UserFacingError):
     """A filter value that can't be used; the message says what to pass instead."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,10 @@ class ActivityPage:
 def period_bounds(
     period: str | None, start: date | None, end: date | None, *, now: datetime | None = None
 ) -> tuple[datetime | None, datetime | None]:
-    """(since, until) for a preset period ('24h', '7d', '30d') or a from/to day range (whole UTC days)."""
+    """(since, until) for a preset period ('24h', '7d', '30d') or a from/to day range (whole UTC days).
+
+    Raises ActivityFilterError for an unknown period or a range that ends before it starts.
+    """
     now = now or utcnow()
     since = until = None
     if period:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from portal.core.errors import UserFacingError
+
 from ..providers.base import PageRequest, ProviderAdapter, Sprint, SprintState, StatusCategory, Task
 
 MAX_CLOSED_SPRINT_PAGES = 10
@@ -67,12 +69,17 @@ class Burndown:
     notes: list[str] = field(default_factory=list)
 
 
-class SprintDatesMissing(Exception):
-    pass
+class SprintDatesMissing(UserFacingError):
+    """A sprint without (sensible) dates has no burndown; the message names the sprint."""
+
+    error_class = "sprint_dates_missing"
 
 
 def burndown(sprint: Sprint, tasks: Sequence[Task], *, today: date | None = None) -> Burndown:
-    """One point per sprint day: remaining work at the end of that day, against the ideal straight line."""
+    """One point per sprint day: remaining work at the end of that day, against the ideal straight line.
+
+    Raises SprintDatesMissing when the sprint lacks a start or an end, or ends before it starts.
+    """
     if sprint.start is None or sprint.end is None:
         raise SprintDatesMissing(f"Sprint {sprint.name!r} has no start or end date, so it has no burndown.")
     today = today or datetime.now(UTC).date()

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.core.errors import UserFacingError
+
 from ..db import Database
 from ..models import AuditEvent, ProviderConnection, User, utcnow
 from ..principals import LOCAL_CONNECTION_ID
@@ -369,7 +371,7 @@ def check_connection(
 # --- saving ----------------------------------------------------------------------
 
 
-class ConnectionInputError(Exception):
+class ConnectionInputError(UserFacingError):
     """Problems with the fields of a connection form; `field_errors` maps field to message.
 
     `outcome` is the failed check when the vendor refused, rather than the input being malformed.
@@ -613,7 +615,10 @@ def rotate_credentials(session: Session, vault: Vault) -> tuple[int, list[str]]:
 
 
 def connection_options(provider_type: str, raw: Iterable[str]) -> dict[str, str]:
-    """Parse KEY=VALUE vendor options (the command line's --option)."""
+    """Parse KEY=VALUE vendor options (the command line's --option).
+
+    Raises ConnectionInputError for an item that is not KEY=VALUE.
+    """
     options: dict[str, str] = {}
     for item in raw:
         key, sep, value = item.partition("=")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db import Database
 from ..providers import errors
-from ..providers.base import ProviderAdapter
+from ..providers.base import ConnectionConfig, ProviderAdapter
 from ..providers.http import HttpPolicy
 from ..vault import CredentialsUnreadable, Vault
 from . import connections as connection_service
@@ -111,7 +111,7 @@ class ConnectionRunner:
         self.policy = policy
         self.database = database
         rows = connection_service.user_connection_rows(session, user_id)
-        self._configs = {}
+        self._configs: dict[str, ConnectionConfig | CredentialsUnreadable] = {}
         for row in rows:
             try:
                 self._configs[row.slug] = connection_service.config_for(row, vault)
@@ -125,13 +125,18 @@ class ConnectionRunner:
     def usable(self) -> list[ConnectionView]:
         return [view for view in self.views if view.is_active]
 
+    @property
+    def local(self) -> ConnectionView:
+        """The built-in tracker's view, which every user has."""
+        return self.views[0]
+
     def view(self, slug: str) -> ConnectionView | None:
         return next((view for view in self.views if view.slug == slug), None)
 
     def adapter(self, view: ConnectionView) -> ProviderAdapter:
         if view.is_local:
-            config = connection_service.local_config(self.user_id, self.portal_url)
-            return connection_service.make_adapter("local", config, self.policy, self.database)
+            local = connection_service.local_config(self.user_id, self.portal_url)
+            return connection_service.make_adapter("local", local, self.policy, self.database)
         config = self._configs[view.slug]
         if isinstance(config, CredentialsUnreadable):
             raise config

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from portal.core.errors import UserFacingError
+
 from ..providers.base import Priority, PriorityLevel, Status, StatusCategory, User
 
 MAX_CHOICES_SHOWN = 25
 
 
-class ResolveError(Exception):
+class ResolveError(UserFacingError):
     """An argument names nothing valid; the message says what would be."""
-
-    def __init__(self, message: str, *, error_class: str = "invalid_arguments"):
-        super().__init__(message)
-        self.message = message
-        self.error_class = error_class
 
 
 def _choices(values: Sequence[str]) -> str:
@@ -40,6 +37,10 @@ class Ref:
 
 
 def parse_ref(value: str, what: str = "ref") -> Ref:
+    """A ref `<connection>:<id>`, or a bare id (its slug None).
+
+    Raises ResolveError for an empty or malformed ref.
+    """
     value = (value or "").strip()
     if not value:
         raise ResolveError(f"Give a {what}, such as 'acme-jira:PROJ-12'.")
@@ -54,7 +55,10 @@ def parse_ref(value: str, what: str = "ref") -> Ref:
 
 
 def resolve_slug(ref: Ref, slugs: Sequence[str], what: str = "ref") -> str:
-    """The connection a ref belongs to: its own slug, or the only connection for a bare id."""
+    """The connection a ref belongs to: its own slug, or the only connection for a bare id.
+
+    Raises ResolveError for a bare id among several connections, or a slug that is none of `slugs`.
+    """
     if ref.slug is None:
         if len(slugs) == 1:
             return slugs[0]
@@ -77,7 +81,10 @@ def _describe_user(user: User) -> str:
 
 
 def match_person(spec: str, candidates: Sequence[User], *, me: User | None, where: str) -> User:
-    """Pick the one person `spec` names among `candidates` (`me`, an email, a name or a user ref)."""
+    """Pick the one person `spec` names among `candidates` (`me`, an email, a name or a user ref).
+
+    Raises ResolveError when `spec` names several of them, or (error_class "not_found") no one.
+    """
     spec = (spec or "").strip()
     lowered = spec.lower()
     if lowered == "me":
@@ -115,7 +122,10 @@ def match_person(spec: str, candidates: Sequence[User], *, me: User | None, wher
 
 
 def match_status(name: str, statuses: Sequence[Status], *, where: str) -> Status:
-    """The status called `name` (case-insensitive) among `statuses`."""
+    """The status called `name` (case-insensitive) among `statuses`.
+
+    Raises ResolveError naming the valid statuses when none is called `name`.
+    """
     lowered = (name or "").strip().lower()
     for status in statuses:
         if status.name.lower() == lowered:
@@ -137,7 +147,10 @@ CATEGORY_WORDS = {
 
 
 def parse_category(value: str) -> frozenset[StatusCategory]:
-    """'todo', 'in_progress', 'done' or 'open' (todo and in progress) as a set of categories."""
+    """'todo', 'in_progress', 'done' or 'open' (todo and in progress) as a set of categories.
+
+    Raises ResolveError for any other word.
+    """
     lowered = (value or "").strip().lower()
     if lowered not in CATEGORY_WORDS:
         raise ResolveError(f"{value!r} is not a status category. Valid: todo, in_progress, done, open.")
@@ -148,7 +161,10 @@ def parse_category(value: str) -> frozenset[StatusCategory]:
 
 
 def match_priority(name: str, priorities: Sequence[Priority], *, where: str) -> Priority:
-    """A priority by the vendor's name, else by level (lowest, low, medium, high, highest)."""
+    """A priority by the vendor's name, else by level (lowest, low, medium, high, highest).
+
+    Raises ResolveError naming the valid priorities when neither matches.
+    """
     lowered = (name or "").strip().lower()
     for priority in priorities:
         if priority.name.lower() == lowered:

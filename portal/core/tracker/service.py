@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
+from portal.core.errors import UserFacingError
 from portal.core.models import (
     DEFAULT_STATUSES,
     PRIORITIES,
@@ -39,6 +40,7 @@ from portal.core.models import (
     User,
     utcnow,
 )
+from portal.core.providers.base import SprintState, StatusCategory, TaskSort
 
 T = TypeVar("T")
 
@@ -76,15 +78,17 @@ HISTORY_NAMES = {
 }
 
 PRIORITY_RANK = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}  # none=0 ... highest=5
-SORTS = ("updated", "created", "priority", "due", "key")
+SORTS = tuple(sort.value for sort in TaskSort)
 
 
-class TrackerError(Exception):
+class TrackerError(UserFacingError):
     """Base class of what the tracker refuses."""
 
 
 class TrackerNotFound(TrackerError):
     """No project, task, sprint or status with that key or id."""
+
+    error_class = "not_found"
 
 
 class InvalidTrackerInput(TrackerError):
@@ -151,7 +155,10 @@ def create_project(
     actor_id: int | None = None,
     at: datetime | None = None,
 ) -> TrackerProject:
-    """Add a project with the default statuses To do, In progress and Done."""
+    """Add a project with the default statuses To do, In progress and Done.
+
+    Raises InvalidTrackerInput for a malformed or taken key or an empty name.
+    """
     key = (key or "").strip().upper()
     problems: dict[str, str] = {}
     if not PROJECT_KEY_PATTERN.match(key):
@@ -178,7 +185,10 @@ def create_project(
 def update_project(
     session: Session, project: TrackerProject, *, name: str, description: str | None
 ) -> TrackerProject:
-    """Rename or re-describe a project. The key never changes: task keys are built from it."""
+    """Rename or re-describe a project. The key never changes: task keys are built from it.
+
+    Raises InvalidTrackerInput for an empty or too long name.
+    """
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 120, problems, "Enter a project name.")
     description = _clean_text(description, "description", problems)
@@ -191,6 +201,10 @@ def update_project(
 
 
 def get_project(session: Session, key: str) -> TrackerProject:
+    """The project with this key (any case).
+
+    Raises TrackerNotFound when there is none.
+    """
     project = session.scalar(select(TrackerProject).where(TrackerProject.key == (key or "").strip().upper()))
     if project is None:
         raise TrackerNotFound(f"No project with the key {key!r}.")
@@ -236,9 +250,12 @@ def status_named(session: Session, project: TrackerProject, name: str) -> Tracke
 
 
 def initial_status(session: Session, project: TrackerProject) -> TrackerStatus:
-    """Where new tasks start: the first to-do status, else the first status that is not done."""
+    """Where new tasks start: the first to-do status, else the first status that is not done.
+
+    Raises InvalidTrackerInput when the project has no statuses.
+    """
     statuses = project_statuses(session, project)
-    for wanted in ("todo", "in_progress"):
+    for wanted in (StatusCategory.TODO, StatusCategory.IN_PROGRESS):
         for status in statuses:
             if status.category == wanted:
                 return status
@@ -255,6 +272,10 @@ def get_status(session: Session, status_id: int) -> TrackerStatus:
 
 
 def add_status(session: Session, project: TrackerProject, *, name: str, category: str) -> TrackerStatus:
+    """Add a status at the end of the project's list.
+
+    Raises InvalidTrackerInput for an empty or taken name or an unknown category.
+    """
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 60, problems, "Enter a status name.")
     if name and status_named(session, project, name) is not None:
@@ -263,11 +284,11 @@ def add_status(session: Session, project: TrackerProject, *, name: str, category
         problems["category"] = "Choose to do, in progress or done."
     if problems:
         raise InvalidTrackerInput(problems)
-    position = session.scalar(
+    position = session.execute(
         select(func.coalesce(func.max(TrackerStatus.position), -1)).where(
             TrackerStatus.project_id == project.id
         )
-    )
+    ).scalar_one()
     status = TrackerStatus(project_id=project.id, name=name, category=category, position=position + 1)
     session.add(status)
     session.flush()
@@ -277,7 +298,10 @@ def add_status(session: Session, project: TrackerProject, *, name: str, category
 def update_status(
     session: Session, status: TrackerStatus, *, name: str, category: str, at: datetime | None = None
 ) -> TrackerStatus:
-    """Rename or re-categorise a status; tasks in it gain or lose done_at with the category."""
+    """Rename or re-categorise a status; tasks in it gain or lose done_at with the category.
+
+    Raises InvalidTrackerInput for an empty or taken name or an unknown category.
+    """
     problems: dict[str, str] = {}
     name = _clean_name(name, "name", 60, problems, "Enter a status name.")
     same_name = status_named(session, status.project, name) if name else None
@@ -301,14 +325,17 @@ def update_status(
 
 
 def delete_status(session: Session, status: TrackerStatus) -> None:
-    """Remove a status no task is in; a project keeps at least one status."""
+    """Remove a status no task is in; a project keeps at least one status.
+
+    Raises InvalidTrackerInput while tasks are in it, or when it is the last one.
+    """
     in_use = session.scalar(select(func.count(TrackerTask.id)).where(TrackerTask.status_id == status.id))
     if in_use:
         tasks = f"{in_use} tasks are" if in_use != 1 else "1 task is"
         raise InvalidTrackerInput({"status": f"{tasks} in {status.name!r}; move them first."})
-    remaining = session.scalar(
+    remaining = session.execute(
         select(func.count(TrackerStatus.id)).where(TrackerStatus.project_id == status.project_id)
-    )
+    ).scalar_one()
     if remaining <= 1:
         raise InvalidTrackerInput({"status": "A project needs at least one status."})
     session.delete(status)
@@ -368,22 +395,26 @@ def _apply_sprint(
     goal = _clean_text(goal, "goal", problems)
     if state not in SPRINT_STATES:
         problems["state"] = "Choose future, active or closed."
-    elif state != "future" and (start_date is None or end_date is None):
+    elif state != SprintState.FUTURE and (start_date is None or end_date is None):
         field_name = "start_date" if start_date is None else "end_date"
         problems[field_name] = "A running or closed sprint needs a start and an end date."
     if start_date and end_date and end_date < start_date:
         problems["end_date"] = "The end date is before the start date."
     if problems:
         raise InvalidTrackerInput(problems)
-    if state == "closed" and sprint.state != "closed":
+    if state == SprintState.CLOSED and sprint.state != SprintState.CLOSED:
         sprint.completed_at = at
-    elif state != "closed":
+    elif state != SprintState.CLOSED:
         sprint.completed_at = None
     sprint.name, sprint.goal, sprint.state = name, goal, state
     sprint.start_date, sprint.end_date = start_date, end_date
 
 
 def get_sprint(session: Session, sprint_id: int) -> TrackerSprint:
+    """The sprint with this id, its project loaded.
+
+    Raises TrackerNotFound when there is none.
+    """
     sprint = session.get(TrackerSprint, sprint_id, options=[joinedload(TrackerSprint.project)])
     if sprint is None:
         raise TrackerNotFound(f"No sprint with the id {sprint_id}.")
@@ -413,7 +444,10 @@ def list_sprints(
 
 
 def get_task(session: Session, key: str) -> TrackerTask:
-    """The task with this key ("DEMO-12", any case)."""
+    """The task with this key ("DEMO-12", any case).
+
+    Raises TrackerNotFound when there is none (or the key is malformed).
+    """
     match = TASK_KEY_PATTERN.match((key or "").strip())
     task = None
     if match:
@@ -428,6 +462,10 @@ def get_task(session: Session, key: str) -> TrackerTask:
 
 
 def get_task_by_id(session: Session, task_id: int) -> TrackerTask:
+    """The task with this id.
+
+    Raises TrackerNotFound when there is none.
+    """
     task = session.scalar(_task_select().where(TrackerTask.id == task_id))
     if task is None:
         raise TrackerNotFound(f"No task with the id {task_id}.")
@@ -683,14 +721,18 @@ def task_history(session: Session, task: TrackerTask) -> list[TrackerTaskChange]
 def add_comment(
     session: Session, task: TrackerTask, *, body: str, author_id: int | None, at: datetime | None = None
 ) -> TrackerComment:
+    """Comment on a task in Markdown (the task counts as updated).
+
+    Raises InvalidTrackerInput for an empty or too long body.
+    """
     problems: dict[str, str] = {}
-    body = _clean_text(body, "body", problems)
-    if not body and not problems:
+    text = _clean_text(body, "body", problems)
+    if not text and not problems:
         problems["body"] = "Write a comment."
-    if problems:
+    if problems or text is None:
         raise InvalidTrackerInput(problems)
     at = at or utcnow()
-    comment = TrackerComment(task_id=task.id, author_id=author_id, body=body, created_at=at)
+    comment = TrackerComment(task_id=task.id, author_id=author_id, body=text, created_at=at)
     session.add(comment)
     task.updated_at = at
     session.flush()
@@ -915,7 +957,7 @@ def _validated(
         sprint = session.get(TrackerSprint, values["sprint_id"])
         if sprint is None or sprint.project_id != project.id:
             problems["sprint"] = f"Choose a sprint of {project.key}."
-        elif sprint.state == "closed":
+        elif sprint.state == SprintState.CLOSED:
             problems["sprint"] = f"{sprint.name} is closed; choose a running or planned sprint."
     if "sprint_id" in values:
         cleaned["sprint_id"] = values["sprint_id"]

@@ -60,7 +60,8 @@ def created_entry(body: Any) -> dict[str, Any]:
 def parse_time_entry(slug: str, data: dict[str, Any], task_id: str | None = None) -> Worklog:
     """A time entry -> Worklog; `task_id` stands in where the entry names no task."""
     entry_id = str(data["id"])
-    task = data.get("task") if isinstance(data.get("task"), dict) else {}
+    named = data.get("task")
+    task = named if isinstance(named, dict) else {}
     task_native = str(task.get("id") or data.get("tid") or task_id or "")
     duration = int(data.get("duration") or 0)
     user = data.get("user")

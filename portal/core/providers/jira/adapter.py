@@ -137,7 +137,7 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
         return fields
 
     def _tasks_from(
-        self, issues: list[Mapping[str, Any]], requested: Sequence[str], board_field: str | None = None
+        self, issues: list[dict[str, Any]], requested: Sequence[str], board_field: str | None = None
     ) -> list[Task]:
         """Parse issues, each with its story-point field (the sprint board's when a sprint is listed).
 
@@ -397,7 +397,7 @@ class JiraAdapter(JiraSprints, JiraLinks, JiraWorklogs, JiraHistory, JiraFields,
         fields = self._task_fields(detail=False, story_points_field=board_field)
         sprint_ref = make_ref(self.slug, self.sprint_identity(sprint_id)[0])
 
-        def fetch(start: int) -> tuple[list[Mapping[str, Any]], int | None]:
+        def fetch(start: int) -> tuple[list[dict[str, Any]], int | None]:
             data = self.http.get(
                 f"/rest/agile/1.0/sprint/{path(sprint_id)}/issue",
                 params={"startAt": start, "maxResults": 100, "fields": ",".join(fields)},

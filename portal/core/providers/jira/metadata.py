@@ -118,9 +118,9 @@ class JiraSite(VendorAdapter, provider_type="jira", vendor="JIRA"):
         for sprint_id, board_id in sprint_boards(value).items():
             if self.metadata.peek(("sprint", sprint_id)) is None:
                 self.metadata.put(("sprint", sprint_id), (sprint_id, board_id))
-        board_id = current_sprint_board(value)
-        if board_id is not None:
-            return self.visible_board_field(board_id)
+        current_board = current_sprint_board(value)
+        if current_board is not None:
+            return self.visible_board_field(current_board)
         return self.story_points_field((fields.get("project") or {}).get("key"))
 
     def visible_board_field(self, board_id: str) -> str | None:

@@ -84,7 +84,7 @@ def parse_status(data: Any, slug: str) -> Status | None:
         ref=make_ref(slug, status_id),
         id=status_id,
         name=data.get("name") or status_id,
-        category=STATUS_CATEGORY_BY_KEY.get(key, StatusCategory.UNKNOWN),
+        category=STATUS_CATEGORY_BY_KEY.get(key or "", StatusCategory.UNKNOWN),
         extra={"category_key": key} if key else {},
     )
 

@@ -181,7 +181,11 @@ class LocalAdapter(LocalSprintWork):
         if project_id is not None:
             self.get_project(project_id)
         # Highest first, as people list them; "none" is not a priority but its absence.
-        return [parse_priority(name) for name in reversed(PRIORITY_BY_LEVEL.values()) if name != "none"]
+        return [
+            priority
+            for name in reversed(PRIORITY_BY_LEVEL.values())
+            if (priority := parse_priority(name)) is not None
+        ]
 
     def list_users(self, project_id: str | None = None, text: str | None = None) -> list[User]:
         def work(session: Session) -> list[User]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portal.core.models import (
+    PRIORITIES,
     TrackerComment,
     TrackerField,
     TrackerProject,
@@ -12,6 +13,8 @@ from portal.core.models import (
     TrackerTaskChange,
     TrackerWorklog,
 )
+from portal.core.models import SPRINT_STATES as TRACKER_SPRINT_STATES
+from portal.core.models import STATUS_CATEGORIES as TRACKER_STATUS_CATEGORIES
 from portal.core.models import User as UserRecord
 from portal.core.tracker import service, work
 
@@ -39,22 +42,15 @@ from ..base import (
 )
 from ..dates import day_end, day_start
 
-PRIORITY_LEVELS = {
-    "lowest": PriorityLevel.LOWEST,
-    "low": PriorityLevel.LOW,
-    "medium": PriorityLevel.MEDIUM,
-    "high": PriorityLevel.HIGH,
-    "highest": PriorityLevel.HIGHEST,
-    "none": PriorityLevel.NONE,
+# The tracker stores the enums' values, so each stored string maps straight onto its member.
+PRIORITY_LEVELS: dict[str, PriorityLevel] = {
+    level.value: level for level in PriorityLevel if level.value in PRIORITIES
 }
 PRIORITY_BY_LEVEL = {level: name for name, level in PRIORITY_LEVELS.items()}
-
-STATUS_CATEGORIES = {
-    "todo": StatusCategory.TODO,
-    "in_progress": StatusCategory.IN_PROGRESS,
-    "done": StatusCategory.DONE,
+STATUS_CATEGORIES: dict[str, StatusCategory] = {
+    name: StatusCategory(name) for name in TRACKER_STATUS_CATEGORIES
 }
-SPRINT_STATES = {"future": SprintState.FUTURE, "active": SprintState.ACTIVE, "closed": SprintState.CLOSED}
+SPRINT_STATES: dict[str, SprintState] = {name: SprintState(name) for name in TRACKER_SPRINT_STATES}
 
 # The service's field names, as the domain model and TaskDraft/TaskChanges call them.
 FIELD_NAMES = {

@@ -65,7 +65,11 @@ def parse_relation(
     other = target if outward else source
     links = links_of(raw)
     title = next(
-        (link.get("title") for link in (links.get("from"), links.get("to")) if link_id(link) == other),
+        (
+            link.get("title")
+            for link in (links.get("from"), links.get("to"))
+            if isinstance(link, Mapping) and link_id(link) == other
+        ),
         None,
     )
     return TaskLink(

@@ -474,7 +474,8 @@ def parse_error(body: Any) -> tuple[str | None, dict[str, str]]:
     message = body.get("message") if isinstance(body.get("message"), str) else None
     field_errors: dict[str, str] = {}
     embedded = body.get("_embedded") or {}
-    singles = embedded.get("errors") if isinstance(embedded.get("errors"), list) else [body]
+    listed = embedded.get("errors")
+    singles = listed if isinstance(listed, list) else [body]
     for error in singles:
         if not isinstance(error, Mapping):
             continue

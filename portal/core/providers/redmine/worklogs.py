@@ -9,7 +9,7 @@ active one where none is the default (its name is in `extra["activity"]`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -56,7 +56,7 @@ def parse_time_entry(raw: Mapping[str, Any], *, slug: str, base_url: str) -> Wor
     )
 
 
-def default_activity(activities: list[Mapping[str, Any]]) -> str | None:
+def default_activity(activities: Sequence[Mapping[str, Any]]) -> str | None:
     """The activity a new time entry gets: the default one, else the first active one."""
     active = [a for a in activities if a.get("active", True)]
     chosen = next((a for a in active if a.get("is_default")), active[0] if active else None)
