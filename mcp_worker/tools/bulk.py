@@ -7,6 +7,7 @@ item gets its own result, so a write the vendor refuses halfway is reported, nev
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -80,7 +81,7 @@ async def bulk_create_tasks(call: ToolCall, args: BulkCreateArgs) -> BulkResult:
     result: the new task, or why the provider refused it."""
     conns = await connections_of(call)
     prepared = await _check_all(
-        call, [lambda item=item: prepare_create(call, conns, item) for item in args.items]
+        call, [functools.partial(prepare_create, call, conns, item) for item in args.items]
     )
 
     async def write(item) -> Task:
@@ -96,7 +97,7 @@ async def bulk_update_tasks(call: ToolCall, args: BulkUpdateArgs) -> BulkResult:
     then gets its result: the task as changed, or why the provider refused it."""
     conns = await connections_of(call)
     prepared = await _check_all(
-        call, [lambda item=item: prepare_update(call, conns, item) for item in args.items]
+        call, [functools.partial(prepare_update, call, conns, item) for item in args.items]
     )
     seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(prepared):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -123,7 +123,9 @@ async def update_sprint(call: ToolCall, args: UpdateSprintArgs) -> SprintChanged
         raise ToolFailure("Nothing to change: give name, goal, start, end or state.")
     if "name" in given and args.name is None:
         raise ToolFailure("A sprint's name can't be cleared.")
-    changes = {name: getattr(args, name) for name in ("name", "goal", "start", "end") if name in given}
+    changes: dict[str, Any] = {
+        name: getattr(args, name) for name in ("name", "goal", "start", "end") if name in given
+    }
     if args.state:
         changes["state"] = SprintState(args.state)
     if args.move_open_to is not None:
@@ -155,7 +157,7 @@ async def move_to_sprint(call: ToolCall, args: MoveToSprintArgs) -> MovedToSprin
             raise ToolFailure(f"All tasks must be in one connection: {view.slug} and {other.slug} are mixed.")
     note(call, view, args.sprint)
     sprint_id = _destination(conns, view, args.sprint)
-    refs = {}  # native id -> the ref as given; a task named twice moves once
+    refs: dict[str, str] = {}  # native id -> the ref as given; a task named twice moves once
     for ref, (_, native) in zip(args.tasks, resolved, strict=True):
         refs.setdefault(native, ref)
     outcomes = await conns.run(view, lambda a: a.move_to_sprint(list(refs), sprint_id))

@@ -391,7 +391,7 @@ def list_worklogs(
 
 
 def logged_seconds(session: Session, task: TrackerTask) -> int:
-    return session.scalar(
+    return session.scalar(  # type: ignore[return-value]  # coalesce(…, 0) is never NULL
         select(func.coalesce(func.sum(TrackerWorklog.seconds), 0)).where(TrackerWorklog.task_id == task.id)
     )
 
@@ -488,7 +488,7 @@ def add_field(
         problems["allowed"] = f"Keep each value to {MAX_FIELD_NAME} characters."
     if problems:
         raise InvalidTrackerInput(problems)
-    position = session.scalar(
+    position: int = session.scalar(  # type: ignore[assignment]  # coalesce(…, -1) is never NULL
         select(func.coalesce(func.max(TrackerField.position), -1)).where(
             TrackerField.project_id == project.id
         )

@@ -191,6 +191,8 @@ class LocalSprintWork:
 
     def search_worklogs(self, query: WorklogQuery, page: PageRequest) -> Page[Worklog]:
         user_id = self.user_id if query.user_id == ME else native_int(query.user_id, "user_id")
+        if user_id is None:  # a connection without its user (never made by the portal): nobody's time
+            return Page(items=[], next_cursor=None)
 
         def find(session: Session, offset: int, limit: int) -> service.ResultPage[Any]:
             project = service.get_project(session, query.project_id) if query.project_id else None
