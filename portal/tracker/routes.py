@@ -84,12 +84,10 @@ def labels() -> dict[str, Any]:
 
 
 def _found(find: Callable[..., T], *args: Any, belongs: Callable[[T], bool] | None = None) -> T:
-    """What `find(db.session, *args)` finds, else the 404 page; also 404 when it doesn't `belong`
-    where the address says (a status of another project, a link of another task)."""
-    try:
-        found = find(db.session, *args)
-    except TrackerNotFound:
-        abort(404)
+    """What `find(db.session, *args)` finds; also the 404 page when it doesn't `belong` where the
+    address says (a status of another project, a link of another task). TrackerNotFound from `find`
+    becomes the 404 page, with its message, in the app's error handler."""
+    found = find(db.session, *args)
     if belongs is not None and not belongs(found):
         abort(404)
     return found
