@@ -47,6 +47,7 @@ from urllib3.util.connection import allowed_gai_family, create_connection
 from ..address_rule import why_blocked
 from ..redaction import redact, secret_forms
 from . import errors
+from .base import is_number
 
 log = logging.getLogger(__name__)
 
@@ -440,7 +441,7 @@ class ProviderHttp:
         """Read the body in chunks, within the deadline and the size cap; keep it on the response."""
         limit = self.policy.max_response_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        if is_number(declared) and int(declared) > limit:
             response.close()
             raise self._too_large()
         body = bytearray()
