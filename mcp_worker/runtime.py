@@ -45,9 +45,11 @@ class ThreadShares:
         self._limiters: dict[Hashable, anyio.CapacityLimiter] = {}
 
     def limiters(self, user_id: int, connection: Hashable) -> list[anyio.CapacityLimiter]:
+        # The connection's share first: a call queued behind its own connection holds none of its
+        # user's share, which the user's calls on other connections can then use.
         wanted = [
-            (("user", user_id), self.per_user),
             (("connection", user_id, connection), self.per_connection),
+            (("user", user_id), self.per_user),
         ]
         out = []
         for key, tokens in wanted:
