@@ -106,8 +106,11 @@ def fuzz(app, app_config, make_user):
     )
     with anyio.from_thread.start_blocking_portal() as portal:
         worker = portal.call(WorkerApp, Settings.from_env(app_config))
-        yield portal, worker, principal, world
-        worker.directory.close()
+        try:
+            yield portal, worker, principal, world
+        finally:
+            worker.directory.close()
+            worker.runtime.database.engine.dispose()  # no pooled connection outlives the test
 
 
 def _property(portal, worker, principal, name: str, arguments_strategy) -> Any:

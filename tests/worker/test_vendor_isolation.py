@@ -36,7 +36,7 @@ async def test_a_slow_and_a_huge_vendor_leave_other_users_fast(
     worker_env, tmp_path, app, make_user, make_key, jira_fake
 ):
     worker = start_worker(
-        {**worker_env, "VENDOR_DEADLINE_SECONDS": "3", "VENDOR_MAX_RESPONSE_BYTES": str(1024 * 1024)},
+        {**worker_env, "VENDOR_DEADLINE_SECONDS": "5", "VENDOR_MAX_RESPONSE_BYTES": str(1024 * 1024)},
         tmp_path / "worker.log",
     )
     try:
@@ -83,14 +83,13 @@ async def test_a_slow_and_a_huge_vendor_leave_other_users_fast(
             group.start_soon(bo_calls)
 
         assert bo_errors == []
-        assert len(bo_times) == 5 and max(bo_times) < 2.0, (
-            bo_times
-        )  # generous: ~0.05 s alone; 2.5 s if Ana held the threads
+        # Generous: ~0.05 s each alone; 4.5 s or more if Ana's calls held the threads.
+        assert len(bo_times) == 5 and max(bo_times) < 3.5, bo_times
         assert len(ana_results) == 34
         for result in ana_results:
             assert result.is_error
             text = result.content[0].text
-            assert "JIRA" in text and "3 seconds" in text and "VENDOR_DEADLINE_SECONDS" in text, text
+            assert "JIRA" in text and "5 seconds" in text and "VENDOR_DEADLINE_SECONDS" in text, text
 
         # A 50 MB answer is refused at 1 MB, without the worker holding it.
         before = _rss_mib(worker.process.pid)
