@@ -16,6 +16,14 @@ from portal.core.config import ConfigError, Settings, mask_database_url
 from portal.core.db import DatabaseUnavailable
 from portal.core.vault import VaultKeyError
 
+from .listener import (
+    ConnectionCount,
+    ThrottledLoopErrors,
+    default_connection_cap,
+    install_bounded_tcp_server,
+    raise_open_file_limit,
+)
+
 # The request path without its query string: a misplaced key must not reach the access log.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus'
 
@@ -31,7 +39,8 @@ def hypercorn_config(settings: Settings) -> Config:
     config.accesslog = access if settings.mcp_access_log else None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.access_log_format = ACCESS_LOG_FORMAT
-    config.keep_alive_timeout = 75
+    # Seconds, not minutes: an idle kept-alive connection holds a descriptor until then.
+    config.keep_alive_timeout = settings.mcp_keep_alive_seconds
     config.graceful_timeout = 5
     return config
 
@@ -54,6 +63,9 @@ def main() -> None:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
     config = hypercorn_config(settings)
+    open_files = raise_open_file_limit(settings.mcp_raise_open_file_limit)
+    connections = ConnectionCount(settings.mcp_max_connections or default_connection_cap(open_files))
+    install_bounded_tcp_server(connections, config.wsgi_max_body_size)
     try:
         # Bound before anything starts, so a busy port ends here with one line.
         sockets = config.create_sockets()
@@ -69,6 +81,7 @@ def main() -> None:
         mask_database_url(settings.database_url),
         ", stateless /mcp" if settings.mcp_stateless else "",
     )
+    logging.getLogger(__name__).info("At most %d client connections at once", connections.cap)
     asyncio.run(_serve(worker, config, sockets))
 
 
@@ -89,6 +102,7 @@ def cannot_listen(host: str, port: int, error: int) -> str:
 async def _serve(app, config: Config, sockets: Sockets) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(ThrottledLoopErrors())
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # What hypercorn.asyncio.serve does, with the sockets bound above.

@@ -48,7 +48,7 @@ from .auth import (
     principal_of,
 )
 from .connections import ConnectionDirectory
-from .front import ClientAddressMiddleware
+from .front import ClientAddressMiddleware, refuse_websocket
 from .runtime import Runtime
 from .throttle import AuthThrottle, InProcessAuthThrottle
 from .tools import build_registry
@@ -134,6 +134,9 @@ class WorkerApp:
         )
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket":  # refused here, before authentication or routing
+            await refuse_websocket(scope, receive, send)
+            return
         await self.asgi(scope, receive, send)
 
     @contextlib.asynccontextmanager

@@ -20,6 +20,8 @@ import anyio
 from portal.core.errors import UserFacingError
 from portal.core.principals import Limits
 from portal.core.providers.base import ProviderAdapter
+from portal.core.providers.errors import ProviderError
+from portal.core.providers.http import scrub
 from portal.core.services import connections as connection_service
 from portal.core.services.connections import ConnectionView
 from portal.core.services.resolve import Ref, ResolveError, parse_ref, resolve_slug
@@ -151,7 +153,16 @@ class UserConnections:
     async def run(self, view: ConnectionView, operation: Callable[[ProviderAdapter], T]) -> T:
         """Run one blocking adapter operation in a bounded worker thread."""
         adapter = self.adapter(view)
-        return await self.runtime.in_provider_thread(operation, adapter)
+        try:
+            return await self.runtime.in_connection_thread(
+                self.user_id, view.slug, lambda: operation(adapter)
+            )
+        except ProviderError as exc:
+            # A vendor may echo the token in an error body, in a message an adapter builds itself.
+            redact_text = getattr(adapter, "redact", None)
+            if redact_text is not None:
+                scrub(exc, redact_text)
+            raise
 
 
 class ConnectionDirectory:

@@ -31,3 +31,30 @@ class ClientAddressMiddleware:
                 if address != peer[0]:
                     scope["client"] = (address, 0)
         await self.app(scope, receive, send)
+
+
+WEBSOCKET_REFUSAL = (
+    b'{"error": "websocket_not_supported", "message": "This MCP server does not speak WebSocket. Connect over '
+    b'Streamable HTTP at /mcp or SSE at /sse, with the key in the X-MCP-API-Key header."}'
+)
+
+
+async def refuse_websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answer a WebSocket handshake with 400 and a JSON body saying how to connect, before any app code."""
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(WEBSOCKET_REFUSAL)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": WEBSOCKET_REFUSAL})
+    else:
+        await send({"type": "websocket.close", "code": 1008})  # the server answers 403

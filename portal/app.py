@@ -56,9 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.extensions["pm_settings"] = settings
     app.extensions["pm_vault"] = Vault(settings.credentials_keys)
-    app.extensions["pm_http_policy"] = HttpPolicy(
-        allowed_hosts=settings.allowed_provider_hosts, ca_bundle=settings.outbound_ca_bundle
-    )
+    app.extensions["pm_http_policy"] = HttpPolicy.from_settings(settings)
     # Flask's documented way to wrap the app in WSGI middleware.
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.forwarded_allow_ips)  # type: ignore[method-assign]
 

@@ -164,10 +164,12 @@ async def list_connections(call: ToolCall, args: ListConnectionsArgs) -> Connect
                     connection_service.check_connection(
                         fresh, runtime.vault, runtime.policy, runtime.database
                     )
-                    session.flush()
-                    return connection_service.view_of(fresh)
+                    checked = connection_service.view_of(fresh)
+                    if call.principal.read_only:
+                        session.rollback()  # a read-only key sees the result; nothing is stored
+                    return checked
 
-            return await runtime.in_provider_thread(run)
+            return await runtime.in_connection_thread(call.principal.user_id, view.slug, run)
 
         results, failures = await fan_out([v for v in views if v.is_active], test, time_limit=FAN_OUT_SECONDS)
         checked = {slug: view for slug, view in results.items() if view is not None}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -296,8 +297,29 @@ class _Outcome:
         return error_result(message)
 
 
+# An error message echoes what was sent (a ref, a name); a client must be able to show it whatever that was.
+MAX_ERROR_CHARS = 2000
+MAX_ECHOED_WORD = 120
+_LONG_WORD = re.compile(rf"\S{{{MAX_ECHOED_WORD + 1},}}")
+
+
+def bounded_message(message: str) -> str:
+    """`message` with any very long word (an echoed argument) shortened, and the whole kept under a bound."""
+    message = _LONG_WORD.sub(
+        lambda m: f"{m.group(0)[:100]}… ({len(m.group(0)) - 100} more characters)", message
+    )
+    if len(message) > MAX_ERROR_CHARS:
+        left_out = len(message) - (MAX_ERROR_CHARS - 100)
+        message = (
+            f"{message[:1400]} … ({left_out} characters left out) … {message[-(MAX_ERROR_CHARS - 1500) :]}"
+        )
+    return message
+
+
 def error_result(message: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=bounded_message(message))], is_error=True
+    )
 
 
 def read_only_refusal(tool: str, principal: Principal, portal: str) -> str:

@@ -36,7 +36,7 @@ def parse_duration(text: str) -> float:
     number = ""
     seen = ""
     for char in compact:
-        if char.isdigit() or (char == "." and "." not in number):
+        if (char.isascii() and char.isdigit()) or (char == "." and "." not in number):
             number += char
             continue
         if char not in UNIT_MINUTES or not number.strip(".") or char in seen or (seen == "m"):

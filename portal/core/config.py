@@ -197,6 +197,14 @@ class Settings:
     oauth_registrations_per_hour: int = 20
     oauth_unused_client_hours: float = 24.0
     oauth_access_token_seconds: int = 3600
+    # Resource limits (see the README's security section): the worker's connection cap (0: from the
+    # open-file limit), keep-alive seconds, and whether it raises its soft open-file limit at start;
+    # a vendor request's total deadline and largest response.
+    mcp_max_connections: int = 0
+    mcp_keep_alive_seconds: float = 5.0
+    mcp_raise_open_file_limit: bool = True
+    vendor_deadline_seconds: float = 30.0
+    vendor_max_response_bytes: int = 5 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -276,6 +284,29 @@ class Settings:
             )
         )
 
+        limits = {
+            "mcp_max_connections": int(
+                _number(env_vars, "MCP_MAX_CONNECTIONS", 0, what="a whole number", minimum=0, whole=True)
+            ),
+            "mcp_keep_alive_seconds": _number(
+                env_vars, "MCP_KEEP_ALIVE_SECONDS", 5.0, what="a number of seconds", minimum=1, maximum=300
+            ),
+            "mcp_raise_open_file_limit": _flag(env_vars, "MCP_RAISE_OPEN_FILE_LIMIT", True),
+            "vendor_deadline_seconds": _number(
+                env_vars, "VENDOR_DEADLINE_SECONDS", 30.0, what="a number of seconds", minimum=1, maximum=600
+            ),
+            "vendor_max_response_bytes": int(
+                _number(
+                    env_vars,
+                    "VENDOR_MAX_RESPONSE_BYTES",
+                    5 * 1024 * 1024,
+                    what="a number of bytes",
+                    minimum=64 * 1024,
+                    whole=True,
+                )
+            ),
+        }
+
         # The filesystem is touched only once every other setting has been checked.
         database_url = env_vars.get("DATABASE_URL", "").strip()
         if not database_url:
@@ -338,6 +369,7 @@ class Settings:
             oauth_registrations_per_hour=oauth_registrations,
             oauth_unused_client_hours=max(0.1, oauth_unused_hours),
             oauth_access_token_seconds=max(60, min(oauth_access_seconds, 3600)),
+            **limits,
         )
 
 

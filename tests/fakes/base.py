@@ -7,6 +7,9 @@ keeps its state in plain Python objects. The base class provides:
   request does not wait for a delayed ACK);
 - fault switches: `fail_next(status, ...)` answers the next matching request(s)
   with a vendor-shaped error, `delay_next(seconds)` slows answers down;
+- hostile answers: `misbehave("drip")` answers every request with a JSON body sent
+  one byte a second, `misbehave("oversize", size)` with a body of `size` bytes
+  streamed as fast as the client reads (both until the client hangs up);
 - a request log (`requests`) for asserting what the adapter sent;
 - a response log (`responses`) that the OpenAPI validator checks against the
   vendor's published document.
@@ -98,6 +101,7 @@ class FakeVendor:
         self._lock = threading.RLock()
         self.requests: list[FakeRequest] = []
         self.responses: list[LoggedResponse] = []
+        self.misbehaviour: tuple[str, int] | None = None
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -139,10 +143,16 @@ class FakeVendor:
         with self._lock:
             self._delay.extend([seconds] * count)
 
+    def misbehave(self, kind: str | None, size: int = 50 * 1024 * 1024) -> None:
+        """From now on answer every request with a dripping ("drip") or huge ("oversize") body; None stops."""
+        assert kind in (None, "drip", "oversize")
+        self.misbehaviour = (kind, size) if kind else None
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._delay.clear()
+        self.misbehaviour = None
 
     def error_body(self, status: int, message: str) -> Any:
         """The vendor's error body shape; subclasses override."""
@@ -220,8 +230,38 @@ class FakeVendor:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
                 return
 
+            def _misbehave(self, kind: str, size: int) -> None:
+                self.close_connection = True
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Connection", "close")  # no length: the body ends when the socket does
+                self.end_headers()
+                try:
+                    if kind == "drip":
+                        for _ in range(600):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(1)
+                    else:
+                        chunk = b"[" + b"0," * 32767 + b"0]"
+                        sent = 0
+                        while sent < size:
+                            self.wfile.write(chunk)
+                            sent += len(chunk)
+                except OSError:
+                    pass  # the client hung up, as it should
+
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
+                if fake.misbehaviour is not None:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    if length:
+                        self.rfile.read(length)
+                    fake.requests.append(
+                        FakeRequest(self.command, parts.path, {}, dict(self.headers.items()), b"")
+                    )
+                    self._misbehave(*fake.misbehaviour)
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 request = FakeRequest(

@@ -97,3 +97,17 @@ def test_the_procfile_web_process_logs_each_request_once_with_the_client_address
     assert len(lines) == 2, lines
     assert '127.0.0.1 "GET /login HTTP/1.1" 200' in lines[0] and "next=" not in lines[0]
     assert '203.0.113.8 "GET /login HTTP/1.1" 200' in lines[1]
+
+
+WEBSOCKET_HANDSHAKE = {
+    "Connection": "Upgrade",
+    "Upgrade": "websocket",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+}
+
+
+def test_a_websocket_handshake_is_refused_cleanly(web):
+    response = requests.get(f"{web}/login", headers=WEBSOCKET_HANDSHAKE, timeout=5)
+    assert response.status_code in (400, 403, 426)  # refused by the server, never a 500 from the app
+    assert requests.get(f"{web}/login", timeout=5).status_code == 200

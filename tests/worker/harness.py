@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,12 @@ class WorkerProcess:
                 self.process.wait(timeout=5)
 
 
-def start_worker(env_overrides: dict[str, str], log_path: Path, timeout: float = 30) -> WorkerProcess:
+def start_worker(
+    env_overrides: dict[str, str],
+    log_path: Path,
+    timeout: float = 30,
+    preexec_fn: Callable[[], None] | None = None,
+) -> WorkerProcess:
     port = free_port()
     env = {
         **os.environ,
@@ -70,6 +75,7 @@ def start_worker(env_overrides: dict[str, str], log_path: Path, timeout: float =
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -77,6 +77,15 @@ class SprintState(StrEnum):
     UNKNOWN = "unknown"
 
 
+# The largest id a database integer column holds (PostgreSQL BIGINT; SQLite's INTEGER).
+MAX_DATABASE_ID = 2**63 - 1
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and other digits that int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def make_ref(slug: str, native_id: str | int) -> str:
     return f"{slug}:{native_id}"
 

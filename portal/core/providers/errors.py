@@ -87,6 +87,10 @@ class TimedOut(Unavailable, kind="timed_out"):
     """The vendor did not answer within the read timeout."""
 
 
+class ResponseTooLarge(Unavailable, kind="response_too_large"):
+    """The vendor's answer was larger than VENDOR_MAX_RESPONSE_BYTES."""
+
+
 class NotThisProduct(ProviderError, kind="not_this_product"):
     """The URL answers, but not as this vendor's API would (wrong URL or another product)."""
 

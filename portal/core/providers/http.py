@@ -13,6 +13,11 @@
   the same, and a DNS answer that changes between check and connect can't get
   in. Redirects are followed only on the same origin. `ALLOWED_PROVIDER_HOSTS`
   lets an operator allow named hosts, over http too.
+- Every logical request (retries, connect, headers and body together) has a total
+  deadline (VENDOR_DEADLINE_SECONDS): a watchdog shuts the socket down when it
+  passes, so a server dripping its headers or body can't hold a thread longer.
+  The body is read in chunks and refused past VENDOR_MAX_RESPONSE_BYTES, before
+  it is all in memory.
 - `OUTBOUND_CA_BUNDLE` adds certificate authorities to the trusted ones (an
   intranet CA); the public ones stay trusted.
 - Failures become the classes in errors.py, with the vendor's own message.
@@ -24,6 +29,7 @@ import ipaddress
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,7 +45,9 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import allowed_gai_family, create_connection
 
 from ..address_rule import why_blocked
+from ..redaction import redact, secret_forms
 from . import errors
+from .base import is_number
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,19 @@ class HttpPolicy:
     user_agent: str = USER_AGENT
     # A PEM file of extra certificate authorities to trust, besides the default ones.
     ca_bundle: str | None = None
+    # One logical request, from connect to the last byte of the body, retries included.
+    deadline: float = 30.0
+    max_response_bytes: int = 5 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> HttpPolicy:
+        """The policy for the portal and the worker, from Settings."""
+        return cls(
+            allowed_hosts=settings.allowed_provider_hosts,
+            ca_bundle=settings.outbound_ca_bundle,
+            deadline=settings.vendor_deadline_seconds,
+            max_response_bytes=settings.vendor_max_response_bytes,
+        )
 
     def host_allowed(self, host: str, port: int | None) -> bool:
         """True when an operator listed this host (any port) or this host:port."""
@@ -151,11 +172,61 @@ def resolve_checked(host: str, port: int, policy: HttpPolicy) -> list[str]:
     return addresses
 
 
+class Deadline:
+    """The end of one logical vendor request; sockets used for it are shut down when it passes."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._timers: list[threading.Timer] = []
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.expired or self.remaining() <= 0
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down at the deadline: a blocked read then returns at once."""
+
+        def expire() -> None:
+            self.expired = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+        remaining = self.remaining()
+        if remaining <= 0:
+            expire()
+            return
+        timer = threading.Timer(remaining, expire)
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+
+# The deadline of the vendor request this thread is making, for the connections it uses.
+_current = threading.local()
+
+
 _Connection = TypeVar("_Connection", bound=HTTPConnection)
 
 
 def _guarded_connection(base: type[_Connection], policy: HttpPolicy) -> type[_Connection]:
     class GuardedConnection(base):  # type: ignore[misc, valid-type]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            deadline: Deadline | None = getattr(_current, "deadline", None)
+            if deadline is not None and self.sock is not None:
+                deadline.watch(self.sock)
+            return super().getresponse(*args, **kwargs)
+
         def _new_conn(self) -> socket.socket:
             if policy.host_allowed(self.host, self.port):
                 return super()._new_conn()
@@ -292,6 +363,20 @@ class ProviderHttp:
             session.headers.update(headers)
         session.auth = auth
         self.session = session
+        # What the credentials look like on the wire, to blot out of any message a vendor echoes them in.
+        forms: set[str] = set()
+        for value in (headers or {}).values():
+            forms.update(secret_forms(value))
+            scheme, _, rest = value.partition(" ")
+            if rest and scheme.lower() in ("bearer", "basic", "token"):
+                forms.update(secret_forms(rest))
+        if isinstance(auth, requests.auth.HTTPBasicAuth):
+            forms.update(secret_forms(str(auth.password), str(auth.username)))
+        self.secret_forms = tuple(sorted(forms, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """`text` without this connection's credentials in any form."""
+        return redact(text, self.secret_forms)
 
     def close(self) -> None:
         self.session.close()
@@ -319,8 +404,81 @@ class ProviderHttp:
         `idempotent` defaults from the method; only idempotent requests are retried
         on 502/503/504 or a dropped connection. A 429 is waited out (within the
         policy's bound) for any method, since the vendor did not process it.
-        With `stream`, the body is left unread for the caller to read (and close).
+        With `stream`, the body is left unread for the caller to read (and close), outside the
+        deadline and the size cap; otherwise both apply to the whole request.
         """
+        deadline = Deadline(self.policy.deadline)
+        _current.deadline = deadline
+        try:
+            response = self._request(
+                method, path, params, json, data, headers, idempotent, ok, stream, deadline
+            )
+            if not stream:
+                self._read_body(response, deadline)
+            if deadline.expired:  # cut off by the watchdog: what was read is not the whole answer
+                response.close()
+                raise self._past_deadline()
+            return response
+        except (requests.exceptions.RequestException, OSError) as exc:
+            if deadline.passed():
+                raise self._past_deadline() from None
+            raise errors.Unavailable(
+                f"The answer from {self.vendor} at {self._host()} was cut off: {_short_reason(exc)}."
+            ) from None
+        except errors.ProviderError as exc:
+            if deadline.expired:
+                raise self._past_deadline() from None
+            scrub(exc, self.redact)
+            raise
+        finally:
+            _current.deadline = None
+            deadline.cancel()
+
+    def _past_deadline(self) -> errors.TimedOut:
+        return errors.TimedOut(
+            f"{self.vendor} at {self._host()} did not finish answering within {self.policy.deadline:g} "
+            "seconds (the limit per request, VENDOR_DEADLINE_SECONDS)."
+        )
+
+    def _read_body(self, response: requests.Response, deadline: Deadline) -> None:
+        """Read the body in chunks, within the deadline and the size cap; keep it on the response."""
+        limit = self.policy.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if is_number(declared) and int(declared) > limit:
+            response.close()
+            raise self._too_large()
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise self._too_large()
+                if deadline.passed():
+                    raise self._past_deadline()
+        finally:
+            response.close()
+        response._content = bytes(body)  # what requests itself keeps once the body is read
+
+    def _too_large(self) -> errors.ResponseTooLarge:
+        limit = self.policy.max_response_bytes
+        return errors.ResponseTooLarge(
+            f"{self.vendor} at {self._host()} sent an answer larger than {_size(limit)} "
+            f"(the limit per response, VENDOR_MAX_RESPONSE_BYTES={limit}); it was not read."
+        )
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Any,
+        json: Any,
+        data: Any,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+        ok: Iterable[int],
+        stream: bool,
+        deadline: Deadline,
+    ) -> requests.Response:
         # Checked on every request, not only when the URL was saved: the policy may have changed.
         check_url(self.base_url, self.policy, resolve=False)
         method = method.upper()
@@ -333,6 +491,9 @@ class ProviderHttp:
         redirects = 0
         while True:
             attempts += 1
+            if deadline.passed():
+                raise self._past_deadline()
+            left = max(0.1, deadline.remaining())
             try:
                 response = self.session.request(
                     method,
@@ -341,9 +502,9 @@ class ProviderHttp:
                     json=json,
                     data=data,
                     headers=headers,
-                    timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                    timeout=(min(self.policy.connect_timeout, left), min(self.policy.read_timeout, left)),
                     allow_redirects=False,
-                    stream=stream,
+                    stream=True,
                 )
             except errors.AddressNotAllowed:
                 raise
@@ -353,6 +514,8 @@ class ProviderHttp:
                     "Check the URL and the server's certificate."
                 ) from None
             except requests.exceptions.Timeout:
+                if deadline.passed():
+                    raise self._past_deadline() from None
                 if idempotent and attempts <= self.policy.retries and method == "GET":
                     self._sleep(self.policy.backoff * attempts)
                     continue
@@ -364,6 +527,8 @@ class ProviderHttp:
                 guard = _find_cause(exc, errors.AddressNotAllowed)
                 if guard is not None:
                     raise guard from None
+                if deadline.passed():
+                    raise self._past_deadline() from None
                 if idempotent and attempts <= self.policy.retries:
                     self._sleep(self.policy.backoff * attempts)
                     continue
@@ -378,6 +543,7 @@ class ProviderHttp:
 
             status = response.status_code
             if 300 <= status < 400 and "Location" in response.headers and status not in ok_statuses:
+                response.close()
                 target = urljoin(url, response.headers["Location"])
                 target_parts = urlsplit(target)
                 if (target_parts.scheme, target_parts.hostname, target_parts.port) != self._origin:
@@ -396,20 +562,25 @@ class ProviderHttp:
             if status == 429:
                 wait = retry_after_seconds(response)
                 budget = self.policy.max_rate_limit_wait - waited
-                if wait is not None and wait <= budget:
+                if wait is not None and wait <= budget and wait < deadline.remaining():
+                    response.close()
                     waited += wait
                     self._sleep(wait)
                     continue
+                response.close()
                 raise errors.RateLimited(
                     f"{self.vendor} is rate limiting requests"
                     + (f"; retry after {wait:.0f} seconds." if wait is not None else "; retry in a minute."),
                     retry_after=wait,
                 )
             if status in RETRYABLE_STATUSES and idempotent and attempts <= self.policy.retries:
+                response.close()
                 self._sleep(self.policy.backoff * attempts)
                 continue
             if 200 <= status < 300 or status in ok_statuses:
                 return response
+            # An error body is read under the same limits before its message is taken.
+            self._read_body(response, deadline)
             raise self.error_for(response)
 
     def error_for(self, response: requests.Response) -> errors.ProviderError:
@@ -478,6 +649,21 @@ class ProviderHttp:
     def _host(self) -> str:
         scheme, host, port = self._origin
         return f"{host}:{port}" if port else str(host)
+
+
+def scrub(exc: errors.ProviderError, redact_text: Callable[[str], str]) -> None:
+    """Blot credentials out of an error's message and field errors, in place."""
+    exc.message = redact_text(exc.message)
+    exc.args = (exc.message,)
+    field_errors = getattr(exc, "field_errors", None)
+    if isinstance(field_errors, dict):
+        for key, value in list(field_errors.items()):
+            if isinstance(value, str):
+                field_errors[key] = redact_text(value)
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):g} MB" if count >= 1024 * 1024 else f"{count / 1024:g} KB"
 
 
 def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from . import errors
-from .base import Page, PageRequest
+from .base import Page, PageRequest, is_number
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -34,7 +34,7 @@ def cursor_numbers(cursor: str | None, count: int, kind: str | None = None) -> t
         if parts[0] != kind:
             raise errors.InvalidInput(FOREIGN_CURSOR, field_errors={"cursor": cursor[:40]})
         parts = parts[1:]
-    if len(parts) != count or not all(part.isdigit() for part in parts):
+    if len(parts) != count or not all(is_number(part) for part in parts):
         raise errors.InvalidInput(FOREIGN_CURSOR, field_errors={"cursor": cursor[:40]})
     return tuple(int(part) for part in parts)
 

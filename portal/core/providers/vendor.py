@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ..redaction import redact, secret_forms
 from . import errors
 from .base import CheckResult, ConnectionConfig, User
 from .http import ErrorDescriber, HttpPolicy, ProviderHttp
@@ -130,6 +131,10 @@ class VendorAdapter(LacksSprintWork):
                     **self.credentials(),
                 )
             return self._client
+
+    def redact(self, text: str) -> str:
+        """`text` without this connection's token in any form it travels in (raw, Basic, URL-encoded)."""
+        return redact(text, secret_forms(self._config.token, self._config.username))
 
     def close(self) -> None:
         """Release the pooled connections (the adapter builds a new pool if used again)."""

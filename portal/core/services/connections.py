@@ -32,6 +32,7 @@ from ..providers import errors
 from ..providers.base import CheckResult, ConnectionConfig, ProviderAdapter
 from ..providers.http import HttpPolicy, check_url
 from ..providers.registry import EXTERNAL_PROVIDER_TYPES, PROVIDER_LABELS, adapter_class, build_adapter
+from ..redaction import redact, secret_forms
 from ..vault import CredentialsUnreadable, Vault, token_hint
 
 LOCAL_SLUG = "local"
@@ -315,25 +316,26 @@ def problem_field(exc: errors.ProviderError) -> str:
     return "base_url"
 
 
-def without_secret(text: str, secret: str | None) -> str:
-    """`text` with `secret` blotted out: a vendor's error message may echo what it was sent."""
-    if not secret or len(secret) < 4:
-        return text
-    return text.replace(secret, "[token]")
+def without_secret(text: str, secret: str | None, username: str | None = None) -> str:
+    """`text` with `secret` blotted out in its raw, base64 (Basic) and URL-encoded forms: a vendor's
+    error message may echo what it was sent."""
+    return redact(text, secret_forms(secret, username))
 
 
-def run_check(adapter: ProviderAdapter, label: str, host: str, secret: str | None = None) -> CheckOutcome:
+def run_check(
+    adapter: ProviderAdapter, label: str, host: str, secret: str | None = None, username: str | None = None
+) -> CheckOutcome:
     """Run the adapter's check; a failure becomes the precise problem, with `secret` never in it."""
     try:
         result = adapter.check()
     except errors.ProviderError as exc:
         return CheckOutcome(
             ok=False,
-            message=without_secret(explain_check_failure(exc, label, host), secret),
+            message=without_secret(explain_check_failure(exc, label, host), secret, username),
             kind=exc.kind,
             field=problem_field(exc),
         )
-    return CheckOutcome(ok=True, message=without_secret(result.summary, secret), result=result)
+    return CheckOutcome(ok=True, message=without_secret(result.summary, secret, username), result=result)
 
 
 def record_check(row: ProviderConnection, outcome: CheckOutcome) -> None:
@@ -354,7 +356,9 @@ def try_connection(
         return CheckOutcome(ok=False, message=str(exc), kind="credentials_unreadable", field="token")
     adapter = make_adapter(row.provider_type, config, policy, database)
     try:
-        return run_check(adapter, label, urlsplit(row.base_url).netloc, secret=config.token)
+        return run_check(
+            adapter, label, urlsplit(row.base_url).netloc, secret=config.token, username=config.username
+        )
     finally:
         adapter.close()
 
@@ -530,6 +534,7 @@ def save_connection(
                 PROVIDER_LABELS[data.provider_type],
                 urlsplit(config.base_url).netloc,
                 secret=config.token,
+                username=config.username,
             )
         finally:
             adapter.close()

@@ -9,7 +9,7 @@ outward phrase, "blocks") `inwardIssue` in that request, and its destination
 from __future__ import annotations
 
 from .. import errors
-from ..base import LinkKind, LinkType, TaskLink
+from ..base import LinkKind, LinkType, TaskLink, is_number
 from .parse_work import parse_issue_links
 from .query import path
 from .search import JiraSearch
@@ -68,6 +68,6 @@ class JiraLinks(JiraSearch):
         raise errors.Conflict(f"JIRA accepted the link from {task_id} to {other_id}, but does not show it.")
 
     def unlink_tasks(self, link_id: str) -> None:
-        if not str(link_id).isdigit():
+        if not is_number(str(link_id)):
             raise errors.InvalidInput(f"{link_id!r} is not a JIRA link id (a number).")
         self.http.delete(f"/rest/api/3/issueLink/{path(link_id)}")

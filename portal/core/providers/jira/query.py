@@ -20,6 +20,7 @@ from ..base import (
     TaskDraft,
     TaskQuery,
     TaskSort,
+    is_number,
 )
 
 # The fields a task list needs; a single task adds its description.
@@ -92,12 +93,12 @@ def jql_text(value: str) -> str:
 
 
 def _jql_status(status: Status) -> str:
-    return status.id if status.id.isdigit() else jql_string(status.name)
+    return status.id if is_number(status.id) else jql_string(status.name)
 
 
 def sprint_number(sprint_id: str) -> int:
     """A JIRA sprint id, which is a number; raises InvalidInput for anything else."""
-    if not str(sprint_id).isdigit():
+    if not is_number(str(sprint_id)):
         raise errors.InvalidInput(f"{sprint_id!r} is not a JIRA sprint id (a number).")
     return int(sprint_id)
 

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from ..base import ConnectionConfig
+from ..base import ConnectionConfig, is_number
 from ..http import HttpPolicy
 from .metadata import JiraSite
 from .query import path
@@ -26,7 +26,7 @@ class JiraSearch(JiraSite):
         self._written_issue_ids: deque[int] = deque(maxlen=RECONCILE_LIMIT)
 
     def _remember_write(self, issue_id: Any) -> None:
-        if str(issue_id).isdigit() and int(issue_id) not in self._written_issue_ids:
+        if is_number(str(issue_id)) and int(issue_id) not in self._written_issue_ids:
             self._written_issue_ids.append(int(issue_id))
 
     def _search(

@@ -18,6 +18,7 @@ from portal.core.tracker import service, work
 
 from .. import errors
 from ..base import (
+    MAX_DATABASE_ID,
     ME,
     CheckResult,
     Comment,
@@ -37,6 +38,7 @@ from ..base import (
     TaskDraft,
     TaskQuery,
     User,
+    is_number,
 )
 from ..http import HttpPolicy
 from ..paging import next_offset, offset_from, page_size
@@ -383,7 +385,7 @@ class LocalAdapter(LocalSprintWork):
 
     def _sprint(self, session: Session, sprint_id: str) -> TrackerSprint:
         text = str(sprint_id).strip()
-        if not text.isdigit():
+        if not is_number(text) or int(text) > MAX_DATABASE_ID:
             raise errors.NotFound(f"No sprint with the id {text[:40]!r}.")
         return service.get_sprint(session, int(text))
 

@@ -20,6 +20,7 @@ from portal.core.tracker import service, work
 
 from .. import errors
 from ..base import (
+    MAX_DATABASE_ID,
     Comment,
     Epic,
     FieldDef,
@@ -38,6 +39,7 @@ from ..base import (
     TaskLink,
     User,
     Worklog,
+    is_number,
     make_ref,
 )
 from ..dates import day_end, day_start
@@ -164,7 +166,7 @@ def native_int(value: str | None, field: str) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if not text.isdigit():
+    if not is_number(text) or int(text) > MAX_DATABASE_ID:
         raise errors.InvalidInput(
             f"{field} must be a number", field_errors={field: f"{text[:40]!r} is not a number"}
         )

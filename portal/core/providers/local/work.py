@@ -20,6 +20,7 @@ from portal.core.tracker import service, work
 from .. import errors
 from ..base import (
     BACKLOG,
+    MAX_DATABASE_ID,
     ME,
     FieldDef,
     HistoryEntry,
@@ -36,6 +37,7 @@ from ..base import (
     Worklog,
     WorklogDraft,
     WorklogQuery,
+    is_number,
 )
 from .parse import (
     CUSTOM_FIELD_PREFIX,
@@ -159,7 +161,7 @@ class LocalSprintWork:
 
     def unlink_tasks(self, link_id: str) -> None:
         text = str(link_id).strip()
-        if not text.isdigit():
+        if not is_number(text) or int(text) > MAX_DATABASE_ID:
             raise errors.NotFound(f"No link with the id {text[:40]!r}.")
         with self._session() as session:
             work.unlink_tasks(session, work.get_link(session, int(text)), actor_id=self.user_id)

@@ -20,6 +20,7 @@ from ..base import (
     TaskDraft,
     TaskQuery,
     User,
+    is_number,
 )
 from ..paging import page_of, page_size
 from .fields import OpenProjectFields
@@ -78,7 +79,7 @@ class OpenProjectAdapter(
         return Page(projects, next_page(body, number, size), body.get("total"))
 
     def get_project(self, project_id: str) -> Project:
-        if project_id.isdigit() and self.metadata.peek("has_workspaces") is not False:
+        if is_number(project_id) and self.metadata.peek("has_workspaces") is not False:
             # Through the workspaces collection, so programs and portfolios listed above resolve too.
             params = {"filters": filters_param(filter_of("id", "=", [project_id])), "pageSize": 1}
             body = self.workspace_collection(params, only_workspaces=True)

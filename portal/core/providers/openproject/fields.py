@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import errors
-from ..base import FieldDef, FieldType
+from ..base import FieldDef, FieldType, is_number
 from ..dates import utc_stamp
 from .parse import CUSTOM_FIELD, links_of
 from .query import href
@@ -124,7 +124,7 @@ def _link_value(field: FieldDef, value: Any) -> Any:
 
 
 def _user_href(field: FieldDef, user_id: Any) -> str:
-    if not str(user_id).isdigit():
+    if not is_number(str(user_id)):
         raise _refuse(field, f"{user_id!r} is not a user id")
     return href("users", str(user_id))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .. import errors
-from ..base import Status, Task
+from ..base import Status, Task, is_number
 from ..paging import MAX_PAGES, read_all
 from .parse import (
     collection_elements,
@@ -103,7 +103,7 @@ class OpenProjectWorkPackages(OpenProjectServer):
 
         With `open_only`, those in an open status only.
         """
-        wanted = sorted({i for i in ids if i.isdigit()}, key=lambda value: (len(value), value))
+        wanted = sorted({i for i in ids if is_number(i)}, key=lambda value: (len(value), value))
         found: dict[str, Mapping[str, Any]] = {}
         for start in range(0, len(wanted), MAX_PAGE_SIZE):
             chunk = wanted[start : start + MAX_PAGE_SIZE]

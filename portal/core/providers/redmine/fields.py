@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import errors
-from ..base import FieldDef, FieldType, Priority, Status
+from ..base import FieldDef, FieldType, Priority, Status, is_number
 from .site import RedmineSite
 
 PREFIX = "cf_"
@@ -63,7 +63,7 @@ def field_key(custom_field_id: Any) -> str:
 def custom_field_number(key: str) -> int:
     """The Redmine id in `cf_<id>`; InvalidInput for anything else."""
     number = key[len(PREFIX) :] if key.startswith(PREFIX) else ""
-    if not number.isdigit():
+    if not is_number(number):
         raise errors.InvalidInput(
             f"{key!r} is not a Redmine custom field; list_fields gives their ids (cf_<number>).",
             field_errors={"fields": key},

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import errors
-from ..base import ME, Status, TaskQuery, TaskSort
+from ..base import ME, Status, TaskQuery, TaskSort, is_number
 from ..dates import utc_stamp
 
 SORT_FIELDS = {
@@ -94,7 +94,7 @@ def native_params(native_query: str) -> list[tuple[str, str]]:
     neither, and for the parameters we set ourselves (paging) or that would change who asks.
     """
     text = native_query.strip()
-    if text.isdigit():
+    if is_number(text):
         return [("query_id", text)]
     if "?" in text:
         text = text.split("?", 1)[1]
