@@ -98,7 +98,8 @@ class ConnectionCount:
 
 def bounded_tcp_server(count: ConnectionCount, wsgi_max_body_size: int) -> type[TCPServer]:
     """hypercorn's TCPServer with the connection cap and a prompt close on the client's EOF."""
-    busy_app = wrap_app(_over_capacity, wsgi_max_body_size, "asgi")
+    # A plain ASGI callable; hypercorn's signature names its own typed scopes and events.
+    busy_app = wrap_app(_over_capacity, wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
 
     class BoundedTCPServer(TCPServer):
         async def run(self) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -284,7 +285,7 @@ class Settings:
             )
         )
 
-        limits = {
+        limits: dict[str, Any] = {
             "mcp_max_connections": int(
                 _number(env_vars, "MCP_MAX_CONNECTIONS", 0, what="a whole number", minimum=0, whole=True)
             ),
