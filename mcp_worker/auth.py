@@ -29,18 +29,14 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
 from portal.core.keys import KEY_PATTERN, check_presented_key, hash_key, load_key
-from portal.core.models import AuditEvent, McpApiKey, OAuthGrant, utcnow
 from portal.core.oauth.grants import (
     ACCESS_TOKEN_PREFIX,
     READ_SCOPE,
@@ -51,6 +47,7 @@ from portal.core.oauth.grants import (
 )
 from portal.core.principals import CredentialRejected, Principal, ensure_usable
 
+from .audit import AuditRecord, UsageRecorder  # noqa: F401  (AuditRecord: the tools import it from here)
 from .runtime import Runtime
 from .throttle import AuthThrottle
 
@@ -64,7 +61,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AUTH_ERROR_CODE = -32001
 PRINCIPAL_KEY = "pm.principal"
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "token", "access_token", "x-mcp-api-key", "mcp_api_key"}
-TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one credential
 # RFC 9728 metadata: at the root, and path-suffixed for each MCP endpoint.
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 MCP_ENDPOINTS = ("/mcp", "/sse")
@@ -155,109 +151,6 @@ class CredentialVerifier:
 
 # The verifier of keys alone became the verifier of every credential.
 KeyVerifier = CredentialVerifier
-
-
-@dataclass
-class AuditRecord:
-    """One tools/call outcome, written later in a batch (never arguments, never secrets)."""
-
-    at: datetime
-    user_id: int
-    key_id: int | None
-    tool: str
-    ok: bool
-    connection_id: int | None = None
-    target: str | None = None
-    error_class: str | None = None
-    duration_ms: int | None = None
-    client_ip: str | None = None
-    grant_id: int | None = None
-
-
-class UsageRecorder:
-    """Batches `last_used_at` touches and audit rows, so no request waits on a database write."""
-
-    def __init__(self, runtime: Runtime, interval: float = 0.5):
-        self._runtime = runtime
-        self._interval = interval
-        self._touched: dict[tuple[str, int], datetime] = {}
-        self._last_touch: dict[Presented, float] = {}
-        self._audit: list[AuditRecord] = []
-        self._wake = anyio.Event()
-
-    def touch(self, principal: Principal, presented: Presented) -> None:
-        """Note a key's or grant's use; written at most once a minute per credential."""
-        now = time.monotonic()
-        last = self._last_touch.get(presented)
-        if last is not None and now - last < TOUCH_INTERVAL:
-            return
-        if len(self._last_touch) > 10_000:
-            self._last_touch.clear()
-        self._last_touch[presented] = now
-        self._touched[(principal.kind, principal.credential_id)] = utcnow()
-
-    def audit(self, record: AuditRecord) -> None:
-        self._audit.append(record)
-        if len(self._audit) >= 200:
-            self._wake.set()
-
-    async def run(self) -> None:
-        """Flush pending writes every `interval` seconds until cancelled (then flush once more)."""
-        try:
-            while True:
-                with anyio.move_on_after(self._interval):
-                    await self._wake.wait()
-                self._wake = anyio.Event()
-                await self.flush()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.flush()
-
-    async def flush(self) -> None:
-        touched, self._touched = self._touched, {}
-        audit, self._audit = self._audit, []
-        if not touched and not audit:
-            return
-        try:
-            await self._runtime.in_db_thread(self._write, touched, audit)
-        except Exception:
-            log.exception("could not record key usage and %d audit events", len(audit))
-
-    def _write(self, touched: dict[tuple[str, int], datetime], audit: list[AuditRecord]) -> None:
-        try:
-            with self._runtime.database.session() as session:
-                for (kind, credential_id), at in touched.items():
-                    table = McpApiKey if kind == "key" else OAuthGrant
-                    session.execute(update(table).where(table.id == credential_id).values(last_used_at=at))
-                session.add_all(_audit_row(record) for record in audit)
-        except IntegrityError:
-            # A user, key or connection was deleted since the call: keep the rows, without the dangling links.
-            with self._runtime.database.session() as session:
-                for record in audit:
-                    row = _audit_row(record)
-                    try:
-                        with session.begin_nested():
-                            session.add(row)
-                    except IntegrityError:
-                        row = _audit_row(record, orphaned=True)
-                        session.add(row)
-
-
-def _audit_row(record: AuditRecord, *, orphaned: bool = False) -> AuditEvent:
-    return AuditEvent(
-        at=record.at,
-        user_id=None if orphaned else record.user_id,
-        key_id=None if orphaned else record.key_id,
-        grant_id=None if orphaned else record.grant_id,
-        kind="tool_call",
-        tool=record.tool,
-        connection_id=None if orphaned else record.connection_id,
-        target=record.target[:200] if record.target else None,
-        ok=record.ok,
-        error_class=record.error_class,
-        duration_ms=record.duration_ms,
-        client_ip=record.client_ip,
-    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
