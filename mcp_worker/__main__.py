@@ -32,7 +32,8 @@ def hypercorn_config(settings: Settings) -> Config:
     config.errorlog = logging.getLogger("hypercorn.error")
     config.access_log_format = ACCESS_LOG_FORMAT
     config.keep_alive_timeout = 75
-    config.graceful_timeout = 5
+    # SIGTERM: calls in flight get this long to finish (below the 30 s platforms wait before SIGKILL).
+    config.graceful_timeout = settings.mcp_shutdown_seconds
     return config
 
 
@@ -89,8 +90,13 @@ def cannot_listen(host: str, port: int, error: int) -> str:
 async def _serve(app, config: Config, sockets: Sockets) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        app.begin_shutdown()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     # What hypercorn.asyncio.serve does, with the sockets bound above.
     await worker_serve(
         wrap_app(app, config.wsgi_max_body_size, "asgi"), config, sockets=sockets, shutdown_trigger=stop.wait

@@ -24,7 +24,7 @@ import anyio
 import mcp_types as types
 from mcp.server.lowlevel.server import Server
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -35,21 +35,27 @@ from starlette.routing import Mount, Route
 from portal.core.config import Settings
 from portal.core.db import DatabaseUnavailable
 from portal.core.oauth.grants import READ_SCOPE, WRITE_SCOPE
+from portal.core.principals import CredentialRejected
 
 from . import __version__
+from .audit import UsageRecorder
 from .auth import (
+    DATABASE_ERRORS,
     MCP_ENDPOINTS,
     RESOURCE_METADATA_PATH,
     AuthMiddleware,
     CredentialVerifier,
-    UsageRecorder,
     client_address,
+    guarded,
     principal_of,
+    send_json_error,
 )
+from .bus import WorkerBus
 from .connections import ConnectionDirectory
 from .front import ClientAddressMiddleware
 from .runtime import Runtime
-from .throttle import AuthThrottle, InProcessAuthThrottle
+from .sessions import KeyedSessionManager, SessionFront, SseRouter
+from .throttle import AuthThrottle, DatabaseAuthThrottle, InProcessAuthThrottle
 from .tools import build_registry
 from .tools.registry import ToolRegistry, error_result
 
@@ -79,9 +85,16 @@ class WorkerApp:
         self.directory = ConnectionDirectory(self.runtime)
         self.verifier = CredentialVerifier(self.runtime, ttl=settings.key_cache_seconds)
         self.usage = UsageRecorder(self.runtime)
-        self.throttle = throttle or InProcessAuthThrottle(
-            limit=settings.mcp_auth_failure_limit, window=settings.mcp_auth_failure_window
-        )
+        shared = self.runtime.database.engine.dialect.name == "postgresql"
+        if throttle is None:
+            # Several workers share PostgreSQL, so they share the counts; SQLite means one process.
+            limit, window = settings.mcp_auth_failure_limit, settings.mcp_auth_failure_window
+            if shared:
+                throttle = DatabaseAuthThrottle(self.runtime, limit=limit, window=window)
+            else:
+                throttle = InProcessAuthThrottle(limit=limit, window=window)
+        self.throttle = throttle
+        self.draining = False
         self.server = Server(
             SERVER_NAME,
             version=__version__,
@@ -97,9 +110,21 @@ class WorkerApp:
             allowed_origins=list(settings.mcp_allowed_origins),
         )
         self.sse = SseServerTransport("/messages/", security_settings=security)
-        self.sessions = StreamableHTTPSessionManager(
-            app=self.server, stateless=settings.mcp_stateless, security_settings=security
+        self.sse_router = SseRouter(self.sse, self.runtime, security)
+        self.sessions = KeyedSessionManager(
+            app=self.server,
+            stateless=settings.mcp_stateless,
+            security_settings=security,
+            session_idle_timeout=settings.mcp_session_idle_minutes * 60,
+            per_key=settings.mcp_sessions_per_key,
         )
+        self.bus = WorkerBus.for_runtime(
+            self.runtime,
+            on_revocation=self._on_revocation,
+            on_forward=self.sse_router.deliver,
+            on_resubscribed=self._on_resubscribed,
+        )
+        self.sse_router.bus = self.bus
         metadata_paths = [RESOURCE_METADATA_PATH] + [RESOURCE_METADATA_PATH + e for e in MCP_ENDPOINTS]
         starlette = Starlette(
             routes=[
@@ -109,36 +134,86 @@ class WorkerApp:
                     for path in metadata_paths
                 ),
                 Route("/sse", _AsgiEndpoint(self._sse), methods=["GET"]),
-                Mount("/messages/", app=self.sse.handle_post_message),
-                Route("/mcp", StreamableHTTPASGIApp(self.sessions)),
+                Mount("/messages/", app=self.sse_router.handle_post),
+                Route("/mcp", SessionFront(self.sessions, StreamableHTTPASGIApp(self.sessions))),
             ],
             exception_handlers={404: self._not_found},
             lifespan=self._lifespan,
         )
-        self.asgi = ClientAddressMiddleware(
-            AuthMiddleware(
-                starlette,
-                verifier=self.verifier,
-                usage=self.usage,
-                throttle=self.throttle,
-                recheck_interval=max(0.25, settings.key_cache_seconds / 2),
-                public_mcp_url=settings.public_mcp_url,
-            ),
-            settings.forwarded_allow_ips,
+        self.auth = AuthMiddleware(
+            starlette,
+            verifier=self.verifier,
+            usage=self.usage,
+            throttle=self.throttle,
+            recheck_interval=max(0.25, settings.key_cache_seconds / 2),
+            public_mcp_url=settings.public_mcp_url,
         )
+        self.asgi = ClientAddressMiddleware(self.auth, settings.forwarded_allow_ips)
 
     async def __call__(self, scope, receive, send) -> None:
+        if self.draining and scope["type"] == "http" and guarded(scope.get("path", "")):
+            # Stopping: a new request goes to another worker (the balancer retries a 503 it got first).
+            await send_json_error(
+                send,
+                503,
+                "This worker is restarting and takes no new requests; send the request again.",
+                reason="worker_stopping",
+                headers={"Retry-After": "1", "Connection": "close"},
+                code=-32000,
+            )
+            return
         await self.asgi(scope, receive, send)
+
+    def begin_shutdown(self) -> None:
+        """SIGTERM: refuse new requests, let calls in flight finish, end open streams cleanly."""
+        self.draining = True
+        self.auth.end_streams()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app) -> AsyncIterator[None]:
         async with self.sessions.run(), anyio.create_task_group() as tg:
             tg.start_soon(self.usage.run)
+            if self.bus is not None:
+                await tg.start(self.bus.run)
+            tg.start_soon(self._sweep_sessions)
             try:
                 yield
             finally:
                 tg.cancel_scope.cancel()
                 self.directory.close()
+
+    # --- revocation -------------------------------------------------------------------------
+    async def _on_revocation(self, subject: str, subject_id: int, user_id: int | None) -> None:
+        """A notice from the portal: drop what is cached about the subject, end its sessions and streams."""
+        if subject == "connection":
+            return  # connection rows are read on every call; nothing cached to drop
+        if subject == "user":
+            self.verifier.forget_where(lambda p: p.user_id == subject_id)
+            await self.sessions.end_sessions(lambda owner: owner.get("subject") == f"user-{subject_id}")
+        else:
+            self.verifier.forget_where(lambda p: p.kind == subject and p.credential_id == subject_id)
+            await self.sessions.end_sessions(
+                lambda owner: owner.get("client_id") == f"{subject}-{subject_id}"
+            )
+        self.auth.recheck_streams()
+
+    async def _on_resubscribed(self) -> None:
+        # Notices sent while the bus was away are lost: forget every cached credential instead.
+        self.verifier.forget()
+        self.auth.recheck_streams()
+
+    async def _sweep_sessions(self) -> None:
+        """End the Streamable HTTP sessions of credentials no longer valid (the fallback to notices)."""
+        interval = max(1.0, self.settings.key_cache_seconds)
+        while True:
+            await anyio.sleep(interval)
+            for presented in self.sessions.credentials():
+                try:
+                    await self.verifier.verify_presented(presented)  # type: ignore[arg-type]
+                except CredentialRejected:
+                    await self.sessions.end_sessions_presented(presented)
+                except DATABASE_ERRORS:
+                    break  # the database is away; the sessions stay until it is back
 
     # --- MCP handlers ----------------------------------------------------------
     async def _list_tools(self, ctx, params) -> types.ListToolsResult:
@@ -167,11 +242,16 @@ class WorkerApp:
 
     # --- HTTP endpoints -----------------------------------------------------------
     async def _healthz(self, request: Request) -> Response:
+        if self.draining:
+            return JSONResponse({"status": "stopping", "version": __version__}, 503)
         try:
             await self.runtime.in_db_thread(self.runtime.database.ping)
         except DatabaseUnavailable:
             return JSONResponse({"status": "error", "database": "unreachable", "version": __version__}, 503)
-        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+        body: dict[str, Any] = {"status": "ok", "database": "ok", "version": __version__}
+        if self.bus is not None:
+            body["notifications"] = "listening" if self.bus.listening else "reconnecting"
+        return JSONResponse(body)
 
     async def _resource_metadata(self, request: Request) -> Response:
         """RFC 9728: this server is the resource; the portal is its authorization server."""
@@ -220,12 +300,10 @@ class WorkerApp:
         )
 
     async def _sse(self, scope, receive, send) -> None:
-        try:
-            async with self.sse.connect_sse(scope, receive, send) as (read, write):
-                await self.server.run(read, write, self.server.create_initialization_options())
-        except ValueError:
-            # connect_sse already answered (the Host or Origin check failed).
-            return
+        async def run(read, write) -> None:
+            await self.server.run(read, write, self.server.create_initialization_options())
+
+        await self.sse_router.serve_stream(scope, receive, send, run)
 
 
 class _AsgiEndpoint:

@@ -35,7 +35,9 @@ from urllib.parse import parse_qsl
 import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
+from sqlalchemy.exc import SQLAlchemyError
 
+from portal.core.db import DatabaseUnavailable, is_busy
 from portal.core.keys import KEY_PATTERN, check_presented_key, hash_key, load_key
 from portal.core.oauth.grants import (
     ACCESS_TOKEN_PREFIX,
@@ -60,6 +62,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_CODE = -32001
 PRINCIPAL_KEY = "pm.principal"
+PRESENTED_KEY = "pm.presented"
+DATABASE_ERRORS = (SQLAlchemyError, DatabaseUnavailable)
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "token", "access_token", "x-mcp-api-key", "mcp_api_key"}
 # RFC 9728 metadata: at the root, and path-suffixed for each MCP endpoint.
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
@@ -148,6 +152,13 @@ class CredentialVerifier:
     def forget(self) -> None:
         self._cache.clear()
 
+    def forget_where(self, match: Callable[[Principal], bool]) -> int:
+        """Drop the cached credentials whose principal `match`es (a revocation notice); returns how many."""
+        stale = [presented for presented, (_, principal) in self._cache.items() if match(principal)]
+        for presented in stale:
+            self._cache.pop(presented, None)
+        return len(stale)
+
 
 # The verifier of keys alone became the verifier of every credential.
 KeyVerifier = CredentialVerifier
@@ -188,13 +199,19 @@ def client_address(scope: Scope) -> str:
 
 
 async def send_json_error(
-    send: Send, status: int, message: str, *, reason: str, headers: dict[str, str] | None = None
+    send: Send,
+    status: int,
+    message: str,
+    *,
+    reason: str,
+    headers: dict[str, str] | None = None,
+    code: int = AUTH_ERROR_CODE,
 ) -> None:
     body = json.dumps(
         {
             "jsonrpc": "2.0",
             "id": None,
-            "error": {"code": AUTH_ERROR_CODE, "message": message, "data": {"reason": reason}},
+            "error": {"code": code, "message": message, "data": {"reason": reason}},
         }
     ).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -202,6 +219,18 @@ async def send_json_error(
         raw_headers.append((name.lower().encode(), value.encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_database_error(send: Send, exc: BaseException) -> None:
+    """503 with a JSON-RPC error body: the database is away (or, with SQLite, busy); retry shortly."""
+    if is_busy(exc):
+        message = "The server's database is busy with another write; try again in a moment."
+    else:
+        message = "The server can't reach its database right now; try again in a few seconds."
+    log.warning("refused a request: the database failed (%s)", type(exc).__name__)
+    await send_json_error(
+        send, 503, message, reason="database_unavailable", headers={"Retry-After": "2"}, code=-32000
+    )
 
 
 def guarded(path: str) -> bool:
@@ -228,6 +257,18 @@ class AuthMiddleware:
         self.usage = usage
         self.throttle = throttle
         self.recheck_interval = recheck_interval
+        self._recheck_now: set[anyio.Event] = set()
+        self._ending = False
+
+    def end_streams(self) -> None:
+        """End every open stream cleanly (the worker is stopping): clients reconnect elsewhere."""
+        self._ending = True
+        self.recheck_streams()
+
+    def recheck_streams(self) -> None:
+        """Have every open stream re-verify its credential now (a revocation notice arrived)."""
+        for event in list(self._recheck_now):
+            event.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not guarded(scope["path"]):
@@ -247,11 +288,18 @@ class AuthMiddleware:
         try:
             presented, principal = await self.verifier.verify(raw)
         except CredentialRejected as rejected:
-            await self._refuse(scope, send, rejected, presented=raw is not None)
+            try:
+                await self._refuse(scope, send, rejected, presented=raw is not None)
+            except DATABASE_ERRORS as exc:
+                await send_database_error(send, exc)
+            return
+        except DATABASE_ERRORS as exc:
+            await send_database_error(send, exc)
             return
         self.usage.touch(principal, presented)
         scope = dict(scope)
         scope[PRINCIPAL_KEY] = principal
+        scope[PRESENTED_KEY] = presented
         credential = f"{principal.kind}-{principal.credential_id}"
         scope["user"] = AuthenticatedUser(
             AccessToken(
@@ -318,15 +366,32 @@ class AuthMiddleware:
 
             async def watch() -> None:
                 nonlocal revoked
+                outage = False
                 while True:
-                    await anyio.sleep(self.recheck_interval)
+                    wake = anyio.Event()
+                    self._recheck_now.add(wake)
+                    try:
+                        with anyio.move_on_after(self.recheck_interval):
+                            await wake.wait()
+                    finally:
+                        self._recheck_now.discard(wake)
+                    if self._ending:
+                        revoked = True
+                        tg.cancel_scope.cancel()
+                        return
                     try:
                         await self.verifier.verify_presented(presented)
+                        outage = False
                     except CredentialRejected as rejected:
                         log.info("closing a stream: the credential is %s", rejected.reason)
                         revoked = True
                         tg.cancel_scope.cancel()
                         return
+                    except DATABASE_ERRORS as exc:
+                        # A brief outage doesn't cut the stream: its credential is checked again next time.
+                        if not outage:
+                            log.warning("could not re-check a stream's credential: %s", type(exc).__name__)
+                        outage = True
 
             tg.start_soon(watch)
             await self.app(scope, receive, tracked_send)
