@@ -99,7 +99,7 @@ class WorkerBus:
                     started = True
                     task_status.started()
                 await anyio.sleep(pause)
-                pause = min(5.0, pause * 2)
+                pause = min(1.0, pause * 2)
 
     async def _listen(self, conn: psycopg.AsyncConnection) -> None:
         while True:

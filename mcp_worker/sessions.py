@@ -256,6 +256,10 @@ class SseRouter:
                 code=-32001,
             )
             return
+        if owner[0] == self.bus.worker_id and not self.bus.listening:
+            # This worker would not hear its own notice yet (its LISTEN is reconnecting).
+            await _database_away(send)
+            return
         body = await request.body()
         try:
             types.jsonrpc_message_adapter.validate_json(body, by_name=False)
@@ -350,11 +354,14 @@ class KeyedSessionManager(StreamableHTTPSessionManager):
         return len(ended)
 
     async def end_sessions_presented(self, presented: object) -> int:
+        """End every session opened with `presented` (found no longer valid); returns how many ended."""
         ended = [sid for sid, p in self._presented_by.items() if p == presented]
         for session_id in ended:
             transport = self._server_instances.get(session_id)
             if transport is not None:
                 await self._discard_session(session_id, transport)
+        if ended:
+            log.info("ended %d Streamable HTTP sessions of a credential no longer valid", len(ended))
         return len(ended)
 
 
