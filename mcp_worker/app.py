@@ -16,11 +16,13 @@ outermost, puts the client's address (behind trusted proxies) in the scope.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import mcp_types as types
 from mcp.server.lowlevel.server import Server
 from mcp.server.sse import SseServerTransport
@@ -95,6 +97,7 @@ class WorkerApp:
                 throttle = InProcessAuthThrottle(limit=limit, window=window)
         self.throttle = throttle
         self.draining = False
+        self._sqlite_lock: Any = None
         self.server = Server(
             SERVER_NAME,
             version=__version__,
@@ -169,8 +172,24 @@ class WorkerApp:
         self.draining = True
         self.auth.end_streams()
 
+    def _claim_sqlite(self) -> None:
+        """With SQLite the worker runs as one process: say so if another already serves the same file."""
+        database = self.runtime.database.engine.url.database
+        if self.runtime.database.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return
+        self._sqlite_lock = open(f"{database}.worker-lock", "a")  # noqa: SIM115 (held for the lifetime)
+        try:
+            fcntl.flock(self._sqlite_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log.warning(
+                "Another worker process already serves this SQLite database. With SQLite run one worker "
+                "process: SSE sessions, revocation notices and the wrong-key throttle are not shared "
+                "between processes. To run several workers, use PostgreSQL (DATABASE_URL=postgresql://...)."
+            )
+
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(self._claim_sqlite)
         async with self.sessions.run(), anyio.create_task_group() as tg:
             tg.start_soon(self.usage.run)
             if self.bus is not None:
@@ -181,6 +200,8 @@ class WorkerApp:
             finally:
                 tg.cancel_scope.cancel()
                 self.directory.close()
+                if self._sqlite_lock is not None:
+                    self._sqlite_lock.close()
 
     # --- revocation -------------------------------------------------------------------------
     async def _on_revocation(self, subject: str, subject_id: int, user_id: int | None) -> None:

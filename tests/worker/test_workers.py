@@ -341,3 +341,15 @@ async def test_a_locked_sqlite_database_is_reported_busy(database_url, worker, a
             lock.close()
     assert result.is_error
     assert "busy" in result.content[0].text and "can't be reached" not in result.content[0].text
+
+
+def test_a_second_worker_on_one_sqlite_file_says_to_run_one(database_url, worker, worker_env, tmp_path):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the single-process rule of SQLite")
+    assert "Another worker process" not in worker.log()
+    second = start_worker(worker_env, tmp_path / "second.log")  # `worker` already serves this file
+    try:
+        assert "With SQLite run one worker process" in second.log()
+        assert "use PostgreSQL" in second.log()
+    finally:
+        second.stop()
