@@ -353,3 +353,26 @@ def test_a_second_worker_on_one_sqlite_file_says_to_run_one(database_url, worker
         assert "use PostgreSQL" in second.log()
     finally:
         second.stop()
+
+
+def test_portal_changes_are_announced_when_they_commit(postgres, app, make_user, make_key):
+    """The notices the workers listen for: sent by the core's revoke, disable and connection changes, on commit."""
+    from portal.core import accounts, revocations
+    from portal.core.models import User
+
+    key = make_key(make_user())
+    dsn = postgres.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as listener:
+        listener.execute(f"LISTEN {revocations.CHANNEL}")
+        with app.app_context():
+            row = db.session.scalar(select(McpApiKey).where(McpApiKey.key_hash == hash_key(key)))
+            key_service.revoke_key(db.session, row)
+            db.session.rollback()  # a rolled-back revocation announces nothing
+            row = db.session.scalar(select(McpApiKey).where(McpApiKey.key_hash == hash_key(key)))
+            key_service.revoke_key(db.session, row)
+            user = db.session.get(User, row.user_id)
+            accounts.set_active(db.session, user, False)
+            db.session.commit()
+            expected = [("key", row.id, user.id), ("user", user.id, user.id)]
+        notices = [revocations.parse(n.payload) for n in listener.notifies(timeout=5, stop_after=2)]
+    assert notices == expected
