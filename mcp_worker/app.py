@@ -231,7 +231,9 @@ class WorkerApp:
             for presented in self.sessions.credentials():
                 try:
                     await self.verifier.verify_presented(presented)  # type: ignore[arg-type]
-                except CredentialRejected:
+                except CredentialRejected as rejected:
+                    if rejected.reason == "expired" and getattr(presented, "kind", None) == "token":
+                        continue  # an OAuth client refreshes its token and goes on in the same session
                     await self.sessions.end_sessions_presented(presented)
                 except DATABASE_ERRORS:
                     break  # the database is away; the sessions stay until it is back

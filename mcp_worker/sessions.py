@@ -336,6 +336,11 @@ class KeyedSessionManager(StreamableHTTPSessionManager):
         self._presented_by.pop(session_id, None)
         await super()._discard_session(session_id, transport)
 
+    def note_presented(self, session_id: str, requestor: AuthorizationContext, presented: object) -> None:
+        """The credential last presented for a session (an OAuth client's refreshed token replaces the old)."""
+        if session_id in self._presented_by and self._session_owners.get(session_id) == requestor:
+            self._presented_by[session_id] = presented
+
     def credentials(self) -> set[object]:
         """The distinct credentials (as presented) holding sessions here."""
         return set(self._presented_by.values())
@@ -387,7 +392,12 @@ class SessionFront:
                         reason="too_many_sessions",
                     )
                     return
-        token = _presenting.set(scope.get(PRESENTED_KEY))
+        presented = scope.get(PRESENTED_KEY)
+        user = scope.get("user")
+        session_id = _header(scope, MCP_SESSION_ID_HEADER)
+        if session_id and presented is not None and isinstance(user, AuthenticatedUser):
+            self.manager.note_presented(session_id, authorization_context(user), presented)
+        token = _presenting.set(presented)
         try:
             await self.app(scope, receive, send)
         finally:
@@ -401,3 +411,11 @@ class SessionFront:
             return False
         version = headers.get(MCP_PROTOCOL_VERSION_HEADER.lower().encode())
         return version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.lower().encode()
+    for key, value in scope.get("headers", ()):
+        if key == wanted:
+            return value.decode("latin-1")
+    return None
