@@ -14,7 +14,8 @@ from mcp_worker.audit import BATCH_INTERVAL, AuditRecord, UsageRecorder
 from mcp_worker.runtime import Runtime
 from portal.core.config import Settings
 from portal.core.db import Database, engine_options
-from portal.core.models import AuditEvent, utcnow
+from portal.core.keys import hash_key
+from portal.core.models import AuditEvent, McpApiKey, utcnow
 from portal.extensions import db
 
 from .harness import mcp_client, start_worker
@@ -105,7 +106,10 @@ async def test_sigkill_loses_no_audit_row_older_than_the_batch_interval(
     finally:
         worker.stop()
     with app.app_context():
+        key_id = db.session.scalar(select(McpApiKey.id).where(McpApiKey.key_hash == hash_key(key)))
         count = db.session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "tool_call")
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.kind == "tool_call", AuditEvent.key_id == key_id)
         )
     assert count == 25
