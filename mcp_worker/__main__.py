@@ -41,7 +41,8 @@ def hypercorn_config(settings: Settings) -> Config:
     config.access_log_format = ACCESS_LOG_FORMAT
     # Seconds, not minutes: an idle kept-alive connection holds a descriptor until then.
     config.keep_alive_timeout = settings.mcp_keep_alive_seconds
-    config.graceful_timeout = 5
+    # SIGTERM: calls in flight get this long to finish (below the 30 s platforms wait before SIGKILL).
+    config.graceful_timeout = settings.mcp_shutdown_seconds
     return config
 
 
@@ -103,8 +104,13 @@ async def _serve(app, config: Config, sockets: Sockets) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(ThrottledLoopErrors())
+
+    def stopping() -> None:
+        app.begin_shutdown()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     # What hypercorn.asyncio.serve does, with the sockets bound above.
     await worker_serve(
         wrap_app(app, config.wsgi_max_body_size, "asgi"), config, sockets=sockets, shutdown_trigger=stop.wait

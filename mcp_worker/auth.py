@@ -27,19 +27,18 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import parse_qsl
 
 import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.core.db import DatabaseUnavailable, is_busy
 from portal.core.keys import KEY_PATTERN, check_presented_key, hash_key, load_key
-from portal.core.models import AuditEvent, McpApiKey, OAuthGrant, utcnow
 from portal.core.oauth.grants import (
     ACCESS_TOKEN_PREFIX,
     READ_SCOPE,
@@ -50,6 +49,7 @@ from portal.core.oauth.grants import (
 )
 from portal.core.principals import CredentialRejected, Principal, ensure_usable
 
+from .audit import AuditRecord, UsageRecorder  # noqa: F401  (AuditRecord: the tools import it from here)
 from .runtime import Runtime
 from .throttle import AuthThrottle
 
@@ -58,8 +58,9 @@ log = logging.getLogger(__name__)
 
 AUTH_ERROR_CODE = -32001
 PRINCIPAL_KEY = "pm.principal"
+PRESENTED_KEY = "pm.presented"
+DATABASE_ERRORS = (SQLAlchemyError, DatabaseUnavailable)
 QUERY_KEY_NAMES = {"api_key", "apikey", "key", "token", "access_token", "x-mcp-api-key", "mcp_api_key"}
-TOUCH_INTERVAL = 60.0  # seconds between last_used_at writes for one credential
 # RFC 9728 metadata: at the root, and path-suffixed for each MCP endpoint.
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 MCP_ENDPOINTS = ("/mcp", "/sse")
@@ -144,112 +145,15 @@ class CredentialVerifier:
                 return load_access_token(session, presented.digest, self._resources)
             return load_key(session, presented.digest)
 
+    def forget(self) -> None:
+        self._cache.clear()
 
-@dataclass
-class AuditRecord:
-    """One tools/call outcome, written later in a batch (never arguments, never secrets)."""
-
-    at: datetime
-    user_id: int
-    key_id: int | None
-    tool: str
-    ok: bool
-    connection_id: int | None = None
-    target: str | None = None
-    error_class: str | None = None
-    duration_ms: int | None = None
-    client_ip: str | None = None
-    grant_id: int | None = None
-
-
-class UsageRecorder:
-    """Batches `last_used_at` touches and audit rows, so no request waits on a database write."""
-
-    def __init__(self, runtime: Runtime, interval: float = 0.5):
-        self._runtime = runtime
-        self._interval = interval
-        self._touched: dict[tuple[str, int], datetime] = {}
-        self._last_touch: dict[Presented, float] = {}
-        self._audit: list[AuditRecord] = []
-        self._wake = anyio.Event()
-        self._flushing = anyio.Lock()
-
-    def touch(self, principal: Principal, presented: Presented) -> None:
-        """Note a key's or grant's use; written at most once a minute per credential."""
-        now = time.monotonic()
-        last = self._last_touch.get(presented)
-        if last is not None and now - last < TOUCH_INTERVAL:
-            return
-        if len(self._last_touch) > 10_000:
-            self._last_touch.clear()
-        self._last_touch[presented] = now
-        self._touched[(principal.kind, principal.credential_id)] = utcnow()
-
-    def audit(self, record: AuditRecord) -> None:
-        self._audit.append(record)
-        if len(self._audit) >= 200:
-            self._wake.set()
-
-    async def run(self) -> None:
-        """Flush pending writes every `interval` seconds until cancelled (then flush once more)."""
-        try:
-            while True:
-                with anyio.move_on_after(self._interval):
-                    await self._wake.wait()
-                self._wake = anyio.Event()
-                await self.flush()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.flush()
-
-    async def flush(self) -> None:
-        """Write what is pending. Waits for a write already under way, so that what was noted
-        before the call is in the database when it returns (or logged as lost if the write failed)."""
-        async with self._flushing:
-            touched, self._touched = self._touched, {}
-            audit, self._audit = self._audit, []
-            if not touched and not audit:
-                return
-            try:
-                await self._runtime.in_db_thread(self._write, touched, audit)
-            except Exception:
-                log.exception("could not record key usage and %d audit events", len(audit))
-
-    def _write(self, touched: dict[tuple[str, int], datetime], audit: list[AuditRecord]) -> None:
-        try:
-            with self._runtime.database.session() as session:
-                for (kind, credential_id), at in touched.items():
-                    table = McpApiKey if kind == "key" else OAuthGrant
-                    session.execute(update(table).where(table.id == credential_id).values(last_used_at=at))
-                session.add_all(_audit_row(record) for record in audit)
-        except IntegrityError:
-            # A user, key or connection was deleted since the call: keep the rows, without the dangling links.
-            with self._runtime.database.session() as session:
-                for record in audit:
-                    row = _audit_row(record)
-                    try:
-                        with session.begin_nested():
-                            session.add(row)
-                    except IntegrityError:
-                        row = _audit_row(record, orphaned=True)
-                        session.add(row)
-
-
-def _audit_row(record: AuditRecord, *, orphaned: bool = False) -> AuditEvent:
-    return AuditEvent(
-        at=record.at,
-        user_id=None if orphaned else record.user_id,
-        key_id=None if orphaned else record.key_id,
-        grant_id=None if orphaned else record.grant_id,
-        kind="tool_call",
-        tool=record.tool,
-        connection_id=None if orphaned else record.connection_id,
-        target=record.target[:200] if record.target else None,
-        ok=record.ok,
-        error_class=record.error_class,
-        duration_ms=record.duration_ms,
-        client_ip=record.client_ip,
-    )
+    def forget_where(self, match: Callable[[Principal], bool]) -> int:
+        """Drop the cached credentials whose principal `match`es (a revocation notice); returns how many."""
+        stale = [presented for presented, (_, principal) in self._cache.items() if match(principal)]
+        for presented in stale:
+            self._cache.pop(presented, None)
+        return len(stale)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -287,13 +191,19 @@ def client_address(scope: Scope) -> str:
 
 
 async def send_json_error(
-    send: Send, status: int, message: str, *, reason: str, headers: dict[str, str] | None = None
+    send: Send,
+    status: int,
+    message: str,
+    *,
+    reason: str,
+    headers: dict[str, str] | None = None,
+    code: int = AUTH_ERROR_CODE,
 ) -> None:
     body = json.dumps(
         {
             "jsonrpc": "2.0",
             "id": None,
-            "error": {"code": AUTH_ERROR_CODE, "message": message, "data": {"reason": reason}},
+            "error": {"code": code, "message": message, "data": {"reason": reason}},
         }
     ).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -301,6 +211,18 @@ async def send_json_error(
         raw_headers.append((name.lower().encode(), value.encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_database_error(send: Send, exc: BaseException) -> None:
+    """503 with a JSON-RPC error body: the database is away (or, with SQLite, busy); retry shortly."""
+    if is_busy(exc):
+        message = "The server's database is busy with another write; try again in a moment."
+    else:
+        message = "The server can't reach its database right now; try again in a few seconds."
+    log.warning("refused a request: the database failed (%s)", type(exc).__name__)
+    await send_json_error(
+        send, 503, message, reason="database_unavailable", headers={"Retry-After": "2"}, code=-32000
+    )
 
 
 def guarded(path: str) -> bool:
@@ -327,6 +249,18 @@ class AuthMiddleware:
         self.usage = usage
         self.throttle = throttle
         self.recheck_interval = recheck_interval
+        self._recheck_now: set[anyio.Event] = set()
+        self._ending = False
+
+    def end_streams(self) -> None:
+        """End every open stream cleanly (the worker is stopping): clients reconnect elsewhere."""
+        self._ending = True
+        self.recheck_streams()
+
+    def recheck_streams(self) -> None:
+        """Have every open stream re-verify its credential now (a revocation notice arrived)."""
+        for event in list(self._recheck_now):
+            event.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not guarded(scope["path"]):
@@ -346,11 +280,18 @@ class AuthMiddleware:
         try:
             presented, principal = await self.verifier.verify(raw)
         except CredentialRejected as rejected:
-            await self._refuse(scope, send, rejected, presented=raw is not None)
+            try:
+                await self._refuse(scope, send, rejected, presented=raw is not None)
+            except DATABASE_ERRORS as exc:
+                await send_database_error(send, exc)
+            return
+        except DATABASE_ERRORS as exc:
+            await send_database_error(send, exc)
             return
         self.usage.touch(principal, presented)
         scope = dict(scope)
         scope[PRINCIPAL_KEY] = principal
+        scope[PRESENTED_KEY] = presented
         credential = f"{principal.kind}-{principal.credential_id}"
         scope["user"] = AuthenticatedUser(
             AccessToken(
@@ -417,15 +358,32 @@ class AuthMiddleware:
 
             async def watch() -> None:
                 nonlocal revoked
+                outage = False
                 while True:
-                    await anyio.sleep(self.recheck_interval)
+                    wake = anyio.Event()
+                    self._recheck_now.add(wake)
+                    try:
+                        with anyio.move_on_after(self.recheck_interval):
+                            await wake.wait()
+                    finally:
+                        self._recheck_now.discard(wake)
+                    if self._ending:
+                        revoked = True
+                        tg.cancel_scope.cancel()
+                        return
                     try:
                         await self.verifier.verify_presented(presented)
+                        outage = False
                     except CredentialRejected as rejected:
                         log.info("closing a stream: the credential is %s", rejected.reason)
                         revoked = True
                         tg.cancel_scope.cancel()
                         return
+                    except DATABASE_ERRORS as exc:
+                        # A brief outage doesn't cut the stream: its credential is checked again next time.
+                        if not outage:
+                            log.warning("could not re-check a stream's credential: %s", type(exc).__name__)
+                        outage = True
 
             tg.start_soon(watch)
             await self.app(scope, receive, tracked_send)

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.core.errors import UserFacingError
 
+from . import revocations
 from .models import AuditEvent, User, utcnow
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -180,6 +181,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
         )
     )
     session.flush()
+    revocations.announce(session, "user", user.id, user_id=user.id)
 
 
 def is_valid_email(email: str) -> bool:

@@ -206,6 +206,11 @@ class Settings:
     mcp_raise_open_file_limit: bool = True
     vendor_deadline_seconds: float = 30.0
     vendor_max_response_bytes: int = 5 * 1024 * 1024
+    # Streamable HTTP sessions: how many one key (or OAuth grant) may hold open in a worker, and the
+    # minutes an idle one lives; seconds a stopping worker waits for calls in flight (below a platform's 30).
+    mcp_sessions_per_key: int = 20
+    mcp_session_idle_minutes: float = 10.0
+    mcp_shutdown_seconds: float = 20.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -250,6 +255,15 @@ class Settings:
         allow_signup = _flag(env_vars, "ALLOW_SIGNUP", False)
         mcp_stateless = _flag(env_vars, "MCP_STATELESS", False)
         mcp_access_log = _flag(env_vars, "MCP_ACCESS_LOG", True)
+        sessions_per_key = int(
+            _number(env_vars, "MCP_SESSIONS_PER_KEY", 20, what="a whole number", minimum=1, whole=True)
+        )
+        session_idle_minutes = _number(
+            env_vars, "MCP_SESSION_IDLE_MINUTES", 10.0, what="a number of minutes", minimum=0.05
+        )
+        shutdown_seconds = _number(
+            env_vars, "MCP_SHUTDOWN_SECONDS", 20.0, what="a number of seconds", minimum=1, maximum=28
+        )
         log_level = (env_vars.get("LOG_LEVEL") or "INFO").strip().upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; it is {log_level!r}.")
@@ -371,6 +385,9 @@ class Settings:
             oauth_unused_client_hours=max(0.1, oauth_unused_hours),
             oauth_access_token_seconds=max(60, min(oauth_access_seconds, 3600)),
             **limits,
+            mcp_sessions_per_key=sessions_per_key,
+            mcp_session_idle_minutes=session_idle_minutes,
+            mcp_shutdown_seconds=shutdown_seconds,
         )
 
 

@@ -22,6 +22,12 @@ class DatabaseUnavailable(Exception):
     """The database can't be reached; the message names it with the password masked."""
 
 
+def is_busy(exc: BaseException) -> bool:
+    """True when SQLite refused because another process holds its write lock (it is up, but busy)."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig).lower()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets the portal and the worker

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import UserFacingError
 
+from . import revocations
 from .models import MCP_CLIENTS, AuditEvent, McpApiKey, User, utcnow
 from .principals import CredentialRejected, Limits, Principal, stored_connection_ids
 from .services.connections import check_connection_ids
@@ -131,6 +132,7 @@ def revoke_key(
         key.revoked_at = now or utcnow()
         session.add(AuditEvent(user_id=key.user_id, key_id=key.id, kind=kind, target=key.name, ok=True))
         session.flush()
+        revocations.announce(session, "key", key.id, user_id=key.user_id)
 
 
 def rotate_key(session: Session, key: McpApiKey, *, now: datetime | None = None) -> MintedKey:

@@ -107,14 +107,21 @@ async def mcp_client(
     form: str = "header",
     mode: str = "legacy",
     headers: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> AsyncIterator[Client]:
-    """An MCP client session: transport "sse" or "http"; mode "legacy" (initialize) or "auto"."""
+    """An MCP client session: transport "sse" or "http"; mode "legacy" (initialize) or "auto".
+
+    `timeout`: for HTTP operations other than reading a stream (the SDK's defaults when None).
+    """
     headers = {**key_headers(key, form), **(headers or {})}
     if transport == "sse":
-        async with Client(sse_client(f"{base_url}/sse", headers=headers), mode="legacy") as client:
+        transport_timeout = {"timeout": timeout} if timeout is not None else {}
+        async with Client(
+            sse_client(f"{base_url}/sse", headers=headers, **transport_timeout), mode="legacy"
+        ) as client:
             yield client
         return
-    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as http:
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(timeout or 30, read=60)) as http:
         async with Client(streamable_http_client(f"{base_url}/mcp", http_client=http), mode=mode) as client:
             yield client
 

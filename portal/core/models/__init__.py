@@ -30,6 +30,7 @@ from .tracker import (
     TrackerTaskLink,
     TrackerWorklog,
 )
+from .worker_bus import AuthFailure, BusPayload, SseSessionOwner
 
 __all__ = [
     "CLIENT_KINDS",
@@ -44,13 +45,16 @@ __all__ = [
     "STATUS_CATEGORIES",
     "TASK_TYPES",
     "AuditEvent",
+    "AuthFailure",
     "Base",
+    "BusPayload",
     "McpApiKey",
     "OAuthAuthorizationCode",
     "OAuthClient",
     "OAuthGrant",
     "OAuthToken",
     "ProviderConnection",
+    "SseSessionOwner",
     "TrackerComment",
     "TrackerField",
     "TrackerFieldValue",

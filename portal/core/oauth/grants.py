@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import UserFacingError
 
+from .. import revocations
 from ..keys import hash_key
 from ..models import AuditEvent, OAuthAuthorizationCode, OAuthClient, OAuthGrant, OAuthToken, User, utcnow
 from ..principals import Limits, Principal, stored_connection_ids
@@ -340,6 +341,7 @@ def revoke_grant(
         )
     )
     session.flush()
+    revocations.announce(session, "grant", grant.id, user_id=grant.user_id)
 
 
 def revoke_access_token(session: Session, token: OAuthToken, *, now: datetime | None = None) -> None:
@@ -347,6 +349,7 @@ def revoke_access_token(session: Session, token: OAuthToken, *, now: datetime | 
     if token.access_revoked_at is None:
         token.access_revoked_at = now or utcnow()
         session.flush()
+        revocations.announce(session, "grant", token.grant_id)
 
 
 def find_token(session: Session, raw: str, hint: str | None = None) -> tuple[str, OAuthToken] | None:

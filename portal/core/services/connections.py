@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import UserFacingError
 
+from .. import revocations
 from ..db import Database
 from ..models import AuditEvent, ProviderConnection, User, utcnow
 from ..principals import LOCAL_CONNECTION_ID
@@ -568,6 +569,8 @@ def save_connection(
             ok=True,
         )
     )
+    if existing is not None:
+        revocations.announce(session, "connection", row.id, user_id=row.user_id)
     return row, outcome
 
 
@@ -584,10 +587,12 @@ def set_connection_active(session: Session, user: User, row: ProviderConnection,
         )
     )
     session.flush()
+    revocations.announce(session, "connection", row.id, user_id=row.user_id)
 
 
 def delete_connection(session: Session, user: User, row: ProviderConnection) -> None:
     session.add(AuditEvent(user_id=user.id, kind="connection_changed", target=f"deleted {row.slug}", ok=True))
+    revocations.announce(session, "connection", row.id, user_id=row.user_id)
     session.delete(row)
     session.flush()
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from portal.core.db import Database
+from portal.core.db import Database, is_busy
 from portal.core.models import TrackerProject, TrackerSprint, TrackerTask
 from portal.core.models import User as UserRecord
 from portal.core.tracker import service, work
@@ -102,6 +102,10 @@ class LocalAdapter(LocalSprintWork):
             raise errors.Conflict("The team tracker's data changed at the same moment; try again.") from exc
         except SQLAlchemyError as exc:
             log.warning("The team tracker's database failed: %s", type(exc).__name__)
+            if is_busy(exc):
+                raise errors.Unavailable(
+                    "The team tracker's database is busy with another change; try again in a moment."
+                ) from exc
             raise errors.Unavailable("The team tracker's database can't be reached right now.") from exc
 
     def _acting_user(self, session: Session) -> UserRecord:
