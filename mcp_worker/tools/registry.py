@@ -19,8 +19,9 @@ import mcp_types as types
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from portal.core.models import utcnow
-from portal.core.principals import Principal
+from portal.core.principals import Limits, Principal
 from portal.core.providers import errors as provider_errors
+from portal.core.toolsets import ALWAYS, toolset_of
 
 from ..auth import AuditRecord, UsageRecorder
 from ..runtime import Runtime
@@ -77,6 +78,7 @@ class ToolSpec:
     output_model: type[ToolOutput]
     handler: Handler
     read_only: bool
+    toolset: str = ALWAYS  # the named group a credential must have (portal.core.toolsets)
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = True
@@ -129,6 +131,9 @@ def define_tool(
 ) -> ToolSpec:
     """A tool from `handler(call, args) -> output`: its annotations name the input and output models, its
     docstring is the description clients see."""
+    toolset = toolset_of(name)
+    if toolset is None:
+        raise ValueError(f"tool {name} belongs to no toolset: add it to portal/core/toolsets.py")
     hints = get_type_hints(handler)
     return ToolSpec(
         name=name,
@@ -138,6 +143,7 @@ def define_tool(
         output_model=hints["return"],
         handler=handler,
         read_only=read_only,
+        toolset=toolset,
         destructive=destructive,
         idempotent=idempotent,
         open_world=open_world,
@@ -180,7 +186,7 @@ class Toolset:
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, ToolSpec] = {}
-        self._listings: dict[bool, list[types.Tool]] = {}
+        self._listings: dict[tuple[bool, frozenset[str]], list[types.Tool]] = {}
         self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
         # Errors raised by shared services that carry a user-facing `message` and an `error_class`.
         self.expected_errors: tuple[type[Exception], ...] = ()
@@ -202,13 +208,19 @@ class ToolRegistry:
     def get(self, name: str) -> ToolSpec | None:
         return self._tools.get(name)
 
-    def listing(self, *, read_only_key: bool) -> list[types.Tool]:
-        """The tools a key may see: read-only keys see no tool that changes data."""
-        listing = self._listings.get(read_only_key)
+    def listing(self, limits: Limits) -> list[types.Tool]:
+        """The tools a credential may see: those of its toolsets, and none that changes data if read-only."""
+        cache_key = (limits.read_only, limits.toolsets)
+        listing = self._listings.get(cache_key)
         if listing is None:
-            listing = [spec.mcp_tool for spec in self._tools.values() if spec.read_only or not read_only_key]
-            self._listings[read_only_key] = listing
+            listing = [spec.mcp_tool for spec in self._tools.values() if self.allows(limits, spec)]
+            self._listings[cache_key] = listing
         return listing
+
+    @staticmethod
+    def allows(limits: Limits, spec: ToolSpec) -> bool:
+        in_toolsets = spec.toolset == ALWAYS or spec.toolset in limits.toolsets
+        return in_toolsets and (spec.read_only or not limits.read_only)
 
     async def call(
         self,
@@ -249,6 +261,9 @@ class ToolRegistry:
         spec = self._tools.get(name)
         if spec is None:
             return outcome.failed("unknown_tool", self._unknown_tool(name, call.principal))
+        if spec.toolset != ALWAYS and spec.toolset not in call.principal.limits.toolsets:
+            refusal = toolset_refusal(spec, call.principal, call.runtime.settings.public_portal_url)
+            return outcome.failed("toolset_not_allowed", refusal)
         if call.principal.read_only and not spec.read_only:
             # Not listed for this credential, but named plainly: the model can tell its user what to do.
             refusal = read_only_refusal(name, call.principal, call.runtime.settings.public_portal_url)
@@ -262,7 +277,7 @@ class ToolRegistry:
         return await self._run(spec, call, args, outcome)
 
     def _unknown_tool(self, name: str, principal: Principal) -> str:
-        visible = [tool.name for tool in self.listing(read_only_key=principal.read_only)]
+        visible = [tool.name for tool in self.listing(principal.limits)]
         guess = suggest(name, visible)
         hint = f" Did you mean {guess}?" if guess else ""
         return f"There is no tool named {name[:100]!r}.{hint} Call tools/list to see the tools available."
@@ -321,6 +336,15 @@ def read_only_refusal(tool: str, principal: Principal, portal: str) -> str:
         f"This sign-in is read-only: {tool} needs write access (sign in again from your client and allow "
         f"changes, or use a read-write MCP key from {portal}/keys)."
     )
+
+
+def toolset_refusal(spec: ToolSpec, principal: Principal, portal: str) -> str:
+    """Why a credential without `spec`'s toolset can't call it, and how to get one that can."""
+    if principal.kind == "key":
+        who, remedy = "This key", f"create a key that includes it in the portal under MCP keys: {portal}/keys"
+    else:
+        who, remedy = "This sign-in", "sign in again from your client and tick it on the consent page"
+    return f"{who} lacks the '{spec.toolset}' toolset, which {spec.name} belongs to. To use it, {remedy}."
 
 
 def suggest(word: str, choices: list[str]) -> str | None:
