@@ -25,6 +25,7 @@ from portal.core.toolsets import ALWAYS, toolset_of
 
 from ..auth import AuditRecord, UsageRecorder
 from ..runtime import Runtime
+from .budget import ResultTooLarge, ceiling_chars, fit
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +304,18 @@ class ToolRegistry:
                 f"{spec.name} failed because of an unexpected error on the server; nothing more was done. "
                 "The error has been logged for the administrator.",
             )
+        try:
+            text, structured = fit(output, ceiling_chars(call.runtime.settings.mcp_max_result_tokens))
+        except ResultTooLarge:
+            log.error("tool %s returned a result that could not be cut under the ceiling", spec.name)
+            return outcome.failed(
+                "result_too_large",
+                f"{spec.name}'s answer was too long to send even after cutting it; ask for less "
+                "(a smaller limit, detail='summary').",
+            )
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=output.text())],
-            structured_content=output.model_dump(mode="json"),
+            content=[types.TextContent(type="text", text=text)],
+            structured_content=structured,
             is_error=False,
         )
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializeAsAny
 
 from portal.core.providers import base as domain
 
+from .budget import cut_with_marker
 from .registry import ToolOutput
+
+SUMMARY_CHARS = 500  # a long text in detail='summary'
 
 
 class PersonOut(BaseModel):
@@ -124,10 +127,19 @@ def task_summary(task: domain.Task) -> TaskSummaryOut:
     )
 
 
-def task_full(task: domain.Task) -> TaskOut:
+def description_of(task: domain.Task, limit: int, *, offset: int = 0) -> str | None:
+    """The task's description from `offset`, cut to `limit` with a marker saying how to read on."""
+    if task.description is None:
+        return None
+    how = f"Call get_task with task='{task.ref}' and description_offset={{offset}} to read on."
+    return cut_with_marker(task.description, limit, how, start=offset)[0]
+
+
+def task_full(task: domain.Task, description_chars: int, *, description_offset: int = 0) -> TaskOut:
+    """A task in full, its description cut to `description_chars` (from `description_offset`)."""
     return TaskOut(
         **task_summary(task).model_dump(),
-        description=task.description,
+        description=description_of(task, description_chars, offset=description_offset),
         type=task.type,
         assignee_ref=task.assignee.ref if task.assignee else None,
         reporter=person(task.reporter),
@@ -150,11 +162,20 @@ def project(value: domain.Project) -> ProjectOut:
     )
 
 
-def comment(value: domain.Comment) -> CommentOut:
+def comment(value: domain.Comment, body_chars: int | None = None, task_ref: str | None = None) -> CommentOut:
+    """A comment, its body cut to `body_chars` (when given) with a marker saying how to read on."""
+    body = value.body
+    if body_chars is not None:
+        how = (
+            f"Call list_comments with task='{task_ref}', comment='{value.id}' and offset={{offset}} to read on."
+            if task_ref
+            else "Call list_comments with this comment's task, comment id and offset={offset} to read on."
+        )
+        body = cut_with_marker(body, body_chars, how)[0]
     return CommentOut(
         ref=value.ref,
         author=value.author.name if value.author else None,
-        body=value.body,
+        body=body,
         created_at=value.created_at,
         url=value.url,
     )
@@ -199,7 +220,8 @@ def lines(items: list[Any], render, empty: str) -> str:
 
 
 class TaskList(ToolOutput):
-    tasks: list[TaskSummaryOut]
+    # Summaries, or full tasks with detail='full'.
+    tasks: list[SerializeAsAny[TaskSummaryOut]]
     next_cursor: str | None = None
     failures: list[ConnectionFailure] = Field(
         default_factory=list, description="Connections that could not answer, and why"

@@ -197,6 +197,9 @@ class Settings:
     oauth_registrations_per_hour: int = 20
     oauth_unused_client_hours: float = 24.0
     oauth_access_token_seconds: int = 3600
+    # No tool result is longer than this many tokens (4 characters a token), text and structured
+    # content together; long fields are cut with a marker saying how to read on.
+    mcp_max_result_tokens: int = 20_000
 
     @property
     def is_development(self) -> bool:
@@ -280,6 +283,17 @@ class Settings:
             )
         )
 
+        max_result_tokens = int(
+            _number(
+                env_vars,
+                "MCP_MAX_RESULT_TOKENS",
+                20_000,
+                what="a whole number of tokens",
+                minimum=2000,
+                whole=True,
+            )
+        )
+
         # The filesystem is touched only once every other setting has been checked.
         database_url = env_vars.get("DATABASE_URL", "").strip()
         if not database_url:
@@ -342,6 +356,7 @@ class Settings:
             oauth_registrations_per_hour=oauth_registrations,
             oauth_unused_client_hours=max(0.1, oauth_unused_hours),
             oauth_access_token_seconds=max(60, min(oauth_access_seconds, 3600)),
+            mcp_max_result_tokens=max_result_tokens,
         )
 
 
