@@ -1,0 +1,148 @@
+"""Analytics an agent can act on: sprint health with a forecast (and, in the core, its maths)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from portal.core.services import sprint_health
+
+from . import shapes
+from .context import connections_of, note
+from .registry import ToolCall, ToolInput, ToolOutput, Toolset
+
+
+class SprintHealthArgs(ToolInput):
+    sprint: str = Field(description="Sprint ref.")
+    stale_days: int = Field(
+        3, ge=1, le=60, description="In progress with no update for this many days: stale."
+    )
+    seed: int = Field(sprint_health.DEFAULT_SEED, ge=0, description="The forecast's random seed.")
+
+
+class BlockedOut(BaseModel):
+    task: shapes.TaskSummaryOut
+    blocked_by: list[str] = Field(description="Refs of the unfinished tasks blocking it")
+
+
+class ForecastOut(BaseModel):
+    probability: float | None = Field(description="Chance (0 to 1) to finish the remaining work in time")
+    method: str
+    sample: list[float] = Field(description="The daily throughputs drawn from")
+    sample_sprints: list[str]
+    days_left: int
+    remaining: float
+    seed: int
+    trials: int
+
+
+class SprintHealthOut(ToolOutput):
+    sprint: shapes.SprintOut
+    unit: str = Field(description="story_points, hours or tasks")
+    scope_now: float
+    scope_at_start: float | None = Field(description="None where the provider keeps no history")
+    added: list[shapes.TaskSummaryOut]
+    removed: list[shapes.TaskSummaryOut]
+    done: float
+    remaining: float
+    done_tasks: int
+    open_tasks: int
+    carried_over: list[shapes.TaskSummaryOut]
+    previous_sprint: str | None
+    blocked: list[BlockedOut]
+    stale: list[shapes.TaskSummaryOut]
+    unassigned: list[shapes.TaskSummaryOut]
+    forecast: ForecastOut
+    notes: list[str]
+
+    def text(self) -> str:
+        unit = self.unit.replace("_", " ")
+        if self.scope_at_start is None:
+            scope = f"Scope {self.scope_now:g} now; what changed since the start is unknown (see the notes)."
+        else:
+            scope = (
+                f"Scope {self.scope_now:g} now, {self.scope_at_start:g} at the start; added "
+                f"{len(self.added)}, removed {len(self.removed)} task(s)."
+            )
+        out = [
+            f"{self.sprint.name} ({self.sprint.state}), in {unit}:",
+            scope,
+            f"Done {self.done:g} ({self.done_tasks} tasks), remaining {self.remaining:g} ({self.open_tasks} tasks).",
+        ]
+        if self.forecast.probability is not None:
+            out.append(
+                f"Forecast: {self.forecast.probability:.0%} chance to finish in the {self.forecast.days_left} "
+                "day(s) left."
+            )
+        out.append(self.forecast.method)
+        for label, tasks in (
+            (f"Carried over from {self.previous_sprint}", self.carried_over),
+            ("Added", self.added),
+            ("Removed", self.removed),
+            ("Stale", self.stale),
+            ("Unassigned", self.unassigned),
+        ):
+            if tasks:
+                out.append(f"{label}: " + "; ".join(t.line() for t in tasks))
+        if self.blocked:
+            out.append(
+                "Blocked: " + "; ".join(f"{b.task.line()} by {', '.join(b.blocked_by)}" for b in self.blocked)
+            )
+        return "\n".join(out + self.notes)
+
+
+toolset = Toolset()
+
+
+@toolset.tool("sprint_health", title="Sprint health", read_only=True)
+async def sprint_health_tool(call: ToolCall, args: SprintHealthArgs) -> SprintHealthOut:
+    """Will this sprint finish, and what's in the way? In one call: scope now and at the start (added,
+    removed), done against remaining, carry-over, blocked, stale and unassigned tasks, and a Monte Carlo
+    forecast from the team's daily throughput in its last closed sprints (method, sample and seed stated)."""
+    conns = await connections_of(call)
+    view, native = conns.resolve(args.sprint, "sprint")
+    note(call, view, args.sprint)
+    today = datetime.now(UTC).date()
+    health = await conns.run(
+        view,
+        lambda adapter: sprint_health.gather(
+            adapter, native, today=today, stale_days=args.stale_days, seed=args.seed
+        ),
+    )
+    return health_out(health)
+
+
+def health_out(health: sprint_health.SprintHealth) -> SprintHealthOut:
+    summaries = shapes.task_summary
+    outlook = health.forecast
+    return SprintHealthOut(
+        sprint=shapes.sprint(health.sprint),
+        unit=health.unit,
+        scope_now=health.scope_now,
+        scope_at_start=health.scope_at_start,
+        added=[summaries(t) for t in health.added],
+        removed=[summaries(t) for t in health.removed],
+        done=health.done,
+        remaining=health.remaining,
+        done_tasks=health.done_tasks,
+        open_tasks=health.open_tasks,
+        carried_over=[summaries(t) for t in health.carried_over],
+        previous_sprint=health.previous_sprint,
+        blocked=[
+            BlockedOut(task=summaries(b.task), blocked_by=[x.other_ref for x in b.by]) for b in health.blocked
+        ],
+        stale=[summaries(t) for t in health.stale],
+        unassigned=[summaries(t) for t in health.unassigned],
+        forecast=ForecastOut(
+            probability=outlook.probability,
+            method=outlook.method,
+            sample=outlook.sample,
+            sample_sprints=outlook.sample_sprints,
+            days_left=outlook.days_left,
+            remaining=outlook.remaining,
+            seed=outlook.seed,
+            trials=outlook.trials,
+        ),
+        notes=health.notes,
+    )

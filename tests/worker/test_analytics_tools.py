@@ -1,0 +1,104 @@
+"""sprint_health through the real worker, checked against numbers worked out by hand:
+on the JIRA fake (which keeps history and links) and on the built-in tracker (which keeps neither)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal.core.services.sprint_health import simulate
+from tests.fakes.jira import DONE, IN_PROGRESS
+
+from . import worlds
+from .harness import mcp_client
+from .test_tools import call
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def ana(make_user) -> int:
+    return make_user("ana@example.com", "Ana Silva")
+
+
+def jira_sprints(fake) -> dict[str, str]:
+    """Sprint 1 closed two weeks ago, sprint 2 running from two days ago to two days ahead."""
+    now = datetime.now(UTC)
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    day = timedelta(days=1)
+    s1, s2 = fake.sprints[1], fake.sprints[2]
+    s1.start, s1.end = today - 14 * day + timedelta(hours=9), today - 10 * day + timedelta(hours=17)
+    s1.completed = s1.end
+    s2.start, s2.end = today - 2 * day + timedelta(hours=9), today + 2 * day + timedelta(hours=17)
+    # Sprint 1's throughput: 4 points on its first day, 4 on its third, nothing on the other three.
+    for offset in (14, 12):
+        done = fake.add_issue("ALPHA", f"Shipped {offset}", sprints=[1], points=4, status=DONE)
+        done.resolved = today - offset * day + timedelta(hours=10)
+    issues = {i.summary: i for i in fake.issues.values()}
+    pay = issues["Pay with card"]
+    pay.status = IN_PROGRESS
+    # Moved into sprint 2 yesterday (added), and taken out of it yesterday (removed).
+    late = fake.add_issue("ALPHA", "Late addition", points=1)
+    dropped = fake.add_issue("ALPHA", "Dropped", sprints=[2], points=8)
+    fake._clock = today - day + timedelta(hours=11)
+    with fake.changing(late, fake.me.account_id):
+        late.sprints = [2]
+        late.updated = fake.tick()
+    with fake.changing(dropped, fake.me.account_id):
+        dropped.sprints = []
+        dropped.updated = fake.tick()
+    blocker = fake.add_issue("ALPHA", "Payment provider contract")
+    return {"pay": pay.key, "blocker": blocker.key, "late": late.key, "dropped": dropped.key}
+
+
+async def test_sprint_health_on_jira_against_hand_computed_numbers(worker, app, ana, make_key, jira_fake):
+    worlds.jira_world(app, ana, jira_fake)
+    keys = jira_sprints(jira_fake)
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        await call(
+            client,
+            "link_tasks",
+            task=f"acme-jira:{keys['pay']}",
+            other=f"acme-jira:{keys['blocker']}",
+            kind="is blocked by",
+        )
+        # Untouched for five days while in progress: stale.
+        jira_fake.issues[keys["pay"]].updated = datetime.now(UTC) - timedelta(days=5)
+        health = await call(client, "sprint_health", sprint="acme-jira:2", seed=5)
+    assert health["unit"] == "story_points"
+    # Now: Pay with card 5 + Cart totals 3 (done) + Carried over 2 + Late addition 1.
+    assert health["scope_now"] == 11
+    assert [t["key"] for t in health["added"]] == [keys["late"]]
+    assert [t["key"] for t in health["removed"]] == [keys["dropped"]]
+    assert health["scope_at_start"] == 18  # 11 - 1 added + 8 removed
+    assert (health["done"], health["remaining"], health["done_tasks"], health["open_tasks"]) == (3, 8, 1, 3)
+    assert health["previous_sprint"] == "ALPHA Sprint 1"
+    assert [t["title"] for t in health["carried_over"]] == ["Carried over"]
+    assert [(b["task"]["key"], b["blocked_by"]) for b in health["blocked"]] == [
+        (keys["pay"], [f"acme-jira:{keys['blocker']}"])
+    ]
+    assert [t["key"] for t in health["stale"]] == [keys["pay"]]
+    assert sorted(t["title"] for t in health["unassigned"]) == ["Carried over", "Late addition"]
+    forecast = health["forecast"]
+    assert forecast["sample"] == [4, 0, 4, 0, 0] and forecast["sample_sprints"] == ["ALPHA Sprint 1"]
+    assert (forecast["days_left"], forecast["remaining"], forecast["seed"]) == (3, 8, 5)
+    # Two fours in three days drawn from [4, 0, 4, 0, 0]: 3 * 0.4^2 * 0.6 + 0.4^3 = 0.352.
+    assert forecast["probability"] == pytest.approx(0.352, abs=0.02)
+    assert forecast["probability"] == simulate([4, 0, 4, 0, 0], 3, 8, seed=5)
+    assert "Monte Carlo" in forecast["method"] and "Seed 5" in forecast["method"]
+
+
+async def test_sprint_health_on_the_built_in_tracker_says_what_it_cannot_tell(worker, app, ana, make_key):
+    world = worlds.local_world(app, ana, ana)
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        result = await client.call_tool("sprint_health", {"sprint": world.sprint_ref})
+    assert not result.is_error, result.content[0].text
+    health = result.structured_content
+    # Sprint 7: two tasks of 2 points, to do and unassigned; no closed sprint to forecast from.
+    assert (health["scope_now"], health["done"], health["remaining"]) == (4, 0, 4)
+    assert len(health["unassigned"]) == 2 and health["stale"] == []
+    assert health["scope_at_start"] is None and health["forecast"]["probability"] is None
+    notes = " ".join(health["notes"])
+    assert "does not support history" in notes and "does not support links" in notes
+    assert "what changed since the start is unknown" in result.content[0].text
