@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
-from portal.core.services import sprint_health
+from portal.core.services import cycle_time, sprint_health
 
 from . import shapes
 from .context import connections_of, note
-from .registry import ToolCall, ToolInput, ToolOutput, Toolset
+from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 
 
 class SprintHealthArgs(ToolInput):
@@ -145,4 +145,83 @@ def health_out(health: sprint_health.SprintHealth) -> SprintHealthOut:
             trials=outlook.trials,
         ),
         notes=health.notes,
+    )
+
+
+class CycleTimeArgs(ToolInput):
+    project: str | None = Field(None, description="Project ref (or give sprint).")
+    sprint: str | None = Field(None, description="Sprint ref (or give project).")
+    since: date | None = Field(
+        None, description="First day of the period (ISO 8601); 30 days ago by default."
+    )
+    until: date | None = Field(None, description="Last day of the period; today by default.")
+
+
+class TaskTimesOut(BaseModel):
+    task: shapes.TaskSummaryOut
+    lead_days: float | None
+    cycle_days: float | None
+
+
+class CycleTimeOut(ToolOutput):
+    since: date
+    until: date
+    count: int = Field(description="Tasks done in the period")
+    lead_days: dict[str, float | None] = Field(description="p50, p85, p95 of lead time in days")
+    cycle_days: dict[str, float | None] = Field(description="p50, p85, p95 of cycle time in days")
+    slowest: list[TaskTimesOut]
+    without_start: int = Field(description="Done without ever being in progress (no cycle time)")
+    notes: list[str]
+
+    def text(self) -> str:
+        def row(values: dict[str, float | None]) -> str:
+            return ", ".join(f"{k} {'-' if v is None else f'{v:g}'}" for k, v in values.items())
+
+        out = [
+            f"{self.count} task(s) done from {self.since} to {self.until}.",
+            f"Lead time (days): {row(self.lead_days)}.",
+            f"Cycle time (days): {row(self.cycle_days)}.",
+        ]
+        out += [f"- {t.task.line()}: cycle {t.cycle_days}, lead {t.lead_days}" for t in self.slowest]
+        return "\n".join(out + self.notes)
+
+
+@toolset.tool("cycle_time", title="Cycle time", read_only=True)
+async def cycle_time_tool(call: ToolCall, args: CycleTimeArgs) -> CycleTimeOut:
+    """Lead and cycle time of the tasks of a project or sprint done in a period, from their history (first
+    move into an in-progress status to done), with p50/p85/p95 and the slowest tasks."""
+    if (args.project is None) == (args.sprint is None):
+        raise ToolFailure("Give either project or sprint.")
+    conns = await connections_of(call)
+    ref = args.project or args.sprint
+    view, native = conns.resolve(ref, "project" if args.project else "sprint")
+    note(call, view, ref)
+    until = args.until or datetime.now(UTC).date()
+    since = args.since or until - timedelta(days=30)
+    if since > until:
+        raise ToolFailure("since must be on or before until.")
+    start = datetime.combine(since, time.min, tzinfo=UTC)
+    end = datetime.combine(until, time.max, tzinfo=UTC)
+    result = await conns.run(
+        view,
+        lambda adapter: cycle_time.gather(
+            adapter,
+            since=start,
+            until=end,
+            project_id=native if args.project else None,
+            sprint_id=native if args.sprint else None,
+        ),
+    )
+    return CycleTimeOut(
+        since=since,
+        until=until,
+        count=result.count,
+        lead_days={f"p{p}": v for p, v in result.lead.items()},
+        cycle_days={f"p{p}": v for p, v in result.cycle.items()},
+        slowest=[
+            TaskTimesOut(task=shapes.task_summary(t.task), lead_days=t.lead_days, cycle_days=t.cycle_days)
+            for t in result.slowest
+        ],
+        without_start=result.without_start,
+        notes=result.notes,
     )

@@ -102,3 +102,59 @@ async def test_sprint_health_on_the_built_in_tracker_says_what_it_cannot_tell(wo
     notes = " ".join(health["notes"])
     assert "does not support history" in notes and "does not support links" in notes
     assert "what changed since the start is unknown" in result.content[0].text
+
+
+def jira_flow(fake) -> dict[str, str]:
+    """Three ALPHA issues whose lead and cycle times are worked out by hand (days of November 2026)."""
+    from tests.fakes.jira import TODO
+
+    def at(day: int, hour: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+    def set_clock(moment: datetime) -> None:
+        fake._clock = moment - timedelta(minutes=1)  # tick() moves a minute on
+
+    def move(issue, status: str, moment: datetime) -> None:
+        set_clock(moment)
+        with fake.changing(issue, fake.me.account_id):
+            issue.status = status
+            issue.updated = fake.tick()
+            issue.resolved = moment if status == DONE else None
+
+    set_clock(at(2))
+    t1 = fake.add_issue("ALPHA", "Flow one", points=1)
+    set_clock(at(2))
+    t2 = fake.add_issue("ALPHA", "Flow two", points=1)
+    set_clock(at(4))
+    t3 = fake.add_issue("ALPHA", "Flow three", points=1)
+    move(t1, IN_PROGRESS, at(3))
+    move(t1, DONE, at(5))  # lead 3 days, cycle 2
+    move(t2, IN_PROGRESS, at(2, 12))
+    move(t2, DONE, at(7, 12))  # lead 5.5, cycle 5
+    move(t3, TODO, at(4, 6))
+    move(t3, DONE, at(5))  # lead 1, never in progress
+    return {"t1": t1.key, "t2": t2.key, "t3": t3.key}
+
+
+async def test_cycle_time_on_jira_against_hand_computed_numbers(worker, app, ana, make_key, jira_fake):
+    worlds.jira_world(app, ana, jira_fake)
+    keys = jira_flow(jira_fake)
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        result = await call(
+            client, "cycle_time", project="acme-jira:ALPHA", since="2026-11-01", until="2026-11-30"
+        )
+    assert result["count"] == 3 and result["without_start"] == 1
+    assert result["lead_days"] == {"p50": 3, "p85": 5.5, "p95": 5.5}
+    assert result["cycle_days"] == {"p50": 2, "p85": 5, "p95": 5}
+    assert [t["task"]["key"] for t in result["slowest"]] == [keys["t2"], keys["t1"], keys["t3"]]
+
+
+async def test_cycle_time_where_there_is_no_history_says_so(worker, app, ana, make_key):
+    worlds.local_world(app, ana, ana)
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        done = await call(client, "list_tasks", project="local:WEB", limit=1)
+        await call(client, "set_task_status", task=done["tasks"][0]["ref"], status="Done")
+        result = await client.call_tool("cycle_time", {"project": "local:WEB"})
+        both = await client.call_tool("cycle_time", {})
+    assert result.is_error and "does not support" in result.content[0].text
+    assert both.is_error and "Give either project or sprint." in both.content[0].text
