@@ -92,7 +92,9 @@ class ToolSpec:
             title=self.title,
             description=self.description,
             input_schema=_clean_schema(self.input_model.model_json_schema()),
-            output_schema=_clean_schema(self.output_model.model_json_schema(mode="serialization")),
+            output_schema=_compact_output_schema(
+                _clean_schema(self.output_model.model_json_schema(mode="serialization"))
+            ),
             annotations=types.ToolAnnotations(
                 title=self.title,
                 read_only_hint=self.read_only,
@@ -101,6 +103,25 @@ class ToolSpec:
                 open_world_hint=self.open_world,
             ),
         )
+
+
+def _compact_output_schema(node: Any) -> Any:
+    """An output schema said in fewer characters, meaning the same: a result's defaults say nothing, and
+    "X or null" is one type list rather than an anyOf of two schemas."""
+    if isinstance(node, list):
+        return [_compact_output_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _compact_output_schema(value) for key, value in node.items()}
+    if "default" in node and node["default"] is None:
+        del node["default"]
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = options[0] if options[1] == {"type": "null"} else options[1]
+        if set(other) == {"type"} and isinstance(other["type"], str):
+            del node["anyOf"]
+            node["type"] = [other["type"], "null"]
+    return node
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
