@@ -6,10 +6,23 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
+from portal.core.providers.base import PageRequest, TaskQuery
+from portal.core.services import changes as change_service
 from portal.core.services import cycle_time, sprint_health
+from portal.core.services.connections import ConnectionView
+from portal.core.services.my_tasks import share_per_connection
 
+from ..connections import fan_out
 from . import shapes
-from .context import connections_of, note
+from .context import (
+    DEFAULT_LIMIT,
+    FAN_OUT_SECONDS,
+    connections_of,
+    decode_fan_out_cursor,
+    encode_cursor,
+    failure_of,
+    note,
+)
 from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 
 
@@ -224,4 +237,119 @@ async def cycle_time_tool(call: ToolCall, args: CycleTimeArgs) -> CycleTimeOut:
         ],
         without_start=result.without_start,
         notes=result.notes,
+    )
+
+
+class ChangesSinceArgs(ToolInput):
+    since: datetime | date = Field(description="ISO 8601 date or time; what changed at or after it.")
+    connections: list[str] | None = Field(None, description="Connection slugs; all of mine by default.")
+    projects: list[str] | None = Field(None, description="Project refs, to look only at these.")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=50, description="Changed tasks per page: 25 by default.")
+    cursor: str | None = Field(None, description="The next_cursor of the previous page, to continue.")
+
+
+class ChangeOut(BaseModel):
+    at: datetime
+    kind: str = Field(description="created, moved, assigned to me, commented, or updated")
+    task: shapes.TaskSummaryOut
+    detail: str
+    by: str | None = None
+
+
+class ChangesOut(ToolOutput):
+    since: datetime
+    changes: list[ChangeOut]
+    next_cursor: str | None = None
+    failures: list[shapes.ConnectionFailure] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"{c.at:%Y-%m-%d %H:%M} {c.task.ref} {c.kind}: {c.detail}" for c in self.changes]
+        body = "\n".join(lines) if lines else f"Nothing changed since {self.since:%Y-%m-%d %H:%M}."
+        return (
+            body
+            + shapes.more_text(self.next_cursor)
+            + shapes.failures_text(self.failures)
+            + "".join(f"\n{n}" for n in self.notes)
+        )
+
+
+@toolset.tool("changes_since", title="Changes since", read_only=True)
+async def changes_since(call: ToolCall, args: ChangesSinceArgs) -> ChangesOut:
+    """What changed across my connections since a moment: tasks created, moved between statuses, assigned
+    to me, commented; newest first, paged by changed task. Every connection is asked at once; one that
+    fails is reported in `failures`."""
+    since = args.since
+    if not isinstance(since, datetime):
+        since = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    elif since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    conns = await connections_of(call)
+    projects: dict[str, list[str]] = {}
+    for ref in args.projects or []:
+        view, native = conns.resolve(ref, "project")
+        projects.setdefault(view.slug, []).append(native)
+    wanted = set(args.connections or []) | set(projects)
+    unknown = sorted(wanted - set(conns.slugs))
+    if unknown:
+        raise ToolFailure(f"No connection {', '.join(unknown)}; list_connections shows yours.")
+    positions = decode_fan_out_cursor(args.cursor, "changes_since")
+    targets = [v for v in conns.usable if not wanted or v.slug in wanted]
+    if positions is not None:
+        targets = [v for v in targets if v.slug in positions]
+    share = share_per_connection(args.limit, len(targets))
+
+    def read(view: ConnectionView):
+        position = (positions or {}).get(view.slug) or {}
+        project_ids = projects.get(view.slug) or [None]
+        index = int(position.get("p", 0)) if isinstance(position, dict) else 0
+        cursor = position.get("c") if isinstance(position, dict) else None
+        project_id = project_ids[min(index, len(project_ids) - 1)]
+
+        def gather(adapter):
+            query = TaskQuery(project_id=project_id, updated_since=since)
+            page = adapter.list_tasks(query, PageRequest(limit=share, cursor=cursor))
+            found, with_history = change_service.task_changes(adapter, page.items, since)
+            following = None
+            if page.next_cursor:
+                following = {"p": index, "c": page.next_cursor}
+            elif index + 1 < len(project_ids):
+                following = {"p": index + 1, "c": None}
+            return found, with_history, following
+
+        return gather
+
+    async def one(view: ConnectionView):
+        return await conns.run(view, read(view))
+
+    results, failures = await fan_out(targets, one, time_limit=FAN_OUT_SECONDS)
+    events: list[change_service.Change] = []
+    following: dict[str, object] = {}
+    notes = []
+    for view in targets:
+        if view.slug not in results:
+            continue
+        found, with_history, position = results[view.slug]
+        events += found
+        if position is not None:
+            following[view.slug] = position
+        if not with_history:
+            notes.append(
+                f"{view.slug} does not support task history: its changes other than new tasks and comments "
+                "show as 'updated'."
+            )
+    events.sort(key=lambda c: c.at, reverse=True)
+    failed = []
+    for slug, exc in failures.items():
+        error_class, message = failure_of(slug, exc, call)
+        failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
+    return ChangesOut(
+        since=since,
+        changes=[
+            ChangeOut(at=c.at, kind=c.kind, task=shapes.task_summary(c.task), detail=c.detail, by=c.by)
+            for c in events
+        ],
+        next_cursor=encode_cursor("changes_since", following),
+        failures=failed,
+        notes=notes,
     )

@@ -158,3 +158,39 @@ async def test_cycle_time_where_there_is_no_history_says_so(worker, app, ana, ma
         both = await client.call_tool("cycle_time", {})
     assert result.is_error and "does not support" in result.content[0].text
     assert both.is_error and "Give either project or sprint." in both.content[0].text
+
+
+async def test_changes_since_across_connections_newest_first(worker, app, ana, make_key, jira_fake):
+    from portal.core.db import Database
+    from portal.core.tracker import service as tracker
+    from portal.extensions import db
+
+    worlds.jira_world(app, ana, jira_fake)
+    worlds.local_world(app, ana, ana)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    # JIRA: an issue of Ben's moved to In Progress and assigned to Ana, after `since`.
+    issue = next(i for i in jira_fake.issues.values() if i.summary == "Rotate certificates")
+    jira_fake._clock = datetime.now(UTC)
+    with jira_fake.changing(issue, jira_fake.other.account_id):
+        issue.status = IN_PROGRESS
+        issue.assignee = jira_fake.me.account_id
+        issue.updated = jira_fake.tick()
+    # The tracker: a new task, commented on.
+    with app.app_context():
+        database = Database.from_engine(db.engine)
+    with database.session() as session:
+        project = tracker.get_project(session, "WEB")
+        task = tracker.create_task(session, project, title="Fresh task", actor_id=ana)
+        tracker.add_comment(session, task, body="First look done.", author_id=ana)
+        fresh = f"local:{task.key}"
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        result = await call(client, "changes_since", since=since.isoformat())
+        only_local = await call(client, "changes_since", since=since.isoformat(), connections=["local"])
+    seen = [(c["task"]["ref"], c["kind"]) for c in result["changes"]]
+    assert (f"acme-jira:{issue.key}", "moved") in seen
+    assert (f"acme-jira:{issue.key}", "assigned to me") in seen
+    assert (fresh, "created") in seen and (fresh, "commented") in seen
+    moments = [c["at"] for c in result["changes"]]
+    assert moments == sorted(moments, reverse=True)
+    assert {c["task"]["ref"].split(":")[0] for c in only_local["changes"]} == {"local"}
+    assert any("local does not support task history" in n for n in result["notes"])
