@@ -45,3 +45,19 @@ def test_the_guard_cuts_the_longest_strings_then_lists_until_it_fits():
     assert len(data["items"]) < 300 and "items were left out to stay under the size limit" in text
     small = Page(title="t", items=["a"])
     assert fit(small, 20_000) == (small.text(), json.loads(small.model_dump_json()))
+
+
+def test_a_long_value_in_history_is_cut_with_a_note():
+    from datetime import UTC, datetime
+
+    from mcp_worker.tools.shapes import HISTORY_VALUE_CHARS, history_entry
+    from portal.core.providers.base import HistoryEntry
+
+    long = "A line of the old description.\n" * 5000
+    entry = history_entry(
+        HistoryEntry(at=datetime(2026, 3, 1, tzinfo=UTC), field="description", old=long, new="short")
+    )
+    assert entry.new == "short"
+    assert len(entry.old) < HISTORY_VALUE_CHARS + 300
+    assert entry.old.startswith("A line of the old description.\n")
+    assert "more characters left out" in entry.old and "read whole with get_task" in entry.old

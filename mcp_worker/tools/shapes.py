@@ -320,12 +320,21 @@ def worklog(value: domain.Worklog) -> WorklogOut:
     )
 
 
+HISTORY_VALUE_CHARS = 2000  # a changed value (a whole description, say) in a history entry
+
+
 def history_entry(value: domain.HistoryEntry) -> HistoryEntryOut:
+    """A history entry, long values cut: the current one is read whole with get_task."""
+    how = "The current value is read whole with get_task; earlier ones only on the vendor's site."
+
+    def short(text: str | None) -> str | None:
+        return None if text is None else cut_with_marker(text, HISTORY_VALUE_CHARS, how)[0]
+
     return HistoryEntryOut(
         at=value.at,
         field=value.field,
-        old=value.old,
-        new=value.new,
+        old=short(value.old),
+        new=short(value.new),
         author=value.author.name if value.author else None,
     )
 
