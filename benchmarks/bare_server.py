@@ -35,6 +35,7 @@ ANSWER = WhoAmI(
     key_expires_at=None,
     connection_count=1,
     allowed_connections=None,
+    toolsets=["tasks"],
 )
 
 

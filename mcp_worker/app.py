@@ -37,7 +37,7 @@ from starlette.routing import Mount, Route
 from portal.core.config import Settings
 from portal.core.db import DatabaseUnavailable
 from portal.core.oauth.grants import READ_SCOPE, WRITE_SCOPE
-from portal.core.principals import CredentialRejected, Principal
+from portal.core.principals import CredentialRejected, Limits, Principal
 
 from . import __version__
 from .audit import UsageRecorder
@@ -269,8 +269,8 @@ class WorkerApp:
     # --- MCP handlers ----------------------------------------------------------
     async def _list_tools(self, ctx, params) -> types.ListToolsResult:
         principal = _principal(ctx)
-        read_only = principal is None or principal.read_only
-        return types.ListToolsResult(tools=self.registry.listing(read_only_key=read_only))
+        limits = principal.limits if principal is not None else Limits(read_only=True)
+        return types.ListToolsResult(tools=self.registry.listing(limits))
 
     async def _call_tool(self, ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
         principal = _principal(ctx)

@@ -14,6 +14,7 @@ from portal.core.config import mask_database_url
 from portal.core.db import ping_engine
 from portal.core.models import MCP_CLIENTS
 from portal.core.services.connections import connection_ids_for_slugs
+from portal.core.toolsets import TOOLSETS
 from portal.extensions import db
 
 
@@ -87,9 +88,21 @@ def create_user(
     metavar="SLUG,SLUG",
     help="Restrict the key to these connections (slugs; 'local' is the built-in tracker). Default: all.",
 )
+@click.option(
+    "--toolsets",
+    default=None,
+    metavar="NAME,NAME",
+    help=f"The toolsets the key exposes, among {', '.join(TOOLSETS)}. Default: all but bulk.",
+)
 @with_appcontext
 def create_key(
-    email: str, name: str, client: str, read_only: bool, expires_days: int | None, connections: str | None
+    email: str,
+    name: str,
+    client: str,
+    read_only: bool,
+    expires_days: int | None,
+    connections: str | None,
+    toolsets: str | None,
 ) -> None:
     """Mint an MCP API key and print it once."""
     user = _user_or_fail(email)
@@ -110,6 +123,7 @@ def create_key(
             read_only=read_only,
             expires_days=expires_days,
             connection_ids=connection_ids,
+            toolsets=toolsets.split(",") if toolsets is not None else None,
         )
     except keys.KeyRequestError as exc:
         db.session.rollback()

@@ -43,6 +43,12 @@ def settings(tmp_path, **env) -> Settings:
         ),
         ("FORWARDED_ALLOW_IPS", "my-proxy", "FORWARDED_ALLOW_IPS lists the addresses"),
         ("APP_ENV", "staging", "APP_ENV must be"),
+        (
+            "MCP_MAX_RESULT_TOKENS",
+            "lots",
+            "MCP_MAX_RESULT_TOKENS must be a whole number of tokens, 2000 or more",
+        ),
+        ("MCP_MAX_RESULT_TOKENS", "100", "2000 or more"),
     ],
 )
 def test_a_bad_value_is_one_clear_message_naming_the_variable(tmp_path, name, value, words):
@@ -63,7 +69,9 @@ def test_values_are_parsed_into_typed_settings(tmp_path):
         LOG_LEVEL="warning",
         MCP_KEY_CACHE_SECONDS="60",
         FORWARDED_ALLOW_IPS="10.0.0.1",
+        MCP_MAX_RESULT_TOKENS="8000",
     )
+    assert parsed.mcp_max_result_tokens == 8000
     assert parsed.mcp_auth_failure_limit == 7 and parsed.mcp_auth_failure_window == 30.5
     assert parsed.mcp_access_log is False and parsed.allow_signup is True and parsed.log_level == "WARNING"
     assert parsed.key_cache_seconds == 10  # at most 10 s, as documented
@@ -71,6 +79,7 @@ def test_values_are_parsed_into_typed_settings(tmp_path):
     defaults = settings(tmp_path, MCP_AUTH_FAILURE_LIMIT="", MCP_PORT="")
     assert (defaults.mcp_auth_failure_limit, defaults.mcp_port, defaults.mcp_access_log) == (20, 8080, True)
     assert not defaults.forwarded_allow_ips
+    assert defaults.mcp_max_result_tokens == 20_000
 
 
 def test_no_module_reads_the_environment_but_the_settings():

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from portal.core.models import MCP_CLIENTS
+from portal.core.toolsets import TOOLSETS
 
 from .context import connections_of
 from .registry import ToolCall, ToolInput, ToolOutput, Toolset
@@ -26,6 +27,7 @@ class WhoAmI(ToolOutput):
     key_expires_at: datetime | None
     connection_count: int
     allowed_connections: list[str] | None  # None: every connection of the user
+    toolsets: list[str]
 
     def text(self) -> str:
         scope = "read-only" if self.read_only else "read and write"
@@ -42,7 +44,10 @@ class WhoAmI(ToolOutput):
             if self.allowed_connections is None
             else f"limited to {', '.join(self.allowed_connections) or 'no connection'}"
         )
-        return f"{self.name} <{self.email}>, {credential} ({scope}, {expiry}); {reach}."
+        return (
+            f"{self.name} <{self.email}>, {credential} ({scope}, {expiry}); {reach}; "
+            f"toolsets: {', '.join(self.toolsets)}."
+        )
 
 
 toolset = Toolset()
@@ -51,7 +56,7 @@ toolset = Toolset()
 @toolset.tool("whoami", title="Who am I", read_only=True, idempotent=True, open_world=False)
 async def whoami(call: ToolCall, args: NoArguments) -> WhoAmI:
     """Who this MCP key or OAuth sign-in belongs to: the user, the key's (or app's) name, client, scope
-    (read-only or not), expiry and the connections it may use."""
+    (read-only or not), expiry, the connections it may use and its toolsets."""
     principal = call.principal
     connections = await connections_of(call)
     return WhoAmI(
@@ -67,4 +72,5 @@ async def whoami(call: ToolCall, args: NoArguments) -> WhoAmI:
         allowed_connections=[v.slug for v in connections.views]
         if principal.limits.restricts_connections
         else None,
+        toolsets=[name for name in TOOLSETS if name in principal.limits.toolsets],
     )

@@ -13,6 +13,7 @@ from portal.core.providers.registry import PROVIDER_LABELS
 from portal.core.services.connections import ConnectionView
 
 from ..connections import UserConnections
+from .budget import Budget
 from .registry import ToolCall, ToolFailure
 
 DEFAULT_LIMIT = 25
@@ -27,6 +28,11 @@ async def connections_of(call: ToolCall) -> UserConnections:
         loaded = await call.directory.for_user(call.principal.user_id, call.principal.limits)
         call.extra["connections"] = loaded
     return loaded
+
+
+def budget_of(call: ToolCall) -> Budget:
+    """How much room this worker gives a result's long fields (MCP_MAX_RESULT_TOKENS)."""
+    return Budget.of(call.runtime.settings.mcp_max_result_tokens)
 
 
 def note(call: ToolCall, view: ConnectionView, target: str | None = None) -> None:

@@ -21,11 +21,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from portal.core.errors import UserFacingError
 from portal.core.models import utcnow
-from portal.core.principals import Principal
+from portal.core.principals import Limits, Principal
 from portal.core.providers import errors as provider_errors
+from portal.core.toolsets import ALWAYS, toolset_of
 
 from ..auth import AuditRecord, UsageRecorder
 from ..runtime import Runtime
+from .budget import ResultTooLarge, ceiling_chars, fit
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class ToolSpec:
     output_model: type[ToolOutput]
     handler: Handler
     read_only: bool
+    toolset: str = ALWAYS  # the named group a credential must have (portal.core.toolsets)
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = True
@@ -86,7 +89,9 @@ class ToolSpec:
             title=self.title,
             description=self.description,
             input_schema=_clean_schema(self.input_model.model_json_schema()),
-            output_schema=_clean_schema(self.output_model.model_json_schema(mode="serialization")),
+            output_schema=_compact_output_schema(
+                _clean_schema(self.output_model.model_json_schema(mode="serialization"))
+            ),
             annotations=types.ToolAnnotations(
                 title=self.title,
                 read_only_hint=self.read_only,
@@ -95,6 +100,25 @@ class ToolSpec:
                 open_world_hint=self.open_world,
             ),
         )
+
+
+def _compact_output_schema(node: Any) -> Any:
+    """An output schema said in fewer characters, meaning the same: a result's defaults say nothing, and
+    "X or null" is one type list rather than an anyOf of two schemas."""
+    if isinstance(node, list):
+        return [_compact_output_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _compact_output_schema(value) for key, value in node.items()}
+    if "default" in node and node["default"] is None:
+        del node["default"]
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        other = options[0] if options[1] == {"type": "null"} else options[1]
+        if set(other) == {"type"} and isinstance(other["type"], str):
+            del node["anyOf"]
+            node["type"] = [other["type"], "null"]
+    return node
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +150,9 @@ def define_tool(
 ) -> ToolSpec:
     """A tool from `handler(call, args) -> output`: its annotations name the input and output models, its
     docstring is the description clients see."""
+    toolset = toolset_of(name)
+    if toolset is None:
+        raise ValueError(f"tool {name} belongs to no toolset: add it to portal/core/toolsets.py")
     hints = get_type_hints(handler)
     return ToolSpec(
         name=name,
@@ -135,6 +162,7 @@ def define_tool(
         output_model=hints["return"],
         handler=handler,
         read_only=read_only,
+        toolset=toolset,
         destructive=destructive,
         idempotent=idempotent,
         open_world=open_world,
@@ -177,7 +205,7 @@ class Toolset:
 class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, ToolSpec] = {}
-        self._listings: dict[bool, list[types.Tool]] = {}
+        self._listings: dict[tuple[bool, frozenset[str]], list[types.Tool]] = {}
         self.describe_provider_error: ProviderErrorDescriber = lambda call, exc: str(exc)
 
     def add(self, spec: ToolSpec) -> None:
@@ -197,13 +225,19 @@ class ToolRegistry:
     def get(self, name: str) -> ToolSpec | None:
         return self._tools.get(name)
 
-    def listing(self, *, read_only_key: bool) -> list[types.Tool]:
-        """The tools a key may see: read-only keys see no tool that changes data."""
-        listing = self._listings.get(read_only_key)
+    def listing(self, limits: Limits) -> list[types.Tool]:
+        """The tools a credential may see: those of its toolsets, and none that changes data if read-only."""
+        cache_key = (limits.read_only, limits.toolsets)
+        listing = self._listings.get(cache_key)
         if listing is None:
-            listing = [spec.mcp_tool for spec in self._tools.values() if spec.read_only or not read_only_key]
-            self._listings[read_only_key] = listing
+            listing = [spec.mcp_tool for spec in self._tools.values() if self.allows(limits, spec)]
+            self._listings[cache_key] = listing
         return listing
+
+    @staticmethod
+    def allows(limits: Limits, spec: ToolSpec) -> bool:
+        in_toolsets = spec.toolset == ALWAYS or spec.toolset in limits.toolsets
+        return in_toolsets and (spec.read_only or not limits.read_only)
 
     async def call(
         self,
@@ -244,6 +278,9 @@ class ToolRegistry:
         spec = self._tools.get(name)
         if spec is None:
             return outcome.failed("unknown_tool", self._unknown_tool(name, call.principal))
+        if spec.toolset != ALWAYS and spec.toolset not in call.principal.limits.toolsets:
+            refusal = toolset_refusal(spec, call.principal, call.runtime.settings.public_portal_url)
+            return outcome.failed("toolset_not_allowed", refusal)
         if call.principal.read_only and not spec.read_only:
             # Not listed for this credential, but named plainly: the model can tell its user what to do.
             refusal = read_only_refusal(name, call.principal, call.runtime.settings.public_portal_url)
@@ -257,7 +294,7 @@ class ToolRegistry:
         return await self._run(spec, call, args, outcome)
 
     def _unknown_tool(self, name: str, principal: Principal) -> str:
-        visible = [tool.name for tool in self.listing(read_only_key=principal.read_only)]
+        visible = [tool.name for tool in self.listing(principal.limits)]
         guess = suggest(name, visible)
         hint = f" Did you mean {guess}?" if guess else ""
         return f"There is no tool named {name[:100]!r}.{hint} Call tools/list to see the tools available."
@@ -279,9 +316,18 @@ class ToolRegistry:
                 f"{spec.name} failed because of an unexpected error on the server; nothing more was done. "
                 "The error has been logged for the administrator.",
             )
+        try:
+            text, structured = fit(output, ceiling_chars(call.runtime.settings.mcp_max_result_tokens))
+        except ResultTooLarge:
+            log.error("tool %s returned a result that could not be cut under the ceiling", spec.name)
+            return outcome.failed(
+                "result_too_large",
+                f"{spec.name}'s answer was too long to send even after cutting it; ask for less "
+                "(a smaller limit, detail='summary').",
+            )
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=output.text())],
-            structured_content=output.model_dump(mode="json"),
+            content=[types.TextContent(type="text", text=text)],
+            structured_content=structured,
             is_error=False,
         )
 
@@ -333,6 +379,15 @@ def read_only_refusal(tool: str, principal: Principal, portal: str) -> str:
         f"This sign-in is read-only: {tool} needs write access (sign in again from your client and allow "
         f"changes, or use a read-write MCP key from {portal}/keys)."
     )
+
+
+def toolset_refusal(spec: ToolSpec, principal: Principal, portal: str) -> str:
+    """Why a credential without `spec`'s toolset can't call it, and how to get one that can."""
+    if principal.kind == "key":
+        who, remedy = "This key", f"create a key that includes it in the portal under MCP keys: {portal}/keys"
+    else:
+        who, remedy = "This sign-in", "sign in again from your client and tick it on the consent page"
+    return f"{who} lacks the '{spec.toolset}' toolset, which {spec.name} belongs to. To use it, {remedy}."
 
 
 def suggest(word: str, choices: list[str]) -> str | None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, overload
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializeAsAny
 
 from portal.core.providers import base as domain
 
+from .budget import cut_with_marker
 from .registry import ToolOutput
+
+SUMMARY_CHARS = 500  # a long text in detail='summary'
 
 
 class PersonOut(BaseModel):
@@ -128,10 +131,19 @@ def task_summary(task: domain.Task) -> TaskSummaryOut:
     )
 
 
-def task_full(task: domain.Task) -> TaskOut:
+def description_of(task: domain.Task, limit: int, *, offset: int = 0) -> str | None:
+    """The task's description from `offset`, cut to `limit` with a marker saying how to read on."""
+    if task.description is None:
+        return None
+    how = f"Call get_task with task='{task.ref}' and description_offset={{offset}} to read on."
+    return cut_with_marker(task.description, limit, how, start=offset)[0]
+
+
+def task_full(task: domain.Task, description_chars: int, *, description_offset: int = 0) -> TaskOut:
+    """A task in full, its description cut to `description_chars` (from `description_offset`)."""
     return TaskOut(
         **task_summary(task).model_dump(),
-        description=task.description,
+        description=description_of(task, description_chars, offset=description_offset),
         type=task.type,
         assignee_ref=task.assignee.ref if task.assignee else None,
         reporter=person(task.reporter),
@@ -154,11 +166,20 @@ def project(value: domain.Project) -> ProjectOut:
     )
 
 
-def comment(value: domain.Comment) -> CommentOut:
+def comment(value: domain.Comment, body_chars: int | None = None, task_ref: str | None = None) -> CommentOut:
+    """A comment, its body cut to `body_chars` (when given) with a marker saying how to read on."""
+    body = value.body
+    if body_chars is not None:
+        how = (
+            f"Call list_comments with task='{task_ref}', comment='{value.id}' and offset={{offset}} to read on."
+            if task_ref
+            else "Call list_comments with this comment's task, comment id and offset={offset} to read on."
+        )
+        body = cut_with_marker(body, body_chars, how)[0]
     return CommentOut(
         ref=value.ref,
         author=value.author.name if value.author else None,
-        body=value.body,
+        body=body,
         created_at=value.created_at,
         url=value.url,
     )
@@ -203,7 +224,8 @@ def lines(items: list[Any], render, empty: str) -> str:
 
 
 class TaskList(ToolOutput):
-    tasks: list[TaskSummaryOut]
+    # Summaries, or full tasks with detail='full'.
+    tasks: list[SerializeAsAny[TaskSummaryOut]]
     next_cursor: str | None = None
     failures: list[ConnectionFailure] = Field(
         default_factory=list, description="Connections that could not answer, and why"
@@ -302,12 +324,21 @@ def worklog(value: domain.Worklog) -> WorklogOut:
     )
 
 
+HISTORY_VALUE_CHARS = 2000  # a changed value (a whole description, say) in a history entry
+
+
 def history_entry(value: domain.HistoryEntry) -> HistoryEntryOut:
+    """A history entry, long values cut: the current one is read whole with get_task."""
+    how = "The current value is read whole with get_task; earlier ones only on the vendor's site."
+
+    def short(text: str | None) -> str | None:
+        return None if text is None else cut_with_marker(text, HISTORY_VALUE_CHARS, how)[0]
+
     return HistoryEntryOut(
         at=value.at,
         field=value.field,
-        old=value.old,
-        new=value.new,
+        old=short(value.old),
+        new=short(value.new),
         author=value.author.name if value.author else None,
     )
 

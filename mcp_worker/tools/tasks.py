@@ -18,6 +18,7 @@ from portal.core.providers.base import (
     TaskQuery,
     TaskSort,
 )
+from portal.core.services.comments import comment_window
 from portal.core.services.connections import ConnectionView
 from portal.core.services.my_tasks import OPEN, merge_task_pages, my_tasks_query, share_per_connection
 from portal.core.services.resolve import match_person, match_priority, match_status, parse_category
@@ -27,6 +28,7 @@ from . import shapes
 from .context import (
     DEFAULT_LIMIT,
     FAN_OUT_SECONDS,
+    budget_of,
     connections_of,
     decode_cursor,
     decode_fan_out_cursor,
@@ -39,6 +41,10 @@ from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 
 Limit = Annotated[int, Field(ge=1, le=100, description="How many to return: 25 by default, at most 100.")]
 Cursor = Annotated[str | None, Field(description="The next_cursor of the previous page, to continue.")]
+Detail = Annotated[
+    Literal["summary", "full"],
+    Field(description="summary (short, the default for lists) or full (every field, long text cut to fit)."),
+]
 MAX_NATIVE_QUERY = 4000
 
 
@@ -105,6 +111,7 @@ class ListTasksArgs(ToolInput):
     )
     sort: Literal["updated", "created", "priority", "due", "key"] = "updated"
     order: Literal["asc", "desc"] = "desc"
+    detail: Detail = "summary"
     limit: Limit = DEFAULT_LIMIT
     cursor: Cursor = None
 
@@ -199,8 +206,16 @@ async def _build_query(
     )
 
 
+def _shaped(call: ToolCall, tasks: list, detail: str) -> list[shapes.TaskSummaryOut]:
+    """Tasks as a list returns them: summaries, or full with each description's share of the ceiling."""
+    if detail != "full":
+        return [shapes.task_summary(t) for t in tasks]
+    each = budget_of(call).each(len(tasks), share=4)
+    return [shapes.task_full(t, each) for t in tasks]
+
+
 async def _fan_out_tasks(
-    call: ToolCall, tool: str, query: TaskQuery, limit: int, cursor: str | None
+    call: ToolCall, tool: str, query: TaskQuery, limit: int, cursor: str | None, detail: str = "summary"
 ) -> shapes.TaskList:
     """Query every usable connection at once; each returns up to its share of `limit`."""
     conns = await connections_of(call)
@@ -223,7 +238,7 @@ async def _fan_out_tasks(
         error_class, message = failure_of(slug, exc, call)
         failed.append(shapes.ConnectionFailure(connection=slug, error_class=error_class, message=message))
     return shapes.TaskList(
-        tasks=[shapes.task_summary(t) for t in tasks],
+        tasks=_shaped(call, tasks, detail),
         next_cursor=encode_cursor(tool, following),
         failures=failed,
     )
@@ -231,6 +246,7 @@ async def _fan_out_tasks(
 
 class MyTasksArgs(ToolInput):
     include_done: bool = Field(False, description="Also list tasks in a done status.")
+    detail: Detail = "summary"
     limit: Limit = DEFAULT_LIMIT
     cursor: Cursor = None
 
@@ -240,6 +256,7 @@ class SearchArgs(ToolInput):
         min_length=1, description="Words to find in task titles (and descriptions where supported)."
     )
     include_done: bool = Field(True, description="Also find tasks in a done status.")
+    detail: Detail = "summary"
     limit: Limit = DEFAULT_LIMIT
     cursor: Cursor = None
 
@@ -252,19 +269,29 @@ class TaskRefArgs(ToolInput):
 
 
 class GetTaskArgs(TaskRefArgs):
-    include_comments: bool = Field(False, description="Also return the latest comments (up to 20).")
+    include_comments: bool = Field(False, description="Also return comments, newest first.")
     include_transitions: bool = Field(False, description="Also return the statuses the task can move to.")
     include: list[Literal["comments", "transitions", "links", "worklogs"]] = Field(
         default_factory=list,
         max_length=4,
         description="What else to return: links (to other tasks, with the refs unlink_tasks takes), "
-        "worklogs (the first 20), comments, transitions.",
+        "worklogs (the first 20), comments (newest first), transitions.",
     )
+    comments_limit: int = Field(10, ge=1, le=50, description="How many comments at a time (10 by default).")
+    comments_cursor: str | None = Field(
+        None, description="The next_comments_cursor of the previous call, for older comments."
+    )
+    description_offset: int = Field(
+        0, ge=0, description="Read the description from this character on (where a cut one says to)."
+    )
+    detail: Detail = "full"
 
 
 class TaskDetail(ToolOutput):
     task: shapes.TaskOut
     comments: list[shapes.CommentOut] | None = None
+    comment_count: int | None = None
+    next_comments_cursor: str | None = None
     available_statuses: list[shapes.StatusOut] | None = None
     links: list[shapes.LinkOut] | None = None
     worklogs: list[shapes.WorklogOut] | None = None
@@ -297,7 +324,10 @@ class TaskDetail(ToolOutput):
             out += ["", "Logged:"] + [w.line() for w in self.worklogs]
         if self.comments:
             out.append("")
-            out += [f"- {c.author or 'someone'}: {c.body}" for c in self.comments]
+            out.append(f"Comments, newest first ({len(self.comments)} of {self.comment_count}):")
+            out += [f"- {c.author or 'someone'} ({c.created_at}): {c.body}" for c in self.comments]
+        if self.next_comments_cursor:
+            out.append(f'(older comments: pass comments_cursor="{self.next_comments_cursor}" to get_task)')
         return "\n".join(out + self.notes)
 
 
@@ -385,7 +415,7 @@ async def list_tasks(call: ToolCall, args: ListTasksArgs) -> shapes.TaskList:
     page_request = PageRequest(limit=args.limit, cursor=decode_cursor(args.cursor, "list_tasks"))
     page = await conns.run(view, lambda a: a.list_tasks(query, page_request))
     return shapes.TaskList(
-        tasks=[shapes.task_summary(t) for t in page.items],
+        tasks=_shaped(call, page.items, args.detail),
         next_cursor=encode_cursor("list_tasks", page.next_cursor),
     )
 
@@ -395,7 +425,7 @@ async def list_my_tasks(call: ToolCall, args: MyTasksArgs) -> shapes.TaskList:
     """Open tasks assigned to me across all my connections at once (done ones too with include_done).
     A connection that fails or is slow is reported in `failures`; the others' tasks are still returned."""
     query = my_tasks_query(include_done=args.include_done)
-    return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor)
+    return await _fan_out_tasks(call, "list_my_tasks", query, args.limit, args.cursor, args.detail)
 
 
 @toolset.tool("search_tasks", title="Search tasks", read_only=True)
@@ -403,20 +433,30 @@ async def search_tasks(call: ToolCall, args: SearchArgs) -> shapes.TaskList:
     """Find tasks by text across all my active connections at once. A connection that fails or is slow is
     reported in `failures`; the others' results are still returned."""
     query = TaskQuery(text=args.text, categories=frozenset() if args.include_done else OPEN)
-    return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor)
+    return await _fan_out_tasks(call, "search_tasks", query, args.limit, args.cursor, args.detail)
 
 
 @toolset.tool("get_task", title="Get a task", read_only=True)
 async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
     """One task in full: description (Markdown), people, dates, estimates, epic, parent and sprint;
-    optionally (`include`) its links to other tasks, logged work, latest comments and the statuses it can
-    move to."""
+    optionally (`include`) its links to other tasks, logged work, comments (newest first, paged) and the
+    statuses it can move to. Long text is cut with a note saying how to read on."""
     conns = await connections_of(call)
     view, native = conns.resolve(args.task, "task")
     note(call, view, args.task)
+    budget = budget_of(call)
+    comments_offset = decode_cursor(args.comments_cursor, "get_task") or 0
+    if not isinstance(comments_offset, int) or comments_offset < 0:
+        raise ToolFailure("That comments_cursor is not one get_task returned: omit it to start over.")
     wanted = set(args.include)
-    wanted |= {"comments"} if args.include_comments else set()
+    wanted |= {"comments"} if args.include_comments or args.comments_cursor else set()
     wanted |= {"transitions"} if args.include_transitions else set()
+    read_extra = {
+        **_READ_EXTRA,
+        "comments": lambda adapter, native: comment_window(
+            adapter, native, offset=comments_offset, limit=args.comments_limit
+        ),
+    }
 
     def read(adapter):
         task = adapter.get_task(native)
@@ -424,15 +464,26 @@ async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
         notes: list[str] = []
         for part in sorted(wanted):
             try:
-                extras[part] = _READ_EXTRA[part](adapter, native)
+                extras[part] = read_extra[part](adapter, native)
             except provider_errors.NotSupported as exc:
                 notes.append(f"No {part}: {exc}")
         return task, extras, notes
 
     task, extras, notes = await conns.run(view, read)
+    if args.detail == "summary" and args.description_offset == 0:
+        description_chars = shapes.SUMMARY_CHARS
+    else:
+        description_chars = budget.description
+    window = extras.get("comments")
+    comments = None
+    if window is not None:
+        each = budget.each(len(window.comments))
+        comments = [shapes.comment(c, each, task_ref=task.ref) for c in window.comments]
     return TaskDetail(
-        task=shapes.task_full(task),
-        comments=[shapes.comment(c) for c in extras["comments"]] if "comments" in extras else None,
+        task=shapes.task_full(task, description_chars, description_offset=args.description_offset),
+        comments=comments,
+        comment_count=window.total if window is not None else None,
+        next_comments_cursor=encode_cursor("get_task", window.next_offset) if window is not None else None,
         available_statuses=[shapes.status(s) for s in extras["transitions"]]
         if "transitions" in extras
         else None,
@@ -443,7 +494,6 @@ async def get_task(call: ToolCall, args: GetTaskArgs) -> TaskDetail:
 
 
 _READ_EXTRA = {
-    "comments": lambda adapter, native: adapter.list_comments(native, PageRequest(limit=20)).items,
     "transitions": lambda adapter, native: adapter.available_statuses(native),
     "links": lambda adapter, native: adapter.list_links(native),
     "worklogs": lambda adapter, native: adapter.list_worklogs(native, PageRequest(limit=20)).items,
@@ -518,7 +568,9 @@ async def create_task(call: ToolCall, args: CreateTaskArgs) -> TaskChanged:
     prepared = await prepare_create(call, conns, args)
     task = await conns.run(prepared.view, lambda a: a.create_task(prepared.project_id, prepared.draft))
     call.target = task.ref
-    return TaskChanged(task=shapes.task_full(task), message=f"Created {task.ref}.")
+    return TaskChanged(
+        task=shapes.task_full(task, budget_of(call).description), message=f"Created {task.ref}."
+    )
 
 
 @dataclass
@@ -581,7 +633,8 @@ async def update_task(call: ToolCall, args: UpdateTaskArgs) -> TaskChanged:
     prepared = await prepare_update(call, conns, args)
     task = await conns.run(prepared.view, lambda a: a.update_task(prepared.task_id, prepared.changes))
     return TaskChanged(
-        task=shapes.task_full(task), message=f"Updated {task.ref}: {', '.join(prepared.given)}."
+        task=shapes.task_full(task, budget_of(call).description),
+        message=f"Updated {task.ref}: {', '.join(prepared.given)}.",
     )
 
 
@@ -595,11 +648,14 @@ async def set_task_status(call: ToolCall, args: SetStatusArgs) -> TaskChanged:
     current, targets = await conns.run(view, lambda a: (a.get_task(native), a.available_statuses(native)))
     if current.status is not None and current.status.name.lower() == args.status.strip().lower():
         return TaskChanged(
-            task=shapes.task_full(current), message=f"{current.ref} is already {current.status.name}."
+            task=shapes.task_full(current, budget_of(call).description),
+            message=f"{current.ref} is already {current.status.name}.",
         )
     target = match_status(args.status, targets, where=f"that {args.task} can move to")
     task = await conns.run(view, lambda a: a.set_task_status(native, target))
-    return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is now {target.name}.")
+    return TaskChanged(
+        task=shapes.task_full(task, budget_of(call).description), message=f"{task.ref} is now {target.name}."
+    )
 
 
 @toolset.tool("assign_task", title="Assign a task", read_only=False, idempotent=True)
@@ -616,7 +672,9 @@ async def assign_task(call: ToolCall, args: AssignArgs) -> TaskChanged:
         user_id = await person_id(conns, view, args.assignee, project_id, f"who can be assigned {args.task}")
     task = await conns.run(view, lambda a: a.assign_task(native, user_id))
     who = task.assignee.name if task.assignee else "nobody"
-    return TaskChanged(task=shapes.task_full(task), message=f"{task.ref} is assigned to {who}.")
+    return TaskChanged(
+        task=shapes.task_full(task, budget_of(call).description), message=f"{task.ref} is assigned to {who}."
+    )
 
 
 @toolset.tool("delete_task", title="Delete a task", read_only=False, destructive=True, idempotent=True)

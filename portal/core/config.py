@@ -211,6 +211,9 @@ class Settings:
     mcp_sessions_per_key: int = 20
     mcp_session_idle_minutes: float = 10.0
     mcp_shutdown_seconds: float = 20.0
+    # No tool result is longer than this many tokens (4 characters a token), text and structured
+    # content together; long fields are cut with a marker saying how to read on.
+    mcp_max_result_tokens: int = 20_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -322,6 +325,17 @@ class Settings:
             ),
         }
 
+        max_result_tokens = int(
+            _number(
+                env_vars,
+                "MCP_MAX_RESULT_TOKENS",
+                20_000,
+                what="a whole number of tokens",
+                minimum=2000,
+                whole=True,
+            )
+        )
+
         # The filesystem is touched only once every other setting has been checked.
         database_url = env_vars.get("DATABASE_URL", "").strip()
         if not database_url:
@@ -388,6 +402,7 @@ class Settings:
             mcp_sessions_per_key=sessions_per_key,
             mcp_session_idle_minutes=session_idle_minutes,
             mcp_shutdown_seconds=shutdown_seconds,
+            mcp_max_result_tokens=max_result_tokens,
         )
 
 

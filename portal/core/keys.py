@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from . import revocations
 from .models import MCP_CLIENTS, AuditEvent, McpApiKey, User, utcnow
 from .principals import CredentialRejected, Limits, Principal, stored_connection_ids
 from .services.connections import check_connection_ids
+from .toolsets import DEFAULT_TOOLSETS, UnknownToolset, parse_toolsets, stored_toolsets
 
 KEY_PATTERN = re.compile(r"mcp_[0-9a-f]{64}")
 PREFIX_LENGTH = len("mcp_") + 8
@@ -73,11 +75,13 @@ def mint_key(
     read_only: bool = False,
     expires_days: int | None = None,
     connection_ids: list[int] | None = None,
+    toolsets: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> MintedKey:
     """Create and flush a key for `user`; the caller commits.
 
-    `connection_ids` restricts the key to some of the user's connections (None: all of them).
+    `connection_ids` restricts the key to some of the user's connections (None: all of them);
+    `toolsets` names the toolsets it exposes (None: the default ones, every toolset but bulk).
     Raises KeyNameTaken if a live key of the user already has this name, and
     InvalidKeyRequest for an empty name, an unknown client, a bad expiry or a connection
     that isn't the user's.
@@ -95,6 +99,11 @@ def mint_key(
         problem = check_connection_ids(session, user.id, connection_ids)
         if problem:
             raise InvalidKeyRequest(problem)
+    if toolsets is not None:
+        try:
+            toolsets = parse_toolsets(toolsets)
+        except UnknownToolset as exc:
+            raise InvalidKeyRequest(str(exc)) from None
     if live_key_named(session, user.id, name) is not None:
         raise KeyNameTaken(f"You already have a key named {name!r}. Choose another name, or rotate that key.")
     now = now or utcnow()
@@ -107,6 +116,7 @@ def mint_key(
         key_hash=hash_key(raw),
         read_only=read_only,
         connection_ids=stored_connection_ids(connection_ids),
+        toolsets=stored_toolsets(DEFAULT_TOOLSETS if toolsets is None else toolsets),
         created_at=now,
         expires_at=now + timedelta(days=expires_days) if expires_days else None,
     )
@@ -150,6 +160,7 @@ def rotate_key(session: Session, key: McpApiKey, *, now: datetime | None = None)
         read_only=key.read_only,
         expires_days=lifetime_days,
         connection_ids=key.connection_ids,
+        toolsets=key.toolsets,
         now=now,
     )
 
@@ -191,7 +202,7 @@ def load_key(session: Session, digest: str) -> Principal | None:
         user_name=user.display_name,
         name=key.name,
         client=key.client,
-        limits=Limits.of(read_only=key.read_only, connection_ids=key.connection_ids),
+        limits=Limits.of(read_only=key.read_only, connection_ids=key.connection_ids, toolsets=key.toolsets),
         expires_at=key.expires_at,
         revoked_at=key.revoked_at,
         user_active=user.is_active,

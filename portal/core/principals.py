@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Literal
 
 from .models import utcnow
+from .toolsets import DEFAULT_TOOLSETS, loaded_toolsets
 
 # The built-in tracker has no connection row; 0 stands for it among allowed connection ids
 # (row ids start at 1 on every backend and are never reused).
@@ -34,12 +35,22 @@ class Limits:
     # None: every connection of the user, also those added later; else these connection ids
     # (LOCAL_CONNECTION_ID for the built-in tracker).
     connection_ids: frozenset[int] | None = None
+    # The toolsets whose tools the credential's client sees and may call (portal.core.toolsets).
+    toolsets: frozenset[str] = DEFAULT_TOOLSETS
 
     @classmethod
-    def of(cls, *, read_only: bool = False, connection_ids: Iterable[int] | None = None) -> Limits:
+    def of(
+        cls,
+        *,
+        read_only: bool = False,
+        connection_ids: Iterable[int] | None = None,
+        toolsets: Iterable[str] | None = None,
+    ) -> Limits:
+        """Limits as stored on a key or grant (None toolsets: the default ones)."""
         return cls(
             read_only=bool(read_only),
             connection_ids=None if connection_ids is None else frozenset(int(i) for i in connection_ids),
+            toolsets=loaded_toolsets(toolsets),
         )
 
     def allows_connection(self, connection_id: int | None) -> bool:

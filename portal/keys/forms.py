@@ -6,6 +6,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.models import MCP_CLIENTS
 from portal.core.services.connections import ConnectionView, connection_id_of
+from portal.core.toolsets import DEFAULT_TOOLSETS, TOOLSETS, listing_cost
 
 EXPIRY_CHOICES = [
     SelectChoice("", "Never"),
@@ -23,8 +24,20 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def toolset_choices() -> list[SelectChoice]:
+    """Each toolset with what it holds and what it costs a client's context on its own."""
+    choices = []
+    for name, holds in TOOLSETS.items():
+        cost = listing_cost({name}, read_only=False)
+        alone = listing_cost(set(), read_only=False)
+        tools = cost.tools - alone.tools
+        label = f"{name}: {holds} ({tools} tools, about {cost.tokens - alone.tokens:,} tokens)"
+        choices.append(SelectChoice(name, label))
+    return choices
+
+
 class ConnectionLimitForm(FlaskForm):
-    """The connection limit a key or an OAuth grant can carry: all connections, or some of them."""
+    """The limits a key or an OAuth grant can carry: all connections or some of them, and its toolsets."""
 
     connections_mode = RadioField(
         "Connections",
@@ -35,6 +48,12 @@ class ConnectionLimitForm(FlaskForm):
         default="all",
     )
     connection_ids = CheckboxesField("Allowed connections", coerce=int, choices=[], validate_choice=False)
+    toolsets = CheckboxesField(
+        "Toolsets",
+        choices=toolset_choices,
+        default=[name for name in TOOLSETS if name in DEFAULT_TOOLSETS],
+        validate_choice=False,
+    )
 
     def offer_connections(self, views: list[ConnectionView]) -> None:
         self.connection_ids.choices = [
@@ -50,6 +69,14 @@ class ConnectionLimitForm(FlaskForm):
         if not chosen:
             self.connection_ids.errors = [*self.connection_ids.errors, "Tick at least one connection."]
             return []
+        return chosen
+
+    def chosen_toolsets(self) -> frozenset[str] | None:
+        """The ticked toolsets, or None (an error on the field) when none is ticked."""
+        chosen = frozenset(name for name in (self.toolsets.data or []) if name in TOOLSETS)
+        if not chosen:
+            self.toolsets.errors = [*self.toolsets.errors, "Tick at least one toolset."]
+            return None
         return chosen
 
 

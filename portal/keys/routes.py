@@ -13,6 +13,7 @@ from portal.core.oauth import grants as grant_service
 from portal.core.principals import LOCAL_CONNECTION_ID
 from portal.core.services import activity
 from portal.core.services.connections import list_connections
+from portal.core.toolsets import describe_toolsets, listing_cost, loaded_toolsets
 from portal.extensions import db
 
 from .forms import KeyActionForm, NewKeyForm
@@ -63,6 +64,13 @@ def connection_names(ids: list[int] | None, slugs: dict[int, str]) -> str:
     return ", ".join(sorted(set(names))) or "none"
 
 
+def toolset_cost(credential: McpApiKey | OAuthGrant) -> str:
+    """A credential's toolsets, and how many tools and tokens its tools/list costs its client."""
+    toolsets = loaded_toolsets(credential.toolsets)
+    cost = listing_cost(toolsets, read_only=credential.read_only)
+    return f"{describe_toolsets(toolsets)}: {cost.tools} tools, about {cost.tokens:,} tokens"
+
+
 def _usage_charts(keys: list[McpApiKey]) -> dict[int, object]:
     """Each key's calls per day over the last 14 days, as a small chart."""
     series = activity.calls_per_day(db.session, [key.id for key in keys], days=USAGE_DAYS)
@@ -93,6 +101,7 @@ def _listing(form: NewKeyForm, status: int = 200):
             usage=_usage_charts(live),
             grants=grant_service.user_grants(db.session, current_user.id),
             connection_names=lambda ids: connection_names(ids, slugs),
+            toolset_cost=toolset_cost,
             action=KeyActionForm(),
             now=now,
             http_url=http_url,
@@ -132,7 +141,9 @@ def index():
                 f"You already have a key named {name!r}. Choose another name, or rotate that key."
             )
             form_ok = False
-    if form_ok and (connection_ids := form.chosen_connection_ids()) != []:
+    connection_ids = form.chosen_connection_ids() if form_ok else None
+    toolsets = form.chosen_toolsets() if form_ok else None
+    if form_ok and connection_ids != [] and toolsets is not None:
         try:
             minted = key_service.mint_key(
                 db.session,
@@ -142,6 +153,7 @@ def index():
                 read_only=form.read_only.data,
                 expires_days=int(form.expires.data) if form.expires.data else None,
                 connection_ids=connection_ids,
+                toolsets=toolsets,
             )
         except key_service.KeyRequestError as exc:
             db.session.rollback()
@@ -230,5 +242,6 @@ def detail(key_id: int):
         chart=calls_sparkline(f"usage-{key.id}", series, label=f"Calls per day of {key.name}"),
         recent=recent,
         used=key.last_used_at is not None or any(row.kind == "tool_call" for row in recent.rows),
+        toolsets=toolset_cost(key),
         action=KeyActionForm(),
     )

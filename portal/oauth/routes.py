@@ -127,11 +127,13 @@ def authorize():
             return server.create_authorization_response(grant=grant, grant_user=None)
         if form.validate_on_submit():
             connection_ids = form.chosen_connection_ids()
-            if connection_ids != []:
+            toolsets = form.chosen_toolsets()
+            if connection_ids != [] and toolsets is not None:
                 grant.request.pm_consent = Consent(
                     read_only=form.access.data != "write" or not may_write,
                     connection_ids=connection_ids,
                     grant_days=GRANT_DURATIONS[form.duration.data][0],
+                    toolsets=toolsets,
                 )
                 return server.create_authorization_response(grant=grant, grant_user=current_user.model)
     response = Response(

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from portal.core.toolsets import DEFAULT_TOOLSETS
+
 from .flow import form_token, query_of
 
 
@@ -203,6 +205,7 @@ class Browser:
             "csrf_token": form_token(page.text),
             "decision": "allow",
             "connections_mode": "all",
+            "toolsets": sorted(DEFAULT_TOOLSETS),
             "access": "write",
             "duration": "30",
         }

@@ -18,6 +18,7 @@ from portal.core.models import (
     utcnow,
 )
 from portal.core.oauth.grants import digest
+from portal.core.toolsets import DEFAULT_TOOLSETS
 from portal.extensions import db
 
 from .flow import REDIRECT_URI, connection_values, form_token, pkce_pair, query_of
@@ -60,6 +61,7 @@ def consent(client, url: str, **choices):
         "csrf_token": form_token(html),
         "decision": "allow",
         "connections_mode": "all",
+        "toolsets": sorted(DEFAULT_TOOLSETS),
         "access": "write",
         "duration": "30",
         **choices,
@@ -264,7 +266,14 @@ def test_consent_needs_its_csrf_token(signed_in, registered):
     _, challenge = pkce_pair()
     url = authorize_url(registered, challenge)
     response = signed_in.post(
-        url, data={"decision": "allow", "connections_mode": "all", "access": "read", "duration": "1"}
+        url,
+        data={
+            "decision": "allow",
+            "connections_mode": "all",
+            "toolsets": ["tasks"],
+            "access": "read",
+            "duration": "1",
+        },
     )
     assert response.status_code == 400
     assert "expired or was sent from another site" in response.get_data(as_text=True)

@@ -49,6 +49,7 @@ def test_a_key_restricted_to_some_connections(app, client, auth):
             "expires": "30",
             "connections_mode": "some",
             "connection_ids": [str(jira_id), "0"],
+            "toolsets": ["tasks"],
         },
     )
     assert response.status_code == 200 and "mcp_" in response.get_data(as_text=True)
@@ -165,3 +166,28 @@ def test_members_do_not_see_the_clients_page(client, auth, app):
         db.session.commit()
     auth.login()
     assert client.get("/admin/oauth-clients").status_code == 404
+
+
+def test_the_consent_page_offers_toolsets_and_the_grant_keeps_them(app, client, auth):
+    auth.create_user()
+    auth.login()
+    client_id = register(client, client_name="Toolset test").get_json()["client_id"]
+    code, verifier = get_code(client, client_id, toolsets=["analytics", "work"])
+    assert exchange(client, client_id, code, verifier).status_code == 200
+    with app.app_context():
+        grant = db.session.scalar(select(OAuthGrant))
+        assert grant.toolsets == ["work", "analytics"]
+    page = client.get("/keys/").get_data(as_text=True)
+    assert re.search(r"work, analytics: \d+ tools, about [\d,]+ tokens", page)
+
+
+def test_the_consent_page_refuses_no_toolset(app, client, auth):
+    from .test_authorization_server import authorize_url, consent, pkce_pair
+
+    auth.create_user()
+    auth.login()
+    client_id = register(client, client_name="Empty").get_json()["client_id"]
+    _, challenge = pkce_pair()
+    response, html = consent(client, authorize_url(client_id, challenge), toolsets=[])
+    assert 'name="toolsets"' in html and "bulk" in html
+    assert response.status_code == 400 and "Tick at least one toolset." in response.get_data(as_text=True)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.core.keys import hash_key
 from portal.core.models import AuditEvent, McpApiKey
+from portal.core.toolsets import DEFAULT_TOOLSETS
 from portal.extensions import db
 from tests.conftest import PASSWORD, AuthActions, post_form
 
@@ -14,7 +15,7 @@ KEY_RE = re.compile(r"mcp_[0-9a-f]{64}")
 
 
 def create_key(client, name="laptop", app_client="cursor", expires="90", read_only=False):
-    data = {"name": name, "client": app_client, "expires": expires}
+    data = {"name": name, "client": app_client, "expires": expires, "toolsets": sorted(DEFAULT_TOOLSETS)}
     if read_only:
         data["read_only"] = "y"
     return post_form(client, "/keys/", data)
@@ -137,3 +138,66 @@ def test_snippets_are_valid_for_every_client():
     server = desktop["mcpServers"]["pm-server"]
     assert server["command"] == "npx" and server["args"][:2] == ["mcp-remote", "http://127.0.0.1:8080/mcp"]
     assert "--allow-http" in server["args"] and server["env"] == {"PM_MCP_KEY": key}
+
+
+def test_a_key_gets_the_toolsets_ticked_and_the_page_shows_their_cost(client, app, auth):
+    from portal.core.toolsets import listing_cost
+
+    auth.create_user()
+    auth.login()
+    form = unescape(client.get("/keys/").get_data(as_text=True))
+    ticked = set(
+        re.findall(
+            r'name="toolsets"[^>]*value="(\w+)"[^>]*checked|checked[^>]*name="toolsets"[^>]*value="(\w+)"',
+            form,
+        )
+    )
+    ticked = {a or b for a, b in ticked}
+    assert ticked == DEFAULT_TOOLSETS  # every toolset but bulk, unless the user changes it
+    alone, tasks = listing_cost(set(), read_only=False), listing_cost({"tasks"}, read_only=False)
+    label = (
+        f"tasks: Tasks, comments, people, statuses and projects ({tasks.tools - alone.tools} tools, "
+        f"about {tasks.tokens - alone.tokens:,} tokens)"
+    )
+    assert label in form
+    response = post_form(
+        client,
+        "/keys/",
+        {"name": "sprinter", "client": "cursor", "expires": "90", "toolsets": ["tasks", "sprints"]},
+    )
+    assert response.status_code == 200 and KEY_RE.search(response.get_data(as_text=True))
+    [key] = keys_of(app)
+    assert key.toolsets == ["tasks", "sprints"]
+    cost = listing_cost({"tasks", "sprints"}, read_only=False)
+    assert 0 < cost.tools and cost.tokens > 1000
+    listing = unescape(client.get("/keys/").get_data(as_text=True))
+    assert f"tasks, sprints: {cost.tools} tools, about {cost.tokens:,} tokens" in listing
+    detail = unescape(client.get(f"/keys/{key.id}").get_data(as_text=True))
+    assert f"tasks, sprints: {cost.tools} tools, about {cost.tokens:,} tokens" in detail
+
+
+def test_a_key_with_no_toolset_ticked_is_refused(client, app, auth):
+    auth.create_user()
+    auth.login()
+    response = post_form(client, "/keys/", {"name": "empty", "client": "cursor", "expires": "90"})
+    assert "Tick at least one toolset." in response.get_data(as_text=True)
+    assert keys_of(app) == []
+
+
+def test_create_key_with_toolsets_from_the_command_line(app, runner, auth):
+    auth.create_user()
+    result = runner.invoke(
+        args=["create-key", "ana@example.com", "--name", "cli", "--toolsets", "tasks,Sprints"]
+    )
+    assert result.exit_code == 0, result.output
+    plain = runner.invoke(args=["create-key", "ana@example.com", "--name", "plain"])
+    assert plain.exit_code == 0, plain.output
+    assert [key.toolsets for key in keys_of(app)] == [
+        ["tasks", "sprints"],
+        ["tasks", "sprints", "work", "analytics"],
+    ]
+    bad = runner.invoke(args=["create-key", "ana@example.com", "--name", "bad", "--toolsets", "tasks,buk"])
+    assert bad.exit_code != 0
+    assert "Unknown toolset 'buk'; choose among: tasks, sprints, work, analytics, bulk." in bad.output
+    assert "Traceback" not in bad.output
+    assert len(keys_of(app)) == 2

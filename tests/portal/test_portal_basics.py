@@ -41,7 +41,7 @@ def admin(client, auth) -> int:
 
 
 def make_key(client, name="laptop") -> McpApiKey:
-    post_form(client, "/keys/", {"name": name, "client": "cursor", "expires": "90"})
+    post_form(client, "/keys/", {"name": name, "client": "cursor", "expires": "90", "toolsets": ["tasks"]})
 
 
 def with_project(app, user_id) -> None:

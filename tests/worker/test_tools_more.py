@@ -161,7 +161,17 @@ async def test_tools_list_matches_the_committed_snapshot(worker, ana, make_key):
         annotations = tool["annotations"]
         assert tool["description"] and tool["outputSchema"]["type"] == "object"
         assert annotations["readOnlyHint"] == tool["name"].startswith(
-            ("list_", "get_", "search_", "whoami", "burndown", "velocity")
+            (
+                "list_",
+                "get_",
+                "search_",
+                "whoami",
+                "burndown",
+                "velocity",
+                "sprint_health",
+                "cycle_time",
+                "changes_since",
+            )
         )
         assert annotations["destructiveHint"] == (tool["name"] in ("delete_task", "unlink_tasks"))
 

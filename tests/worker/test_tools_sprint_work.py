@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from portal.core.toolsets import TOOLSETS
 from tests.fakes.jira import FakeJira
 from tests.fakes.jira_work import TEAM_FIELD
 from tests.providers.redmine_server import (  # noqa: F401 - fixtures
@@ -152,7 +153,7 @@ def setting(request, app, people) -> Setting:
 
 @pytest.fixture
 def key(people, make_key) -> str:
-    return make_key(people[0], name="laptop")
+    return make_key(people[0], name="laptop", toolsets=list(TOOLSETS))  # bulk included
 
 
 async def test_plan_start_and_close_a_sprint(worker, setting, key):
@@ -357,7 +358,7 @@ async def test_bulk_writes_are_all_checked_first_then_reported_per_item(worker, 
 
 
 async def test_read_only_keys_are_refused_every_sprint_work_write(worker, people, make_key):
-    read_only = make_key(people[0], name="viewer", read_only=True)
+    read_only = make_key(people[0], name="viewer", read_only=True, toolsets=list(TOOLSETS))
     async with mcp_client(worker.url, read_only) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         assert {"list_worklogs", "get_task_history", "list_fields"} <= names

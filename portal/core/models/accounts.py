@@ -75,6 +75,8 @@ class McpApiKey(Base):
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # The connections the key may use (ids; 0 is the built-in tracker), or NULL for all of them.
     connection_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # The toolsets the key exposes (names), or NULL for the default ones (portal.core.toolsets).
+    toolsets: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

@@ -73,6 +73,8 @@ class OAuthGrant(Base):
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # The connections the grant may use (ids; 0 is the built-in tracker), or NULL for all of them.
     connection_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # The toolsets the grant exposes (names), or NULL for the default ones (portal.core.toolsets).
+    toolsets: Mapped[list[str] | None] = mapped_column(JSON)
     # The RFC 8707 resource the tokens are bound to: the worker's URL.
     resource: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -110,6 +112,7 @@ class OAuthAuthorizationCode(Base):
     code_challenge_method: Mapped[str] = mapped_column(String(10))
     read_only: Mapped[bool] = mapped_column(Boolean, default=False)
     connection_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    toolsets: Mapped[list[str] | None] = mapped_column(JSON)
     grant_days: Mapped[int | None]  # None: until revoked
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

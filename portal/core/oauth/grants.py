@@ -24,6 +24,7 @@ from .. import revocations
 from ..keys import hash_key
 from ..models import AuditEvent, OAuthAuthorizationCode, OAuthClient, OAuthGrant, OAuthToken, User, utcnow
 from ..principals import Limits, Principal, stored_connection_ids
+from ..toolsets import DEFAULT_TOOLSETS, stored_toolsets
 
 READ_SCOPE = "pm:read"
 WRITE_SCOPE = "pm:write"
@@ -117,6 +118,7 @@ class Consent:
     read_only: bool
     connection_ids: list[int] | None
     grant_days: int | None
+    toolsets: frozenset[str] | None = None  # None: the default toolsets
 
 
 def issue_code(
@@ -146,6 +148,7 @@ def issue_code(
             code_challenge_method=code_challenge_method,
             read_only=consent.read_only,
             connection_ids=stored_connection_ids(consent.connection_ids),
+            toolsets=stored_toolsets(DEFAULT_TOOLSETS if consent.toolsets is None else consent.toolsets),
             grant_days=consent.grant_days,
             created_at=now,
             expires_at=now + timedelta(seconds=CODE_SECONDS),
@@ -216,6 +219,7 @@ def redeem_code(
         scope=code.scope,
         read_only=code.read_only,
         connection_ids=code.connection_ids,
+        toolsets=code.toolsets,
         resource=code.resource,
         created_at=now,
         expires_at=now + timedelta(days=code.grant_days) if code.grant_days else None,
@@ -410,7 +414,9 @@ def load_access_token(session: Session, token_digest: str, resources: frozenset[
         user_name=user.display_name,
         name=grant.client_name,
         client=grant.client_id,
-        limits=Limits.of(read_only=grant.read_only, connection_ids=grant.connection_ids),
+        limits=Limits.of(
+            read_only=grant.read_only, connection_ids=grant.connection_ids, toolsets=grant.toolsets
+        ),
         expires_at=expires,
         revoked_at=grant.revoked_at or token.access_revoked_at,
         user_active=user.is_active,
