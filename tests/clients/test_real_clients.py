@@ -24,6 +24,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from portal.core.client_configs import snippets_for
+from portal.core.toolsets import ALWAYS, DEFAULT_TOOLSETS, TOOL_TOOLSET
 from tests.worker.harness import start_worker
 
 pytestmark = pytest.mark.anyio
@@ -121,7 +122,10 @@ def test_the_mcp_inspector_cli_lists_tools_and_calls_whoami(shipped_worker, make
     listed = run_inspector(tmp_path, url, key, "--method", "tools/list")
     assert listed.returncode == 0, listed.stderr
     tools = {tool["name"]: tool for tool in json.loads(listed.stdout)["tools"]}
-    assert len(tools) == 24 and tools["whoami"]["annotations"]["readOnlyHint"] is True
+    # A new key has the default toolsets: the client sees exactly their tools.
+    default = DEFAULT_TOOLSETS | {ALWAYS}
+    assert set(tools) == {tool for tool, toolset in TOOL_TOOLSET.items() if toolset in default}
+    assert tools["whoami"]["annotations"]["readOnlyHint"] is True
     assert "story_points" in tools["update_task"]["inputSchema"]["properties"]
 
     called = run_inspector(tmp_path, url, key, "--method", "tools/call", "--tool-name", "whoami")
