@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -14,8 +14,6 @@ from . import shapes
 from .context import DEFAULT_LIMIT, connections_of, decode_cursor, encode_cursor, note
 from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 from .tasks import Cursor, Limit
-
-MAX_CLOSED_SPRINT_PAGES = 10
 
 
 class ListSprintsArgs(ToolInput):
@@ -269,20 +267,7 @@ async def velocity(call: ToolCall, args: VelocityArgs) -> VelocityOut:
     view, project_id = conns.resolve(args.project, "project")
     note(call, view, args.project)
 
-    def gather(adapter):
-        closed, cursor = [], None
-        for _ in range(MAX_CLOSED_SPRINT_PAGES):
-            page = adapter.list_sprints(project_id, SprintState.CLOSED, PageRequest(limit=50, cursor=cursor))
-            closed += page.items
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        oldest = datetime.min.replace(tzinfo=UTC)
-        closed.sort(key=lambda s: s.completed_at or s.end or s.start or oldest)
-        latest = closed[-args.sprints :]
-        return [(sprint, adapter.sprint_tasks(sprint.id)) for sprint in latest]
-
-    rows = await conns.run(view, gather)
+    rows = await conns.run(view, lambda a: analytics.latest_closed_sprints(a, project_id, args.sprints))
     if not rows:
         raise ToolFailure(
             f"{args.project} has no closed sprints yet, so there is no velocity to show.",
