@@ -181,6 +181,29 @@ class FieldDef:
     allowed: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def standard(
+        cls,
+        id: str,
+        name: str,
+        type: FieldType,
+        *,
+        required: bool = False,
+        allowed: tuple[str, ...] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> FieldDef:
+        """One of the vendor's own task fields, listed for reading: tools set it through their arguments."""
+        return cls(
+            id,
+            name,
+            type,
+            custom=False,
+            required=required,
+            settable=False,
+            allowed=allowed,
+            extra=extra or {},
+        )
+
 
 @dataclass(frozen=True)
 class SprintDraft:

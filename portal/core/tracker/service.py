@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -889,107 +889,139 @@ def _clean_number(value: Any, name: str, limit: float, problems: dict[str, str])
     return number
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What a task field is checked against: its project, and the task itself (None: a new task)."""
+
+    session: Session
+    project: TrackerProject
+    task: TrackerTask | None
+
+
 def _validated(
     session: Session, project: TrackerProject, task: TrackerTask | None, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Check and clean the given task fields for `task` (None: a new task) in `project`."""
+    """Check and clean the given task fields for `task` (None: a new task) in `project`.
+
+    Raises InvalidTrackerInput naming every field that is wrong, so a form shows them all at once.
+    """
+    target = _Target(session, project, task)
     problems: dict[str, str] = {}
-    cleaned: dict[str, Any] = {}
-    if "title" in values:
-        cleaned["title"] = _clean_name(values["title"], "title", MAX_TITLE, problems, "Enter a title.")
-    if "description" in values:
-        cleaned["description"] = _clean_text(values["description"], "description", problems)
-    new_type = values.get("type", task.type if task is not None else "task")
-    if "type" in values:
-        if new_type not in TASK_TYPES:
-            problems["type"] = f"Choose one of: {', '.join(TASK_TYPES)}."
-        elif task is not None and task.type == "epic" and new_type != "epic":
-            children = session.scalar(
-                select(func.count(TrackerTask.id)).where(TrackerTask.epic_id == task.id)
-            )
-            if children:
-                problems["type"] = f"This epic holds {children} task(s); move them out of the epic first."
-        cleaned["type"] = new_type
-    if "priority" in values:
-        if values["priority"] not in PRIORITIES:
-            problems["priority"] = f"Choose one of: {', '.join(PRIORITIES)}."
-        cleaned["priority"] = values["priority"]
-    if "status_id" in values:
-        status = session.get(TrackerStatus, values["status_id"]) if values["status_id"] is not None else None
-        if status is None or status.project_id != project.id:
-            problems["status"] = f"Choose one of the statuses of {project.key}."
-        cleaned["status_id"] = values["status_id"]
-    if "assignee_id" in values:
-        assignee_id = values["assignee_id"]
-        if assignee_id is not None:
-            user = session.get(User, assignee_id)
-            if user is None or not user.is_active:
-                problems["assignee"] = "Choose an active member of the team."
-        cleaned["assignee_id"] = assignee_id
-    if "due_date" in values:
-        due = values["due_date"]
-        if due is not None and (not isinstance(due, date) or isinstance(due, datetime)):
-            problems["due"] = "Enter a date."
-        cleaned["due_date"] = due
-    if "estimate_hours" in values:
-        cleaned["estimate_hours"] = _clean_number(
-            values["estimate_hours"], "estimate_hours", MAX_ESTIMATE_HOURS, problems
-        )
-    if "story_points" in values:
-        cleaned["story_points"] = _clean_number(
-            values["story_points"], "story_points", MAX_STORY_POINTS, problems
-        )
-    if "parent_id" in values:
-        _check_parent(session, project, task, values["parent_id"], problems)
-        cleaned["parent_id"] = values["parent_id"]
-    epic_id = values.get("epic_id", task.epic_id if task is not None else None)
-    if "epic_id" in values and epic_id is not None:
-        epic = session.get(TrackerTask, epic_id)
-        if epic is None or epic.project_id != project.id or epic.type != "epic":
-            problems["epic"] = f"Choose an epic of {project.key}."
-        elif task is not None and epic.id == task.id:
-            problems["epic"] = "A task can't be its own epic."
-    if "epic_id" in values:
-        cleaned["epic_id"] = epic_id
+    cleaned = {
+        name: check(target, values[name], problems) for name, check in _CHECKS.items() if name in values
+    }
+    new_type = cleaned.get("type", task.type if task is not None else "task")
+    epic_id = cleaned.get("epic_id", task.epic_id if task is not None else None)
     if new_type == "epic" and epic_id is not None and "epic" not in problems and "type" not in problems:
         problems["epic"] = "An epic can't belong to another epic."
-    if "sprint_id" in values and values["sprint_id"] is not None:
-        sprint = session.get(TrackerSprint, values["sprint_id"])
-        if sprint is None or sprint.project_id != project.id:
-            problems["sprint"] = f"Choose a sprint of {project.key}."
-        elif sprint.state == SprintState.CLOSED:
-            problems["sprint"] = f"{sprint.name} is closed; choose a running or planned sprint."
-    if "sprint_id" in values:
-        cleaned["sprint_id"] = values["sprint_id"]
     if problems:
         raise InvalidTrackerInput(problems)
     return cleaned
 
 
-def _check_parent(
-    session: Session,
-    project: TrackerProject,
-    task: TrackerTask | None,
-    parent_id: int | None,
-    problems: dict[str, str],
-) -> None:
-    if parent_id is None:
-        return
-    parent = session.get(TrackerTask, parent_id)
-    if parent is None or parent.project_id != project.id:
-        problems["parent"] = f"Choose a task of {project.key}."
-        return
-    if task is None:
-        return
+# Each check takes the target, the given value and the problems so far (keyed by the form's field
+# name), and returns the value to store; a problem it finds goes into `problems`.
+
+
+def _check_type(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    task = target.task
+    if value not in TASK_TYPES:
+        problems["type"] = f"Choose one of: {', '.join(TASK_TYPES)}."
+    elif task is not None and task.type == "epic" and value != "epic":
+        children = target.session.scalar(
+            select(func.count(TrackerTask.id)).where(TrackerTask.epic_id == task.id)
+        )
+        if children:
+            problems["type"] = f"This epic holds {children} task(s); move them out of the epic first."
+    return value
+
+
+def _check_priority(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    if value not in PRIORITIES:
+        problems["priority"] = f"Choose one of: {', '.join(PRIORITIES)}."
+    return value
+
+
+def _check_status(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    status = target.session.get(TrackerStatus, value) if value is not None else None
+    if status is None or status.project_id != target.project.id:
+        problems["status"] = f"Choose one of the statuses of {target.project.key}."
+    return value
+
+
+def _check_assignee(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    if value is not None:
+        user = target.session.get(User, value)
+        if user is None or not user.is_active:
+            problems["assignee"] = "Choose an active member of the team."
+    return value
+
+
+def _check_due(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        problems["due"] = "Enter a date."
+    return value
+
+
+def _check_epic(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    if value is not None:
+        epic = target.session.get(TrackerTask, value)
+        if epic is None or epic.project_id != target.project.id or epic.type != "epic":
+            problems["epic"] = f"Choose an epic of {target.project.key}."
+        elif target.task is not None and epic.id == target.task.id:
+            problems["epic"] = "A task can't be its own epic."
+    return value
+
+
+def _check_sprint(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    if value is not None:
+        sprint = target.session.get(TrackerSprint, value)
+        if sprint is None or sprint.project_id != target.project.id:
+            problems["sprint"] = f"Choose a sprint of {target.project.key}."
+        elif sprint.state == SprintState.CLOSED:
+            problems["sprint"] = f"{sprint.name} is closed; choose a running or planned sprint."
+    return value
+
+
+def _check_parent(target: _Target, value: Any, problems: dict[str, str]) -> Any:
+    if value is None:
+        return value
+    parent = target.session.get(TrackerTask, value)
+    if parent is None or parent.project_id != target.project.id:
+        problems["parent"] = f"Choose a task of {target.project.key}."
+        return value
+    if target.task is None:
+        return value
     # Walk up from the new parent: meeting the task itself would close a loop.
     seen: set[int] = set()
     current: TrackerTask | None = parent
     while current is not None and current.id not in seen:
-        if current.id == task.id:
+        if current.id == target.task.id:
             problems["parent"] = "A task can't be inside itself or one of its subtasks."
-            return
+            return value
         seen.add(current.id)
-        current = session.get(TrackerTask, current.parent_id) if current.parent_id else None
+        current = target.session.get(TrackerTask, current.parent_id) if current.parent_id else None
+    return value
+
+
+_CHECKS: dict[str, Callable[[_Target, Any, dict[str, str]], Any]] = {
+    "title": lambda _, value, problems: _clean_name(value, "title", MAX_TITLE, problems, "Enter a title."),
+    "description": lambda _, value, problems: _clean_text(value, "description", problems),
+    "type": _check_type,
+    "priority": _check_priority,
+    "status_id": _check_status,
+    "assignee_id": _check_assignee,
+    "due_date": _check_due,
+    "estimate_hours": lambda _, value, problems: _clean_number(
+        value, "estimate_hours", MAX_ESTIMATE_HOURS, problems
+    ),
+    "story_points": lambda _, value, problems: _clean_number(
+        value, "story_points", MAX_STORY_POINTS, problems
+    ),
+    "parent_id": _check_parent,
+    "epic_id": _check_epic,
+    "sprint_id": _check_sprint,
+}
 
 
 def _history_value(session: Session, name: str, value: Any) -> str | None:

@@ -38,29 +38,17 @@ FIELD_TYPES = {
 }
 
 STANDARD_FIELDS = (
-    FieldDef(id="name", name="Name", type=FieldType.TEXT, custom=False, required=True, settable=False),
-    FieldDef(id="description", name="Description", type=FieldType.MARKDOWN, custom=False, settable=False),
-    FieldDef(id="status", name="Status", type=FieldType.OPTION, custom=False, settable=False),
-    FieldDef(
-        id="priority",
-        name="Priority",
-        type=FieldType.OPTION,
-        custom=False,
-        settable=False,
-        allowed=("urgent", "high", "normal", "low"),
+    FieldDef.standard("name", "Name", FieldType.TEXT, required=True),
+    FieldDef.standard("description", "Description", FieldType.MARKDOWN),
+    FieldDef.standard("status", "Status", FieldType.OPTION),
+    FieldDef.standard("priority", "Priority", FieldType.OPTION, allowed=("urgent", "high", "normal", "low")),
+    FieldDef.standard("assignees", "Assignees", FieldType.USERS),
+    FieldDef.standard("due_date", "Due date", FieldType.DATE),
+    FieldDef.standard("time_estimate", "Time estimate", FieldType.NUMBER),
+    FieldDef.standard(
+        "points", "Sprint points", FieldType.NUMBER, extra={"needs": "the Sprint Points ClickApp"}
     ),
-    FieldDef(id="assignees", name="Assignees", type=FieldType.USERS, custom=False, settable=False),
-    FieldDef(id="due_date", name="Due date", type=FieldType.DATE, custom=False, settable=False),
-    FieldDef(id="time_estimate", name="Time estimate", type=FieldType.NUMBER, custom=False, settable=False),
-    FieldDef(
-        id="points",
-        name="Sprint points",
-        type=FieldType.NUMBER,
-        custom=False,
-        settable=False,
-        extra={"needs": "the Sprint Points ClickApp"},
-    ),
-    FieldDef(id="tags", name="Tags", type=FieldType.LABELS, custom=False, settable=False),
+    FieldDef.standard("tags", "Tags", FieldType.LABELS),
 )
 
 

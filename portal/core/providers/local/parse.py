@@ -201,32 +201,20 @@ FIELD_TYPES = {
 }
 # The task's own fields, listed by list_fields as not settable through `fields` (tools have arguments).
 STANDARD_FIELDS = (
-    FieldDef(id="title", name="Title", type=FieldType.TEXT, custom=False, required=True, settable=False),
-    FieldDef(id="description", name="Description", type=FieldType.MARKDOWN, custom=False, settable=False),
-    FieldDef(
-        id="type",
-        name="Type",
-        type=FieldType.OPTION,
-        custom=False,
-        settable=False,
-        allowed=tuple(service.TASK_TYPES),
+    FieldDef.standard("title", "Title", FieldType.TEXT, required=True),
+    FieldDef.standard("description", "Description", FieldType.MARKDOWN),
+    FieldDef.standard("type", "Type", FieldType.OPTION, allowed=tuple(service.TASK_TYPES)),
+    FieldDef.standard("status", "Status", FieldType.OPTION),
+    FieldDef.standard(
+        "priority", "Priority", FieldType.OPTION, allowed=tuple(p for p in service.PRIORITIES if p != "none")
     ),
-    FieldDef(id="status", name="Status", type=FieldType.OPTION, custom=False, settable=False),
-    FieldDef(
-        id="priority",
-        name="Priority",
-        type=FieldType.OPTION,
-        custom=False,
-        settable=False,
-        allowed=tuple(p for p in service.PRIORITIES if p != "none"),
-    ),
-    FieldDef(id="assignee", name="Assignee", type=FieldType.USER, custom=False, settable=False),
-    FieldDef(id="due", name="Due date", type=FieldType.DATE, custom=False, settable=False),
-    FieldDef(id="estimate_hours", name="Estimate hours", type=FieldType.NUMBER, custom=False, settable=False),
-    FieldDef(id="story_points", name="Story points", type=FieldType.NUMBER, custom=False, settable=False),
-    FieldDef(id="parent", name="Parent", type=FieldType.OTHER, custom=False, settable=False),
-    FieldDef(id="epic", name="Epic", type=FieldType.OTHER, custom=False, settable=False),
-    FieldDef(id="sprint", name="Sprint", type=FieldType.OTHER, custom=False, settable=False),
+    FieldDef.standard("assignee", "Assignee", FieldType.USER),
+    FieldDef.standard("due", "Due date", FieldType.DATE),
+    FieldDef.standard("estimate_hours", "Estimate hours", FieldType.NUMBER),
+    FieldDef.standard("story_points", "Story points", FieldType.NUMBER),
+    FieldDef.standard("parent", "Parent", FieldType.OTHER),
+    FieldDef.standard("epic", "Epic", FieldType.OTHER),
+    FieldDef.standard("sprint", "Sprint", FieldType.OTHER),
 )
 CUSTOM_FIELD_PREFIX = "cf_"
 

@@ -7,6 +7,7 @@ The tracker has no query language of its own, so a native query is refused.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC
@@ -227,8 +228,7 @@ class LocalSprintWork:
             project = service.get_project(session, project_id)
             statuses = tuple(s.name for s in service.project_statuses(session, project))
             standard = [
-                FieldDef(**{**f.__dict__, "allowed": statuses}) if f.id == "status" else f
-                for f in STANDARD_FIELDS
+                dataclasses.replace(f, allowed=statuses) if f.id == "status" else f for f in STANDARD_FIELDS
             ]
             return standard + [parse_field(f) for f in work.list_fields(session, project)]
 

@@ -133,15 +133,7 @@ def standard_fields(
         "category_id": tuple(str(c["name"]) for c in project.get("issue_categories") or []),
     }
     return [
-        FieldDef(
-            id=attribute,
-            name=label,
-            type=kind,
-            custom=False,
-            required=required,
-            settable=False,
-            allowed=allowed.get(attribute, ()),
-        )
+        FieldDef.standard(attribute, label, kind, required=required, allowed=allowed.get(attribute, ()))
         for attribute, label, kind, required in STANDARD
     ]
 
