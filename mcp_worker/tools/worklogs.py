@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import Field, model_validator
 
+from portal.core.durations import MAX_HOURS, MAX_TEXT, logged_hours
 from portal.core.providers.base import ME, PageRequest, WorklogDraft, WorklogQuery
 
 from . import shapes
@@ -13,42 +14,9 @@ from .context import DEFAULT_LIMIT, connections_of, decode_cursor, encode_cursor
 from .registry import ToolCall, ToolFailure, ToolInput, ToolOutput, Toolset
 from .tasks import Cursor, Limit, person_id
 
-MAX_HOURS = 24.0  # one entry is at most a day: longer work is logged day by day
-MAX_DURATION_TEXT = 20
 MAX_RANGE_DAYS = 366
-UNIT_MINUTES = {"h": 60, "m": 1}
 
 toolset = Toolset()
-
-
-def parse_duration(text: str) -> float:
-    """Hours in a duration such as '1h30m', '2h', '45m', '1.5h' or '1h 15m'; ValueError saying why not.
-
-    One linear pass over at most MAX_DURATION_TEXT characters: each part is a number and a unit (h, then
-    m), each unit at most once.
-    """
-    compact = "".join(text.split()).lower()
-    if not compact or len(text) > MAX_DURATION_TEXT:
-        raise ValueError(
-            f"write a duration such as 1h30m, 2h or 45m (at most {MAX_DURATION_TEXT} characters)"
-        )
-    minutes = 0.0
-    number = ""
-    seen = ""
-    for char in compact:
-        if (char.isascii() and char.isdigit()) or (char == "." and "." not in number):
-            number += char
-            continue
-        if char not in UNIT_MINUTES or not number.strip(".") or char in seen or (seen == "m"):
-            raise ValueError(
-                f"{text[:MAX_DURATION_TEXT]!r} is not a duration: write it like 1h30m, 2h or 45m"
-            )
-        minutes += float(number) * UNIT_MINUTES[char]
-        seen += char
-        number = ""
-    if number:
-        raise ValueError(f"{text!r} lacks a unit at its end: write h for hours or m for minutes, as in 1h30m")
-    return minutes / 60
 
 
 def started_at(day: date | datetime | None) -> datetime | None:
@@ -64,7 +32,7 @@ class LogWorkArgs(ToolInput):
     task: str = Field(description="Task ref.")
     hours: float | None = Field(None, gt=0, le=MAX_HOURS, description="Time spent in hours, such as 1.5.")
     duration: str | None = Field(
-        None, max_length=MAX_DURATION_TEXT, description="Or the time spent as a duration: 1h30m, 2h, 45m."
+        None, max_length=MAX_TEXT, description="Or the time spent as a duration: 1h30m, 2h, 45m."
     )
     started: date | datetime | None = Field(
         None, description="When the work started: YYYY-MM-DD or an ISO 8601 time; now when omitted."
@@ -78,18 +46,14 @@ class LogWorkArgs(ToolInput):
         return self
 
     def spent_hours(self) -> float:
-        if self.hours is not None:
-            return self.hours
+        """The hours given, or those of the duration; ToolFailure naming the argument when they are no time."""
+        argument, value = (
+            ("hours", self.hours) if self.hours is not None else ("duration", self.duration or "")
+        )
         try:
-            hours = parse_duration(self.duration or "")
+            return logged_hours(value)
         except ValueError as exc:
-            raise ToolFailure(f"duration: {exc}.") from None
-        if not 0 < hours <= MAX_HOURS:
-            raise ToolFailure(
-                f"duration: {self.duration} is {hours:g} hours; log more than 0 and at most {MAX_HOURS:g} hours "
-                "per entry (log longer work day by day)."
-            )
-        return hours
+            raise ToolFailure(f"{argument}: {exc}.") from None
 
 
 class WorkLogged(ToolOutput):

@@ -1,4 +1,4 @@
-"""What the sprint-work tools read from an agent's words, as pure functions: durations and link kinds."""
+"""What the sprint-work tools read from an agent's words, as pure functions: link kinds (durations: test_durations)."""
 
 from __future__ import annotations
 
@@ -6,44 +6,7 @@ import pytest
 
 from mcp_worker.tools.links import choose_link_type
 from mcp_worker.tools.registry import ToolFailure
-from mcp_worker.tools.worklogs import parse_duration
 from portal.core.providers.base import LinkKind, LinkType
-
-
-@pytest.mark.parametrize(
-    ("text", "hours"),
-    [
-        ("1h30m", 1.5),
-        ("2h", 2.0),
-        ("45m", 0.75),
-        ("1.5h", 1.5),
-        ("1h 15m", 1.25),
-        (" 90M ", 1.5),
-        ("0.5h", 0.5),
-    ],
-)
-def test_durations_people_write(text, hours):
-    assert parse_duration(text) == pytest.approx(hours)
-
-
-@pytest.mark.parametrize(
-    ("text", "why"),
-    [
-        ("", "write a duration"),
-        ("1h30", "lacks a unit"),
-        ("30m1h", "not a duration"),
-        ("1h1h", "not a duration"),
-        ("h", "not a duration"),
-        ("1..5h", "not a duration"),
-        ("1d", "not a duration"),
-        ("-1h", "not a duration"),
-        ("1" * 21 + "h", "at most 20 characters"),
-    ],
-)
-def test_durations_refused_say_how_to_write_one(text, why):
-    with pytest.raises(ValueError, match=why):
-        parse_duration(text)
-
 
 TYPES = [
     LinkType(id="1", name="Blocks", outward="blocks", inward="is blocked by", kind=LinkKind.BLOCKS),

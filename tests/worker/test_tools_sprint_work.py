@@ -267,7 +267,7 @@ async def test_log_work_list_it_and_read_history(worker, setting, key):
         assert {w["task"] for w in mine["worklogs"]} >= {task}
 
         for bad, expected in (
-            ("1h30", "lacks a unit"),
+            ("1h30", "is not a duration"),
             ("2x", "is not a duration"),
             ("30m1h", "not a duration"),
         ):

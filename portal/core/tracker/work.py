@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pytimeparse.timeparse import timeparse
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.core import durations
 from portal.core.models import (
     FIELD_TYPES,
     LINK_KINDS,
@@ -36,7 +36,6 @@ from portal.core.models import (
 from . import service
 from .service import InvalidTrackerInput, ResultPage, TrackerConflict, TrackerError, TrackerNotFound
 
-MAX_WORKLOG_SECONDS = 24 * 3600  # one entry covers at most a day
 MAX_FIELD_NAME = 60
 MAX_FIELD_TEXT = 2_000
 MAX_OPTIONS = 100
@@ -293,34 +292,16 @@ def task_links(session: Session, task: TrackerTask) -> list[LinkView]:
 
 
 def parse_duration(text: Any) -> int:
-    """Seconds from hours ("1.5", 1.5) or a duration with units ("1h30m", "90m", "2h 15m").
+    """Seconds in the time to log, read by durations.logged_hours (hours, or "1h30m", "90m", "2h 15m").
 
-    Raises InvalidTrackerInput on "time" for anything else, or for no time at all.
+    Raises InvalidTrackerInput on "time", with what to write, for anything else.
     """
-    problem = {"time": "Enter hours (1.5) or a duration such as 1h30m or 45m."}
-    if isinstance(text, bool):
-        raise InvalidTrackerInput(problem)
-    if isinstance(text, int | float):
-        hours = float(text)
-    else:
-        value = str(text or "").strip().lower()
-        if not value or ":" in value:  # "1:30" would be read as minutes and seconds
-            raise InvalidTrackerInput(problem)
-        try:
-            hours = float(value)
-        except ValueError:
-            seconds = timeparse(value)
-            if seconds is None:
-                raise InvalidTrackerInput(problem) from None
-            hours = seconds / 3600
-    if not math.isfinite(hours) or hours <= 0:
-        raise InvalidTrackerInput({"time": "Log more than no time."})
-    seconds = round(hours * 3600)
-    if seconds < 60:
-        raise InvalidTrackerInput({"time": "Log at least one minute."})
-    if seconds > MAX_WORKLOG_SECONDS:
-        raise InvalidTrackerInput({"time": "Log at most 24 hours in one entry; log each day on its own."})
-    return seconds
+    try:
+        hours = durations.logged_hours(text)
+    except ValueError as exc:
+        message = str(exc)
+        raise InvalidTrackerInput({"time": f"{message[0].upper()}{message[1:]}."}) from None
+    return round(hours * 3600)
 
 
 def format_duration(seconds: int | float | None) -> str:
