@@ -199,10 +199,11 @@ class Settings:
     oauth_unused_client_hours: float = 24.0
     oauth_access_token_seconds: int = 3600
     # Resource limits (see the README's security section): the worker's connection cap (0: from the
-    # open-file limit), keep-alive seconds, and whether it raises its soft open-file limit at start;
+    # open-file limit), keep-alive seconds (longer than clients' own 4 to 5, so that a client never sends
+    # on a connection the worker is closing), and whether it raises its soft open-file limit at start;
     # a vendor request's total deadline and largest response.
     mcp_max_connections: int = 0
-    mcp_keep_alive_seconds: float = 5.0
+    mcp_keep_alive_seconds: float = 15.0
     mcp_raise_open_file_limit: bool = True
     vendor_deadline_seconds: float = 30.0
     vendor_max_response_bytes: int = 5 * 1024 * 1024
@@ -307,7 +308,7 @@ class Settings:
                 _number(env_vars, "MCP_MAX_CONNECTIONS", 0, what="a whole number", minimum=0, whole=True)
             ),
             "mcp_keep_alive_seconds": _number(
-                env_vars, "MCP_KEEP_ALIVE_SECONDS", 5.0, what="a number of seconds", minimum=1, maximum=300
+                env_vars, "MCP_KEEP_ALIVE_SECONDS", 15.0, what="a number of seconds", minimum=1, maximum=300
             ),
             "mcp_raise_open_file_limit": _flag(env_vars, "MCP_RAISE_OPEN_FILE_LIMIT", True),
             "vendor_deadline_seconds": _number(

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import anyio
+import httpx2
 import pytest
 
 from mcp_worker.listener import ThrottledLoopErrors, default_connection_cap
@@ -84,6 +85,27 @@ def test_client_closed_keep_alive_connections_are_released_at_once(worker_env, t
             time.sleep(0.2)
         assert _close_wait(port) == 0
         assert _open_descriptors(worker.process.pid) <= before + 2
+    finally:
+        worker.stop()
+
+
+def test_an_idle_connection_outlives_the_clients_own_keep_alive(worker_env, tmp_path):
+    # httpx and Node keep an idle pooled connection for 4 to 5 seconds and then send on it: a worker that
+    # closed its end at the same moment would answer that request with nothing ("Server disconnected
+    # without sending a response"), so by default it keeps an idle connection well past that.
+    client_keep_alive = httpx2.Limits().keepalive_expiry
+    assert client_keep_alive is not None
+    worker = start_worker(
+        {k: v for k, v in worker_env.items() if k != "MCP_KEEP_ALIVE_SECONDS"}, tmp_path / "w.log"
+    )
+    try:
+        connection = http.client.HTTPConnection(*_address(worker.url), timeout=10)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read() and connection.sock is not None
+        time.sleep(client_keep_alive + 1)  # the idle time itself is what is tested
+        connection.request("GET", "/healthz")  # http.client would reconnect only after an error
+        assert connection.getresponse().status == 200
+        connection.close()
     finally:
         worker.stop()
 
