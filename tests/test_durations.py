@@ -34,6 +34,7 @@ def test_durations_are_read_as_people_write_them(given, hours):
     ("given", "why"),
     [
         ("", "write hours (1.5) or a duration"),
+        (None, "write hours (1.5) or a duration"),
         ("1" * MAX_TEXT + "h", f"at most {MAX_TEXT} characters"),
         ("abc", "is not a duration"),
         ("1h30", "is not a duration"),

@@ -15,7 +15,7 @@ MAX_TEXT = 40
 HOW = "write hours (1.5) or a duration such as 1h30m, 2h or 45m"
 
 
-def logged_hours(value: str | float) -> float:
+def logged_hours(value: str | float | None) -> float:
     """Hours of work in one entry: at least a minute, at most MAX_HOURS.
 
     Raises ValueError with a message that says how to write it: for text that is no duration (a clock
@@ -27,7 +27,7 @@ def logged_hours(value: str | float) -> float:
     if isinstance(value, int | float):
         hours = float(value)
     else:
-        text = str(value).strip().lower()
+        text = str(value or "").strip().lower()
         if not text or len(text) > MAX_TEXT:
             raise ValueError(f"{HOW}, in at most {MAX_TEXT} characters")
         try:
