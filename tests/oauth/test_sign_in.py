@@ -184,11 +184,14 @@ async def test_the_sdk_client_signs_in_with_dynamic_registration(stack, app, ana
         grant = db.session.scalar(select(OAuthGrant))
         assert grant.read_only and grant.resource == f"{stack.worker.url}/mcp"
         assert timedelta(hours=23) < grant.expires_at - grant.created_at <= timedelta(days=1)
-    # Audit rows name the grant as they name a key (written in batches every half second).
+    # Audit rows name the grant as they name a key (written in batches every half second; the shared
+    # worker may still be writing an earlier test's rows, so only Ana's are read: user ids are never reused).
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with app.app_context():
-            rows = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "tool_call")).all()
+            rows = db.session.scalars(
+                select(AuditEvent).where(AuditEvent.kind == "tool_call", AuditEvent.user_id == ana)
+            ).all()
         if {row.tool for row in rows} >= {"whoami", "list_projects"}:
             break
         time.sleep(0.2)
