@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
+from tests.web_process import PortalProcess, start_portal
 from tests.worker.harness import free_port, start_worker
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -68,12 +64,6 @@ def chromium():
     manager.stop()
 
 
-@dataclass
-class Portal:
-    url: str
-    process: subprocess.Popen
-
-
 @pytest.fixture(scope="session")
 def browser_worker(schema, database_url, tmp_path_factory):
     from tests.conftest import CREDENTIALS_KEY
@@ -92,52 +82,24 @@ def browser_worker(schema, database_url, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def portal(schema, database_url, browser_worker, tmp_path_factory) -> Iterator[Portal]:
-    """The portal as the Procfile's web process: hypercorn serving portal.wsgi:app."""
+def portal(schema, database_url, browser_worker, tmp_path_factory) -> Iterator[PortalProcess]:
+    """The portal as the Procfile's web process."""
     from tests.conftest import CREDENTIALS_KEY
 
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
         "APP_ENV": "testing",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
         "CREDENTIALS_KEY": CREDENTIALS_KEY,
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("browser-portal-instance")),
         "ALLOWED_PROVIDER_HOSTS": "127.0.0.1",
-        "PUBLIC_PORTAL_URL": url,
+        "PUBLIC_PORTAL_URL": f"http://127.0.0.1:{port}",
         "PUBLIC_MCP_URL": browser_worker.url,
     }
-    log_path = tmp_path_factory.mktemp("browser-portal-log") / "portal.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "portal.wsgi:app"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the portal exited: {log_path.read_text()}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the portal did not start: {log_path.read_text()}")
-        time.sleep(0.1)
-    yield Portal(url=url, process=process)
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+    process = start_portal(env, port, tmp_path_factory.mktemp("browser-portal-log") / "portal.log")
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.web_process import PortalProcess, start_portal
 from tests.worker.conftest import anyio_backend, make_key, make_user, worker_env  # noqa: F401 - fixtures
 from tests.worker.harness import WorkerProcess, free_port, start_worker
 
-from .stack import DocumentServer, PortalProcess, make_certificates, start_portal
+from .stack import DocumentServer, make_certificates
 
 
 @dataclass

@@ -7,12 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import os
 import ssl
-import subprocess
-import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -135,49 +131,6 @@ class DocumentServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-@dataclass
-class PortalProcess:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
-def start_portal(env_overrides: dict[str, str], port: int, log_path: Path) -> PortalProcess:
-    """The web process as the Procfile starts it: hypercorn serving portal.wsgi:app."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_overrides}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "portal.wsgi:app"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the portal exited: {log_path.read_text()}")
-        try:
-            requests.get(f"{url}/login", timeout=1)
-            return PortalProcess(url=url, process=process, log_path=log_path)
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the portal did not start: {log_path.read_text()}")
 
 
 class Browser:

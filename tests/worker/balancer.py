@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from .harness import free_port
+from .harness import free_port, stop_process
 
 # Requests a stopping worker refused (503 before doing anything, or a connection it closed unused) are
 # sent again to another worker (a request is replayable only once wholly buffered: http-buffer-request);
@@ -57,13 +57,7 @@ class Balancer:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 def start_balancer(worker_urls: list[str], workdir: Path, timeout: float = 20) -> Balancer:
