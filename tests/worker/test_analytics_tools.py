@@ -1,14 +1,17 @@
-"""sprint_health through the real worker, checked against numbers worked out by hand:
-on the JIRA fake (which keeps history and links) and on the built-in tracker (which keeps neither)."""
+"""sprint_health and cycle_time through the real worker, checked against numbers worked out by hand:
+on the JIRA fake (which keeps history and links), on the built-in tracker (which keeps neither), and on
+a real Redmine (history in journals, sprints as versions, hours as the unit)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from portal.core.services.sprint_health import simulate
 from tests.fakes.jira import DONE, IN_PROGRESS
+from tests.providers.redmine_server import redmine, redmine_admin, redmine_world  # noqa: F401 - fixtures
 
 from . import worlds
 from .harness import mcp_client
@@ -197,3 +200,45 @@ async def test_changes_since_across_connections_newest_first(worker, app, ana, m
     assert moments == sorted(moments, reverse=True)
     assert {c["task"]["ref"].split(":")[0] for c in only_local["changes"]} == {"local"}
     assert not any("does not support" in n for n in result["notes"])
+
+
+async def test_sprint_health_and_cycle_time_on_a_real_redmine(
+    worker,
+    app,
+    ana,
+    make_key,
+    redmine,  # noqa: F811 - the fixtures imported above
+    redmine_admin,  # noqa: F811
+    redmine_world,  # noqa: F811
+):
+    worlds.add_connection(app, ana, provider="redmine", slug="rm", url=redmine.url, token=redmine.api_key)
+    due = (date.today() + timedelta(days=7)).isoformat()
+    version = redmine_admin.call(
+        "POST",
+        f"projects/{redmine_world.project_id}/versions.json",
+        {"version": {"name": f"Health {uuid.uuid4().hex[:6]}", "effective_date": due}},
+        201,
+    )["version"]
+    sprint = f"rm:{version['id']}"
+    first, second = (
+        redmine_admin.create_issue(
+            redmine_world.project_id, f"Health work {n}", fixed_version_id=version["id"], estimated_hours=3
+        )
+        for n in range(2)
+    )
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        await call(client, "set_task_status", task=f"rm:{first}", status="In Progress")
+        await call(client, "set_task_status", task=f"rm:{first}", status="Closed")
+        health = await call(client, "sprint_health", sprint=sprint, seed=1)
+        times = await call(client, "cycle_time", sprint=sprint)
+    # Two tasks of 3 estimated hours (no story points in Redmine), one taken to Closed.
+    assert health["unit"] == "hours"
+    assert (health["scope_now"], health["done"], health["remaining"]) == (6, 3, 3)
+    assert (health["done_tasks"], health["open_tasks"]) == (1, 1)
+    assert [t["ref"] for t in health["unassigned"]] == [f"rm:{second}"]  # open and unassigned
+    assert "measured in estimated hours" in " ".join(health["notes"])
+    # The closed task went through In Progress, read back from its journal by status name: it has a
+    # cycle time as well as a lead time, both of moments.
+    assert times["count"] == 1 and times["without_start"] == 0
+    assert 0 <= times["cycle_days"]["p50"] <= times["lead_days"]["p50"] < 0.01
+    assert [t["task"]["ref"] for t in times["slowest"]] == [f"rm:{first}"]
