@@ -152,6 +152,34 @@ async def test_cycle_time_on_jira_against_hand_computed_numbers(worker, app, ana
     assert [t["task"]["key"] for t in result["slowest"]] == [keys["t2"], keys["t1"], keys["t3"]]
 
 
+async def test_cycle_time_on_openproject_against_hand_computed_numbers(
+    worker, app, ana, make_key, openproject_fake
+):
+    """The same three flows as on JIRA, read from OpenProject's activities (journals of status names)."""
+    from tests.fakes import openproject as op
+
+    worlds.openproject_world(app, ana, openproject_fake)
+
+    def at(day: int, hour: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+    def flow(subject: str, created: datetime, *moves: tuple[int, datetime]) -> int:
+        wp = openproject_fake.add_work_package(1, subject, created_at=created, updated_at=created)
+        for status, moment in moves:
+            openproject_fake.record_status_change(wp, status, at=moment)
+        return wp
+
+    t1 = flow("Flow one", at(2), (op.IN_PROGRESS, at(3)), (op.CLOSED, at(5)))  # lead 3 days, cycle 2
+    t2 = flow("Flow two", at(2), (op.IN_PROGRESS, at(2, 12)), (op.CLOSED, at(7, 12)))  # lead 5.5, cycle 5
+    t3 = flow("Flow three", at(4), (op.CLOSED, at(5)))  # lead 1, never in progress
+    async with mcp_client(worker.url, make_key(ana)) as client:
+        result = await call(client, "cycle_time", project="op:1", since="2026-11-01", until="2026-11-30")
+    assert result["count"] == 3 and result["without_start"] == 1
+    assert result["lead_days"] == {"p50": 3, "p85": 5.5, "p95": 5.5}
+    assert result["cycle_days"] == {"p50": 2, "p85": 5, "p95": 5}
+    assert [t["task"]["ref"] for t in result["slowest"]] == [f"op:{t2}", f"op:{t1}", f"op:{t3}"]
+
+
 async def test_cycle_time_on_the_built_in_tracker(worker, app, ana, make_key):
     worlds.local_world(app, ana, ana)
     async with mcp_client(worker.url, make_key(ana)) as client:
