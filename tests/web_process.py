@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from tests.worker.harness import stop_process
+from tests.worker.harness import stop_process, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,15 +53,5 @@ def start_portal(env_overrides: dict[str, str], port: int, log_path: Path) -> Po
             start_new_session=True,
         )
     portal = PortalProcess(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the portal exited: {portal.log()}")
-        try:
-            if requests.get(f"{portal.url}/healthz", timeout=1).status_code == 200:
-                return portal
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    portal.stop()
-    raise RuntimeError(f"the portal did not start: {portal.log()}")
+    wait_until_healthy(process, portal.url, log_path, "the portal")
+    return portal

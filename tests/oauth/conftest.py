@@ -5,7 +5,14 @@ from dataclasses import dataclass
 import pytest
 
 from tests.web_process import PortalProcess, start_portal
-from tests.worker.conftest import anyio_backend, make_key, make_user, worker_env  # noqa: F401 - fixtures
+from tests.worker.conftest import (  # noqa: F401 - fixtures
+    anyio_backend,
+    jira_fake,
+    make_key,
+    make_user,
+    people,
+    worker_env,
+)
 from tests.worker.harness import WorkerProcess, free_port, start_worker
 
 from .stack import DocumentServer, make_certificates

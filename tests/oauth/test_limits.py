@@ -13,7 +13,7 @@ from portal.core.models import OAuthClient
 from portal.core.oauth import grants as grant_service
 from portal.core.oauth.grants import Consent, canonical_resource
 from portal.extensions import db
-from tests.fakes.jira import TODO, FakeJira
+from tests.fakes.jira import TODO
 from tests.worker import worlds
 from tests.worker.harness import mcp_client
 
@@ -53,19 +53,6 @@ def grant_token(
         issued = grant_service.redeem_code(db.session, code, with_refresh_token=False)
         db.session.commit()
         return issued.access_token
-
-
-@pytest.fixture
-def jira_fake():
-    fake = FakeJira()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user("ana@example.com", "Ana Silva"), make_user("bo@example.com", "Bo Berg")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from portal.core.models import AuditEvent, McpApiKey, ProviderConnection, Tracke
 from portal.core.tracker import service
 from portal.extensions import db
 from tests.conftest import PASSWORD, AuthActions, post_form
-from tests.portal.test_tracker_pages import error_for, status_id, task_form
+from tests.portal.tracker.test_pages import error_for, status_id, task_form
 
 KEY_RE = re.compile(r"mcp_[0-9a-f]{64}")
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from .harness import free_port, stop_process
+from .harness import free_port, stop_process, wait_until_healthy
 
 # Requests a stopping worker refused (503 before doing anything, or a connection it closed unused) are
 # sent again to another worker (a request is replayable only once wholly buffered: http-buffer-request);
@@ -76,15 +73,5 @@ def start_balancer(worker_urls: list[str], workdir: Path, timeout: float = 20) -
     with open(log_path, "w") as log:
         process = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"haproxy exited: {log_path.read_text()}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Balancer(url=url, process=process, log_path=log_path)
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"haproxy did not start: {log_path.read_text()}")
+    wait_until_healthy(process, url, log_path, "haproxy", timeout)
+    return Balancer(url=url, process=process, log_path=log_path)

@@ -83,18 +83,26 @@ def start_worker(
             preexec_fn=preexec_fn,
         )
     url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(process, url, log_path, "the worker", timeout)
+    return WorkerProcess(url=url, log_path=log_path, process=process)
+
+
+def wait_until_healthy(
+    process: subprocess.Popen, url: str, log_path: Path, name: str, timeout: float = 30
+) -> None:
+    """Return once `url`/healthz answers 200; RuntimeError with the log if the process exits or never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the worker exited: {log_path.read_text()}")
+            raise RuntimeError(f"{name} exited: {log_path.read_text(errors='replace')}")
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return WorkerProcess(url=url, log_path=log_path, process=process)
+                return
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the worker did not start: {log_path.read_text()}")
+    stop_process(process)
+    raise RuntimeError(f"{name} did not start: {log_path.read_text(errors='replace')}")
 
 
 def key_headers(key: str, form: str = "header") -> dict[str, str]:

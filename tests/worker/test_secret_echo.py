@@ -12,20 +12,11 @@ from sqlalchemy import select
 from portal.core.models import ProviderConnection
 from portal.core.redaction import redact, secret_forms
 from portal.extensions import db
-from tests.fakes.jira import FakeJira
 
 from . import worlds
 from .harness import mcp_client
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def jira_fake():
-    fake = FakeJira()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 def _forms(email: str, token: str) -> dict[str, str]:

@@ -8,20 +8,10 @@ import time
 import anyio
 import pytest
 
-from tests.fakes.jira import FakeJira
-
 from . import worlds
 from .harness import mcp_client, start_worker
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def jira_fake():
-    fake = FakeJira()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 def _rss_mib(pid: int) -> float:

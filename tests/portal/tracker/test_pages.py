@@ -20,21 +20,6 @@ from tests.conftest import post_form
 from tests.markdown_inputs import ADVERSARIAL, OFF_SITE_TRICKS, adversarial, browser_target
 
 
-@pytest.fixture
-def signed_in(client, auth) -> int:
-    user_id = auth.create_user()
-    auth.login()
-    return user_id
-
-
-@pytest.fixture
-def project(app, signed_in) -> str:
-    with app.app_context():
-        service.create_project(db.session, key="WEB", name="Website", actor_id=signed_in)
-        db.session.commit()
-    return "WEB"
-
-
 def add_task(app, title: str, **values) -> str:
     with app.app_context():
         task = service.create_task(db.session, service.get_project(db.session, "WEB"), title=title, **values)

@@ -2,65 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.core import accounts
-from portal.core.db import Database
-from portal.core.models import TrackerComment, TrackerTask, TrackerTaskChange, User
+from portal.core.models import TrackerComment, TrackerTaskChange
 from portal.core.tracker import service
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerNotFound
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@cache
-def _password_hash() -> str:
-    return accounts.hash_password("correct horse battery")
-
-
-@pytest.fixture
-def database(app) -> Database:
-    from portal.extensions import db
-
-    with app.app_context():
-        return Database.from_engine(db.engine)
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    with database.session() as session:
-        yield session
-
-
-def person(session: Session, email: str, name: str, active: bool = True) -> User:
-    user = User(email=email, display_name=name, password_hash=_password_hash(), is_active=active)
-    session.add(user)
-    session.flush()
-    return user
-
-
-@pytest.fixture
-def ana(session: Session) -> User:
-    return person(session, "ana@example.com", "Ana Silva")
-
-
-@pytest.fixture
-def project(session: Session, ana: User):
-    return service.create_project(session, key="demo", name="Demo", actor_id=ana.id, at=T0)
+from .helpers import T0, history, person
 
 
 def statuses(session: Session, project) -> dict[str, object]:
     return {s.name: s for s in service.project_statuses(session, project)}
-
-
-def history(session: Session, task: TrackerTask) -> list[tuple[str, str | None, str | None]]:
-    return [(c.field, c.old_value, c.new_value) for c in service.task_history(session, task)]
 
 
 # --- projects and statuses -------------------------------------------------------------------

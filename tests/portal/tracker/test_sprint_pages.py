@@ -6,29 +6,14 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.core.models import TrackerTaskLink, TrackerWorklog
 from portal.core.tracker import service, work
 from portal.extensions import db
 from tests.conftest import post_form
-from tests.portal.test_tracker_pages import add_task, error_for, task_form
 
-
-@pytest.fixture
-def signed_in(client, auth) -> int:
-    user_id = auth.create_user()
-    auth.login()
-    return user_id
-
-
-@pytest.fixture
-def project(app, signed_in) -> str:
-    with app.app_context():
-        service.create_project(db.session, key="WEB", name="Website", actor_id=signed_in)
-        db.session.commit()
-    return "WEB"
+from .test_pages import add_task, error_for, task_form
 
 
 def add_sprint(app, name: str, **values) -> int:

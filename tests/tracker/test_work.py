@@ -3,52 +3,21 @@ links, logged time, paged history, custom fields and the one-statement board."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from portal.core.db import Database
-from portal.core.models import TrackerFieldValue, TrackerTaskLink, TrackerWorklog, User
+from portal.core.models import TrackerFieldValue, TrackerTaskLink, TrackerWorklog
 from portal.core.tracker import service, work
 from portal.core.tracker.service import InvalidTrackerInput, TaskFilter, TrackerConflict, TrackerNotFound
-from tests.test_tracker_service import person
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def database(app) -> Database:
-    from portal.extensions import db
-
-    with app.app_context():
-        return Database.from_engine(db.engine)
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    with database.session() as session:
-        yield session
-
-
-@pytest.fixture
-def ana(session: Session) -> User:
-    return person(session, "ana@example.com", "Ana Silva")
-
-
-@pytest.fixture
-def project(session: Session, ana: User):
-    return service.create_project(session, key="DEMO", name="Demo", actor_id=ana.id, at=T0)
+from .helpers import T0, history, person
 
 
 def task(session: Session, project, title: str, **values):
     return service.create_task(session, project, title=title, at=T0, **values)
-
-
-def history(session: Session, item) -> list[tuple[str, str | None, str | None]]:
-    return [(c.field, c.old_value, c.new_value) for c in service.task_history(session, item)]
 
 
 def done(session: Session, project):
