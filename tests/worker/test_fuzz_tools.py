@@ -169,6 +169,8 @@ def test_every_tool_answers_any_arguments_with_a_bounded_result(fuzz, caplog):
         ("get_sprint", {"sprint": "local:" + "9" * 25}, "No sprint"),
         ("list_tasks", {"project": "local:WEB", "sprint": "local:" + "9" * 25}, "sprint"),
         ("list_my_tasks", {"cursor": "²"}, "cursor"),
+        ("move_to_sprint", {"tasks": ["local:WEB"], "sprint": "0" * 20_000}, "No sprint"),
+        ("unlink_tasks", {"link": "local:" + "0" * 5_000 + "1"}, "No link"),
         ("get_task", {"task": "local:" + "x" * 1_000_000}, "more characters"),
     ],
 )

@@ -81,9 +81,16 @@ class SprintState(StrEnum):
 MAX_DATABASE_ID = 2**63 - 1
 
 
+MAX_NUMBER_DIGITS = 19  # more than any id, offset or size handled here (2**63 has 19 digits)
+
+
 def is_number(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts '²' and other digits that int() refuses."""
-    return text.isascii() and text.isdigit()
+    """ASCII digits only, at most MAX_NUMBER_DIGITS of them, so that int() of it is safe and cheap.
+
+    str.isdigit() also accepts '²' and other digits that int() refuses; and int() refuses text of more
+    than 4,300 digits (after quadratic work below that), which an agent or a vendor can send.
+    """
+    return text.isascii() and text.isdigit() and len(text) <= MAX_NUMBER_DIGITS
 
 
 def make_ref(slug: str, native_id: str | int) -> str:
