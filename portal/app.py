@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from portal.core.config import Settings
 from portal.core.db import engine_options
 from portal.core.errors import UserFacingError
 from portal.core.models import User
+from portal.core.providers.base import MAX_DATABASE_ID
 from portal.core.providers.http import HttpPolicy
 from portal.core.vault import Vault
 from portal.extensions import csrf, db, login_manager, migrate
@@ -22,6 +24,14 @@ log = logging.getLogger(__name__)
 
 # Shipped inside the package, so an installed portal (not only a checkout) can run `pm-portal db upgrade`.
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route is a row id: a number beyond any id is a 404, not a database overflow."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_DATABASE_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -34,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     settings = Settings.from_env(**{k: v for k, v in config.items() if k.isupper()})
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.url_map.converters["int"] = RowIdConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,

@@ -322,3 +322,11 @@ def test_retired_keys_are_folded_away(client, app, admin):
     live = html[: html.index('<details class="snippet retired-keys">')]
     assert "Show revoked and expired keys (1)" in folded and ">old<" in folded
     assert ">old<" not in live and "current" in live
+
+
+@pytest.mark.parametrize("path", ["/keys/{n}", "/sprints/{n}", "/sprints/{n}/edit"])
+def test_an_id_beyond_any_row_is_not_found_rather_than_a_database_error(client, auth, path):
+    auth.create_user()
+    auth.login()
+    assert client.get(path.format(n=2**63 - 1)).status_code == 404  # the largest id there can be
+    assert client.get(path.format(n="9" * 30)).status_code == 404  # more than SQLite can bind
