@@ -328,5 +328,6 @@ def test_retired_keys_are_folded_away(client, app, admin):
 def test_an_id_beyond_any_row_is_not_found_rather_than_a_database_error(client, auth, path):
     auth.create_user()
     auth.login()
-    assert client.get(path.format(n=2**63 - 1)).status_code == 404  # the largest id there can be
+    assert client.get(path.format(n=2**31 - 1)).status_code == 404  # the largest id a row can have
+    assert client.get(path.format(n=2**31)).status_code == 404  # more than PostgreSQL's INTEGER holds
     assert client.get(path.format(n="9" * 30)).status_code == 404  # more than SQLite can bind

@@ -167,6 +167,7 @@ def test_every_tool_answers_any_arguments_with_a_bounded_result(fuzz, caplog):
     [
         ("burndown", {"sprint": "local:²"}, "No sprint"),
         ("get_sprint", {"sprint": "local:" + "9" * 25}, "No sprint"),
+        ("get_sprint", {"sprint": f"local:{2**31}"}, "No sprint"),
         ("list_tasks", {"project": "local:WEB", "sprint": "local:" + "9" * 25}, "sprint"),
         ("list_my_tasks", {"cursor": "²"}, "cursor"),
         ("move_to_sprint", {"tasks": ["local:WEB"], "sprint": "0" * 20_000}, "No sprint"),

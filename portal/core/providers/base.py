@@ -77,8 +77,8 @@ class SprintState(StrEnum):
     UNKNOWN = "unknown"
 
 
-# The largest id a database integer column holds (PostgreSQL BIGINT; SQLite's INTEGER).
-MAX_DATABASE_ID = 2**63 - 1
+# The largest id our integer id columns hold on every database (PostgreSQL INTEGER; SQLite's is wider).
+MAX_DATABASE_ID = 2**31 - 1
 
 
 MAX_NUMBER_DIGITS = 19  # more than any id, offset or size handled here (2**63 has 19 digits)
