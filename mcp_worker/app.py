@@ -9,8 +9,9 @@
                      RFC 9728 metadata naming the portal as the authorization server
     anything else    404, with a JSON body saying how to connect and authenticate
 
-The transports' paths go through AuthMiddleware first. ClientAddressMiddleware,
-outermost, puts the client's address (behind trusted proxies) in the scope.
+The transports' paths go through AuthMiddleware first. ClientAddressMiddleware puts the
+client's address (behind trusted proxies) in the scope; UnreadBodyMiddleware, outermost, reads
+what is left of a request's body before an early answer, so the connection stays usable.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from .auth import (
 )
 from .bus import WorkerBus
 from .connections import ConnectionDirectory
-from .front import ClientAddressMiddleware, refuse_websocket
+from .front import ClientAddressMiddleware, UnreadBodyMiddleware, refuse_websocket
 from .runtime import Runtime
 from .sessions import KeyedSessionManager, SessionFront, SseRouter
 from .throttle import AuthThrottle, DatabaseAuthThrottle, InProcessAuthThrottle
@@ -157,8 +158,12 @@ class WorkerApp:
             public_mcp_url=settings.public_mcp_url,
         )
         self.asgi = ClientAddressMiddleware(self.auth, settings.forwarded_allow_ips)
+        self._front = UnreadBodyMiddleware(self._serve)
 
     async def __call__(self, scope, receive, send) -> None:
+        await self._front(scope, receive, send)
+
+    async def _serve(self, scope, receive, send) -> None:
         if scope["type"] == "websocket":  # refused here, before authentication or routing
             await refuse_websocket(scope, receive, send)
             return

@@ -1,10 +1,72 @@
-"""The outermost layer of the worker's ASGI app: the client's address behind trusted proxies."""
+"""The outermost layers of the worker's ASGI app: the rest of a request's body read before an early
+answer, the client's address behind trusted proxies, and the refusal of WebSocket handshakes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import anyio
+
 from portal.core.client_address import TrustedProxies, client_address
+
+# What is read and dropped, at most, of a body the app answered without reading: enough for any
+# JSON-RPC message a client sends; a larger or slower body is not waited for.
+UNREAD_BODY_BYTES = 64 * 1024
+UNREAD_BODY_SECONDS = 2.0
+
+
+class UnreadBodyMiddleware:
+    """Read the rest of a request's body before the response starts, so the connection can be reused.
+
+    hypercorn closes a keep-alive connection after a response sent before the request's body had
+    arrived (a 401 for a missing key, a 404, a 503), without saying so in the response: a client that
+    sends its next request on that connection meets "Server disconnected without sending a response".
+    A small body is read and dropped first; for a large or slow one the response says
+    `Connection: close` instead, so the client opens a new connection.
+    """
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        finished = not _declares_body(scope)
+
+        async def tracked_receive() -> dict[str, Any]:
+            nonlocal finished
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                finished = True
+            return message
+
+        async def checked_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and not finished:
+                await _read_rest(tracked_receive, lambda: finished)
+                if not finished:
+                    message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, tracked_receive, checked_send)
+
+
+def _declares_body(scope: dict[str, Any]) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name == b"transfer-encoding":
+            return True
+    return False
+
+
+async def _read_rest(receive: Any, finished: Any) -> None:
+    """Read and drop body chunks until the body ends, UNREAD_BODY_BYTES were read, or time is up."""
+    read = 0
+    with anyio.move_on_after(UNREAD_BODY_SECONDS):
+        while not finished() and read <= UNREAD_BODY_BYTES:
+            message = await receive()
+            read += len(message.get("body", b""))
 
 
 class ClientAddressMiddleware:
