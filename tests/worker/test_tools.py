@@ -80,9 +80,11 @@ async def test_connections_projects_and_people(in_process_worker, world, key):
         me = await call(client, "get_current_user", connection=world.slug)
         assert me["connection"] == world.slug and me["user"]["ref"].startswith(f"{world.slug}:")
 
+        # Pages of one project first; then, paging shown, larger pages: a real server may hold many projects.
         pages, cursor = [], None
-        for _ in range(20):
-            arguments = {"connection": world.slug, "limit": 1} | ({"cursor": cursor} if cursor else {})
+        for _ in range(100):
+            limit = 1 if len(pages) < 3 else 50
+            arguments = {"connection": world.slug, "limit": limit} | ({"cursor": cursor} if cursor else {})
             page = await call(client, "list_projects", **arguments)
             pages.append(page["projects"])
             cursor = page.get("next_cursor")
