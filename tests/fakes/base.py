@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up (a deadline, a size cap) is what many tests stage: not worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -102,7 +113,7 @@ class FakeVendor:
         self.requests: list[FakeRequest] = []
         self.responses: list[LoggedResponse] = []
         self.misbehaviour: tuple[str, int] | None = None
-        self.server: ThreadingHTTPServer | None = None
+        self.server: _Server | None = None
         self.thread: threading.Thread | None = None
 
     # --- routing ---------------------------------------------------------
@@ -291,8 +302,7 @@ class FakeVendor:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), RequestHandler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
