@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 
 WEB_PORT ?= 5000
 MCP_PORT ?= 8080
+# `make test` runs the tests in this many processes (pytest-xdist); 0 runs them all in one.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test install db lint bench clean ports test-clients
 
@@ -36,7 +38,7 @@ run: ports db
 		$(BIN)/honcho start -f Procfile -p $(WEB_PORT) web mcp
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 # The off-the-shelf MCP clients the end-to-end tests drive (needs npm; quick and offline once installed).
 test-clients:

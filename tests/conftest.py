@@ -4,6 +4,10 @@ The database is chosen by TEST_DATABASE_URL (SQLite in a temporary file by
 default, or a PostgreSQL URL). The schema is built once per session from the
 models; every test starts from empty tables. The migrations themselves are
 tested on their own databases in test_migrations.py.
+
+`make test` runs the tests in several processes (pytest-xdist): each has its own
+SQLite file, or its own PostgreSQL database beside TEST_DATABASE_URL's, and the
+tests that use the one Redmine server all run in the same process.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import delete
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
 
 from portal.app import create_app
 from portal.core.config import normalize_database_url
@@ -34,12 +39,39 @@ def fresh_provider_metadata() -> Iterator[None]:
     metadata.SHARED.clear()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of the real Redmine share one server and its server-wide settings (custom fields, saved
+    queries, the list of projects): one process runs them all (`--dist loadgroup`), and first, so that
+    the other processes share out the rest meanwhile rather than wait for them at the end."""
+    on_redmine = [i for i in items if "redmine" in getattr(i, "fixturenames", ()) or "[redmine" in i.nodeid]
+    for item in on_redmine:
+        item.add_marker(pytest.mark.xdist_group("redmine"))
+    chosen = set(on_redmine)
+    items[:] = on_redmine + [item for item in items if item not in chosen]
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return normalize_database_url(url)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    url = normalize_database_url(url)
+    process = os.environ.get("PYTEST_XDIST_WORKER")
+    if not process:
+        yield url
+        return
+    # One database per test process, made and dropped here, so that emptying tables between tests
+    # never touches another process's rows.
+    own = make_url(url).set(database=f"{make_url(url).database}_{process}")
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    yield own.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
