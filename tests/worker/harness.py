@@ -26,6 +26,18 @@ from mcp_worker.app import WorkerApp
 
 WORKER_TEST_SETTINGS = {"MCP_KEY_CACHE_SECONDS": "1", "MCP_AUTH_FAILURE_LIMIT": "10000"}
 
+# The first message of a 2025-11-25 session, for tests that speak HTTP to the worker without the SDK.
+INITIALIZE_REQUEST = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -16,24 +16,14 @@ from portal.core.keys import hash_key
 from portal.core.models import AuditEvent, McpApiKey, User, utcnow
 from portal.extensions import db
 
-from .harness import key_headers, mcp_client, start_worker
+from .harness import INITIALIZE_REQUEST, key_headers, mcp_client, start_worker
 
 pytestmark = pytest.mark.anyio
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def post_mcp(worker, headers=None, path="/mcp", body=INIT, **kwargs):
+def post_mcp(worker, headers=None, path="/mcp", body=INITIALIZE_REQUEST, **kwargs):
     return requests.post(
         f"{worker.url}{path}", json=body, headers={**ACCEPT, **(headers or {})}, timeout=10, **kwargs
     )

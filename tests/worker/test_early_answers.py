@@ -15,18 +15,9 @@ import pytest
 
 from mcp_worker.front import UNREAD_BODY_BYTES, UnreadBodyMiddleware
 
-INITIALIZE = json.dumps(
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "probe", "version": "1"},
-        },
-    }
-).encode()
+from .harness import INITIALIZE_REQUEST
+
+INITIALIZE = json.dumps(INITIALIZE_REQUEST).encode()
 
 
 def _head(path: str, host: str, length: int) -> bytes:
