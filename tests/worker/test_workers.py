@@ -25,8 +25,8 @@ from portal.core.keys import hash_key
 from portal.core.models import McpApiKey
 from portal.extensions import db
 
-from .harness import WorkerProcess, key_headers, mcp_client, start_worker
-from .test_auth import ACCEPT, INIT, post_mcp
+from .harness import INITIALIZE_REQUEST, WorkerProcess, key_headers, mcp_client, start_worker
+from .test_auth import ACCEPT, post_mcp
 from .worlds import local_world
 
 pytestmark = pytest.mark.anyio
@@ -86,7 +86,7 @@ def test_sse_messages_posted_to_other_workers_reach_the_stream_in_order(two_work
         kind, endpoint = next(events)
         assert kind == "endpoint"
         # Every message goes to the worker that does not hold the stream.
-        assert post_mcp(other, key_headers(key), path=endpoint, body=INIT).status_code == 202
+        assert post_mcp(other, key_headers(key), path=endpoint, body=INITIALIZE_REQUEST).status_code == 202
         assert json.loads(next(events)[1])["id"] == 1
         assert post_mcp(other, key_headers(key), path=endpoint, body=INITIALIZED).status_code == 202
         call = {
