@@ -14,7 +14,7 @@
   in. Redirects are followed only on the same origin. `ALLOWED_PROVIDER_HOSTS`
   lets an operator allow named hosts, over http too.
 - Every logical request (retries, connect, headers and body together) has a total
-  deadline (VENDOR_DEADLINE_SECONDS): a watchdog shuts the socket down when it
+  deadline (VENDOR_DEADLINE_SECONDS): the watchdog of deadline.py shuts the socket down when it
   passes, so a server dripping its headers or body can't hold a thread longer.
   The body is read in chunks and refused past VENDOR_MAX_RESPONSE_BYTES, before
   it is all in memory.
@@ -48,6 +48,7 @@ from ..address_rule import why_blocked
 from ..redaction import redact, secret_forms
 from . import errors
 from .base import is_number
+from .deadline import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -170,46 +171,6 @@ def resolve_checked(host: str, port: int, policy: HttpPolicy) -> list[str]:
     for address in addresses:
         check_address(host, address, policy, port)
     return addresses
-
-
-class Deadline:
-    """The end of one logical vendor request; sockets used for it are shut down when it passes."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-        self.expired = False
-        self._timers: list[threading.Timer] = []
-
-    def remaining(self) -> float:
-        return self.at - time.monotonic()
-
-    def passed(self) -> bool:
-        return self.expired or self.remaining() <= 0
-
-    def watch(self, sock: socket.socket) -> None:
-        """Shut `sock` down at the deadline: a blocked read then returns at once."""
-
-        def expire() -> None:
-            self.expired = True
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
-
-        remaining = self.remaining()
-        if remaining <= 0:
-            expire()
-            return
-        timer = threading.Timer(remaining, expire)
-        timer.daemon = True
-        timer.start()
-        self._timers.append(timer)
-
-    def cancel(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
 
 
 # The deadline of the vendor request this thread is making, for the connections it uses.
