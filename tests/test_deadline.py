@@ -38,7 +38,9 @@ def test_many_requests_share_one_watchdog_thread():
             deadline = Deadline(0.5, watchdog)
             deadline.watch(ours)
             deadlines.append(deadline)
-        assert threading.active_count() == threads_before + 1
+        # At most one more (threads of earlier tests may still be ending meanwhile), not one per request.
+        assert threading.active_count() <= threads_before + 1
+        assert watchdog._thread is not None and watchdog._thread.is_alive()
         assert watchdog.pending() == 50
         for ours, _ in pairs:
             _blocked_read_ends(ours, within=5)
