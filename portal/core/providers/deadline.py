@@ -82,7 +82,6 @@ class Deadline:
     """The end of one logical vendor request; sockets used for it are shut down when it passes."""
 
     def __init__(self, seconds: float, watchdog: _Watchdog = WATCHDOG):
-        self.seconds = seconds
         self.at = time.monotonic() + seconds
         self.expired = False
         self._watchdog = watchdog
